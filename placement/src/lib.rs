@@ -1,0 +1,1 @@
+//! Game-session placement: fleets, locations, queues, and choosing where each match runs.

@@ -1,0 +1,205 @@
+//! The pest parsers, and the one place pest's errors become rally diagnostics.
+//!
+//! pest types stop at the readers (`json`, `expr`, `dsl`): everything past them sees rally's
+//! own AST and `Diagnostic`s, so the parser could be replaced without touching the checker.
+
+use std::sync::Once;
+
+use pest::RuleType;
+use pest::error::{ErrorVariant, InputLocation};
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::span::Span;
+
+pub(crate) mod json {
+    #[derive(pest_derive::Parser)]
+    #[grammar = "grammar/json.pest"]
+    pub(crate) struct JsonParser;
+}
+
+pub(crate) mod rules {
+    #[derive(pest_derive::Parser)]
+    #[grammar = "grammar/expr.pest"]
+    #[grammar = "grammar/dsl.pest"]
+    pub(crate) struct RulesParser;
+}
+
+static ERROR_DETAIL: Once = Once::new();
+
+/// pest records which tokens it expected only when asked to; rally's syntax errors name them.
+pub(crate) fn enable_error_detail() {
+    ERROR_DETAIL.call_once(|| pest::set_error_detail(true));
+}
+
+/// How a grammar's rules read in "expected …" messages; `None` leaves a rule out.
+pub(crate) trait Describe: RuleType {
+    fn describe(self) -> Option<&'static str>;
+}
+
+const MAX_EXPECTED: usize = 8;
+
+/// Turns a pest error into a diagnostic: `{what}: expected …, found …`.
+///
+/// `text` is the text pest parsed; `to_source` maps a span in it to the original source (they
+/// differ for expressions read out of JSON strings).
+pub(crate) fn syntax_error<R: Describe>(
+    error: &pest::error::Error<R>,
+    code: Code,
+    what: &str,
+    text: &str,
+    to_source: &dyn Fn(Span) -> Span,
+) -> Diagnostic {
+    let pos = match error.location {
+        InputLocation::Pos(pos) => pos,
+        InputLocation::Span((start, _)) => start,
+    };
+    let mut expected: Vec<String> = Vec::new();
+    let mut push = |item: String| {
+        if !expected.contains(&item) {
+            expected.push(item);
+        }
+    };
+    if let Some(attempts) = error.parse_attempts() {
+        for stack in attempts.call_stacks() {
+            let rule = stack.deepest.get_rule().copied().or(stack.parent);
+            if let Some(description) = rule.and_then(Describe::describe) {
+                push(description.to_string());
+            }
+        }
+        for token in attempts.expected_tokens() {
+            let token = token.to_string();
+            if is_meaningful_token(&token) {
+                push(format!("`{token}`"));
+            }
+        }
+    } else if let ErrorVariant::ParsingError { positives, .. } = &error.variant {
+        for rule in positives {
+            if let Some(description) = rule.describe() {
+                push(description.to_string());
+            }
+        }
+    }
+    let (found, found_len) = found_at(text, pos);
+    let message = if expected.is_empty() {
+        format!("{what}: unexpected {found}")
+    } else {
+        format!("{what}: expected {}, found {found}", join_or(&expected))
+    };
+    let span = to_source(Span::new(pos, pos + found_len));
+    Diagnostic::new(code, span, message)
+}
+
+/// Whether an expected token is worth naming to a person: not whitespace, comment openers,
+/// character ranges (`a..z`), single letters from inside numbers, or pest built-ins.
+fn is_meaningful_token(token: &str) -> bool {
+    let chars: Vec<char> = token.chars().collect();
+    let is_range = chars.len() == 4 && chars[1] == '.' && chars[2] == '.';
+    let is_letter = chars.len() == 1 && chars[0].is_ascii_alphabetic();
+    let is_layout = token.chars().all(|c| c.is_whitespace() || c == '\u{FEFF}');
+    !(is_layout || is_range || is_letter || matches!(token, "//" | "/*" | "*/" | "BUILTIN_RULE"))
+}
+
+/// What stands at `pos`: a word, one character, or the end of the input.
+fn found_at(text: &str, pos: usize) -> (String, usize) {
+    let rest = text.get(pos..).unwrap_or("");
+    let Some(first) = rest.chars().next() else {
+        return ("end of input".to_string(), 0);
+    };
+    let word_len = if first.is_alphanumeric() || first == '_' {
+        rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(rest.len())
+    } else {
+        first.len_utf8()
+    };
+    let word = &rest[..word_len];
+    let shown = match first {
+        '\n' | '\r' => "end of line".to_string(),
+        _ => format!("`{}`", word.escape_debug()),
+    };
+    (shown, word_len)
+}
+
+fn join_or(items: &[String]) -> String {
+    let shown = &items[..items.len().min(MAX_EXPECTED)];
+    let mut text = match shown {
+        [] => String::new(),
+        [only] => only.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    };
+    if items.len() > MAX_EXPECTED {
+        text = format!("{}, …", shown.join(", "));
+    }
+    text
+}
+
+impl Describe for json::Rule {
+    fn describe(self) -> Option<&'static str> {
+        use json::Rule as R;
+        Some(match self {
+            R::json
+            | R::value
+            | R::object
+            | R::array
+            | R::string
+            | R::number
+            | R::boolean
+            | R::null => "a value",
+            R::member => "a property name in double quotes",
+            R::content | R::escape => "a valid string character or escape",
+            R::EOI => "end of input",
+            R::trailing_comma | R::WHITESPACE | R::COMMENT => return None,
+        })
+    }
+}
+
+impl Describe for rules::Rule {
+    fn describe(self) -> Option<&'static str> {
+        use rules::Rule as R;
+        Some(match self {
+            R::expression | R::arguments => "an expression",
+            R::call => "a function call",
+            R::path => "a path such as `teams[*].players`",
+            R::statement | R::statement_args | R::statement_call | R::rule_ref => {
+                "a rule name or `and(…)`"
+            }
+            R::target => "a target such as `rules[name].maxDistance`",
+            R::selector => "`[`",
+            R::name | R::dsl_name => "a name",
+            R::ident => "a name",
+            R::number | R::quantity => "a number",
+            R::string | R::content | R::escape => "a string",
+            R::literal | R::list_literal | R::map_literal | R::map_entry => "a value",
+            R::declaration => "a declaration",
+            R::rule_body | R::unknown_rule | R::rule_type => "a rule type",
+            R::rule_option => "a rule option",
+            R::comparison_operator => "a comparison operator",
+            R::collection_operation => {
+                "`intersection`, `contains` or `reference_intersection_count`"
+            }
+            R::player_range => "a player count such as `5` or `4..8`",
+            R::expansion_step => "an expansion step such as `10s -> 50`",
+            R::EOI => "end of input",
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn found_names_words_characters_and_the_end() {
+        assert_eq!(found_at("abc def", 0), ("`abc`".to_string(), 3));
+        assert_eq!(found_at("}", 0), ("`}`".to_string(), 1));
+        assert_eq!(found_at("x", 1), ("end of input".to_string(), 0));
+        assert_eq!(found_at("\n", 0), ("end of line".to_string(), 1));
+    }
+
+    #[test]
+    fn long_expectation_lists_are_cut() {
+        let items: Vec<String> = (0..10).map(|i| i.to_string()).collect();
+        assert_eq!(join_or(&items[..2]), "0 or 1");
+        assert!(join_or(&items).ends_with(", …"));
+    }
+}

@@ -1,0 +1,3 @@
+//! The `rally` command line: a thin front end over the library crates.
+
+fn main() {}
