@@ -325,6 +325,76 @@ keywords!(
     }
 );
 
+impl RuleType {
+    /// The type-specific properties a rule of this type may give.
+    pub fn properties(self) -> &'static [RuleProperty] {
+        use RuleProperty as P;
+        match self {
+            RuleType::Comparison => &[
+                P::Measurements,
+                P::ReferenceValue,
+                P::Operation,
+                P::PartyAggregation,
+            ],
+            RuleType::Distance => &[
+                P::Measurements,
+                P::ReferenceValue,
+                P::MinDistance,
+                P::MaxDistance,
+                P::PartyAggregation,
+            ],
+            RuleType::Collection => &[
+                P::Measurements,
+                P::ReferenceValue,
+                P::Operation,
+                P::MinCount,
+                P::MaxCount,
+                P::PartyAggregation,
+            ],
+            RuleType::Latency => &[
+                P::MaxLatency,
+                P::MaxDistance,
+                P::DistanceReference,
+                P::PartyAggregation,
+            ],
+            RuleType::AbsoluteSort | RuleType::DistanceSort => &[
+                P::SortDirection,
+                P::SortAttribute,
+                P::MapKey,
+                P::PartyAggregation,
+            ],
+            RuleType::BatchDistance => &[P::BatchAttribute, P::MaxDistance, P::PartyAggregation],
+            RuleType::Compound => &[P::Statement],
+        }
+    }
+
+    pub fn allows(self, property: RuleProperty) -> bool {
+        self.properties().contains(&property)
+    }
+
+    /// The properties an expansion may relax: the numeric bounds, and a literal reference value.
+    pub fn relaxable(self) -> &'static [RuleProperty] {
+        use RuleProperty as P;
+        match self {
+            RuleType::Comparison => &[P::ReferenceValue],
+            RuleType::Distance => &[P::ReferenceValue, P::MinDistance, P::MaxDistance],
+            RuleType::Collection => &[P::ReferenceValue, P::MinCount, P::MaxCount],
+            RuleType::Latency => &[P::MaxLatency, P::MaxDistance],
+            RuleType::BatchDistance => &[P::MaxDistance],
+            RuleType::AbsoluteSort | RuleType::DistanceSort | RuleType::Compound => &[],
+        }
+    }
+
+    /// The rule types that use a property, for "`maxCount` belongs to …" help.
+    pub fn users_of(property: RuleProperty) -> Vec<RuleType> {
+        RuleType::ALL
+            .iter()
+            .copied()
+            .filter(|rule_type| rule_type.allows(property))
+            .collect()
+    }
+}
+
 keywords!(
     /// A rule's `operation`: comparison operators and collection operations.
     Operation {

@@ -30,6 +30,8 @@ pub enum ExprKind {
         args: Vec<Expr>,
     },
     Path(Path),
+    /// A literal list, e.g. a reference collection `["ctf", "tdm"]`.
+    List(Vec<Expr>),
 }
 
 /// `teams[…]`, optionally followed by `.players` and then `.attributes[x]` or `[playerId]`.
@@ -172,6 +174,12 @@ pub(crate) fn expression_from_pair(
             ExprKind::Call { function, args }
         }
         Rule::path => ExprKind::Path(path_from_pair(inner, to_source)?),
+        Rule::list => ExprKind::List(
+            inner
+                .into_inner()
+                .map(|item| expression_from_pair(item, to_source))
+                .collect::<Result<_, _>>()?,
+        ),
         rule => unreachable!("an expression holds no {rule:?}"),
     };
     Ok(Expr { kind, span })
@@ -450,6 +458,16 @@ impl fmt::Display for Expr {
                 f.write_str(")")
             }
             ExprKind::Path(path) => write!(f, "{path}"),
+            ExprKind::List(items) => {
+                f.write_str("[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
         }
     }
 }
@@ -542,6 +560,7 @@ mod tests {
             ("-2.5", "-2.5"),
             ("\"medic\"", "\"medic\""),
             ("teams[red]", "teams[red]"),
+            ("[\"a\",\"b\"]", "[\"a\", \"b\"]"),
         ] {
             assert_eq!(expr(text).to_string(), canonical);
         }

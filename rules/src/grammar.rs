@@ -72,7 +72,10 @@ pub(crate) fn syntax_error<R: Describe>(
                 push(format!("`{token}`"));
             }
         }
-    } else if let ErrorVariant::ParsingError { positives, .. } = &error.variant {
+    }
+    // pest does not record a keyword that failed on its `!ident_char` guard (`too` for `to`) as
+    // an attempt, but it does report the rule as expected.
+    if let ErrorVariant::ParsingError { positives, .. } = &error.variant {
         for rule in positives {
             if let Some(description) = rule.describe() {
                 push(description.to_string());
@@ -168,7 +171,7 @@ impl Describe for rules::Rule {
             R::ident => "a name",
             R::number | R::quantity => "a number",
             R::string | R::content | R::escape => "a string",
-            R::literal | R::list_literal | R::map_literal | R::map_entry => "a value",
+            R::list | R::literal | R::list_literal | R::map_literal | R::map_entry => "a value",
             R::declaration => "a declaration",
             R::rule_body | R::unknown_rule | R::rule_type => "a rule type",
             R::rule_option => "a rule option",
@@ -179,6 +182,30 @@ impl Describe for rules::Rule {
             R::player_range => "a player count such as `5` or `4..8`",
             R::expansion_step => "an expansion step such as `10s -> 50`",
             R::EOI => "end of input",
+            R::kw_ruleset => "`ruleset`",
+            R::kw_attribute => "`attribute`",
+            R::kw_team => "`team`",
+            R::kw_players => "`players`",
+            R::kw_quantity => "`quantity`",
+            R::kw_algorithm => "`algorithm`",
+            R::kw_rule => "`rule`",
+            R::kw_expand => "`expand`",
+            R::kw_distance => "`distance`",
+            R::kw_comparison => "`comparison`",
+            R::kw_collection => "`collection`",
+            R::kw_latency => "`latency`",
+            R::kw_absolute_sort => "`absoluteSort`",
+            R::kw_distance_sort => "`distanceSort`",
+            R::kw_batch_distance => "`batchDistance`",
+            R::kw_compound => "`compound`",
+            R::kw_to => "`to`",
+            R::kw_all => "`all`",
+            R::kw_min => "`min`",
+            R::kw_max => "`max`",
+            R::kw_from => "`from`",
+            R::kw_party => "`party`",
+            R::kw_key => "`key`",
+            R::kw_description => "`description`",
             _ => return None,
         })
     }

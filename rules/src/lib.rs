@@ -1,11 +1,130 @@
 //! rally's rule-set language: FlexMatch JSON rule sets, property expressions and the rally DSL,
 //! read into one model, checked with diagnostics a designer can act on, and compiled for the matcher.
+//!
+//! The pipeline, one module per stage:
+//!
+//! | stage | module | produces |
+//! | --- | --- | --- |
+//! | read JSON text | [`json`] | a spanned JSON tree |
+//! | read JSON tree | `lower_json` | [`ast::RuleSetAst`] |
+//! | read DSL text | `dsl` | [`ast::RuleSetAst`] |
+//! | check and compile | `check` | [`model::RuleSet`] and [`Diagnostic`]s |
+//! | print | [`print`] | canonical JSON or DSL text |
+//!
+//! [`check_source`] runs the whole pipeline on a text.
 
 pub mod ast;
+mod check;
 pub mod diagnostic;
+mod dsl;
 pub mod expr;
 mod grammar;
 pub mod json;
 mod lex;
+mod lower_json;
+pub mod model;
+pub mod print;
 pub mod span;
 pub mod suggest;
+
+pub use ast::{RuleSetAst, SourceFormat};
+pub use diagnostic::{Code, Diagnostic, Severity};
+pub use model::RuleSet;
+
+use span::Span;
+
+/// FlexMatch's limit on a rule-set body, in characters.
+pub const MAX_BODY_CHARS: usize = 65_535;
+
+impl SourceFormat {
+    /// Guesses the format: `.rules` files are DSL, `.json` files JSON; otherwise text whose first
+    /// meaningful character is `{` is JSON.
+    pub fn detect(path: Option<&std::path::Path>, text: &str) -> SourceFormat {
+        match path
+            .and_then(|path| path.extension())
+            .and_then(|ext| ext.to_str())
+        {
+            Some("rules") => SourceFormat::Dsl,
+            Some("json") => SourceFormat::Json,
+            _ => {
+                let mut rest = text.trim_start_matches('\u{FEFF}').trim_start();
+                // Skip leading comments, which both formats allow.
+                while rest.starts_with("//") {
+                    rest = rest.find('\n').map_or("", |i| &rest[i..]).trim_start();
+                }
+                if rest.starts_with('{') {
+                    SourceFormat::Json
+                } else {
+                    SourceFormat::Dsl
+                }
+            }
+        }
+    }
+}
+
+/// Everything rally learned from one rule-set text.
+#[derive(Debug)]
+pub struct Checked {
+    /// The model, when the text could be read at all.
+    pub ast: Option<RuleSetAst>,
+    /// The compiled rule set, when there is no error.
+    pub rule_set: Option<RuleSet>,
+    /// Errors and warnings, in source order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Checked {
+    /// Valid means no errors; warnings are allowed.
+    pub fn is_valid(&self) -> bool {
+        !self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Reads a rule set without checking what it means.
+pub fn parse(source: &str, format: SourceFormat) -> (Option<RuleSetAst>, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let ast = match format {
+        SourceFormat::Json => {
+            let parsed = json::parse(source);
+            diagnostics = parsed.diagnostics;
+            parsed
+                .value
+                .and_then(|value| lower_json::lower(&value, &mut diagnostics))
+        }
+        SourceFormat::Dsl => dsl::parse(source, &mut diagnostics),
+    };
+    (ast, diagnostics)
+}
+
+/// Reads, checks and compiles a rule set.
+pub fn check_source(source: &str, format: SourceFormat) -> Checked {
+    let (ast, mut diagnostics) = parse(source, format);
+    if let Some((offset, _)) = source.char_indices().nth(MAX_BODY_CHARS) {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::BodyTooLarge,
+                Span::new(offset, source.len()),
+                format!(
+                    "the rule set is {} characters long; FlexMatch allows at most {MAX_BODY_CHARS}",
+                    source.chars().count()
+                ),
+            )
+            .with_help("remove comments and unused rules, or convert to canonical JSON with `rally convert --to json`"),
+        );
+    }
+    let rule_set = match &ast {
+        Some(ast) => {
+            let (rule_set, found) = check::check(ast);
+            diagnostics.extend(found);
+            rule_set
+        }
+        None => None,
+    };
+    diagnostics.sort_by_key(|diagnostic| (diagnostic.span.start, diagnostic.span.end));
+    let valid = !diagnostics.iter().any(Diagnostic::is_error);
+    Checked {
+        ast,
+        rule_set: rule_set.filter(|_| valid),
+        diagnostics,
+    }
+}
