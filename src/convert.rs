@@ -1,5 +1,6 @@
 //! `rally convert`: rewrites a rule set as FlexMatch JSON or in the rally DSL.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -28,7 +29,7 @@ pub struct Args {
 
 /// Converts only a valid rule set: an invalid one could lose what the designer meant. Warnings
 /// go to standard error and the conversion still happens.
-pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     let source = input::read(&args.file, args.from.map(Into::into))?;
     let checked = check_source(&source.text, source.format);
     let style = RenderStyle {
@@ -53,7 +54,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Some(path) => {
             std::fs::write(path, text).with_context(|| format!("cannot write `{path}`"))?
         }
-        None => print!("{text}"),
+        None => write!(out, "{text}")?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@ mod convert;
 mod input;
 mod validate;
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -28,15 +29,30 @@ enum Command {
 /// Exit status: 0 success, 1 invalid input, 2 usage or I/O error.
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let mut out = std::io::stdout().lock();
     let result = match cli.command {
-        Command::Validate(args) => validate::run(&args),
-        Command::Convert(args) => convert::run(&args),
+        Command::Validate(args) => validate::run(&args, &mut out),
+        Command::Convert(args) => convert::run(&args, &mut out),
     };
+    let result = result.and_then(|code| {
+        out.flush()?;
+        Ok(code)
+    });
     match result {
         Ok(code) => code,
+        // A reader that stops early (`rally validate … | head`) is not an error.
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
         }
     }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

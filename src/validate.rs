@@ -1,5 +1,6 @@
 //! `rally validate`: checks rule sets and reports every problem, as text or JSON.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use rally_rules::diagnostic::{DiagnosticRecord, RenderStyle, render};
@@ -44,7 +45,7 @@ struct FileReport {
 
 /// 0 when every file is valid (warnings allowed), 1 when any is invalid, 2 when a file
 /// cannot be read.
-pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     let style = RenderStyle {
         color: args.color.for_stdout(),
     };
@@ -65,11 +66,13 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         any_invalid |= !valid;
         match args.format {
             OutputFormat::Text => {
-                print!(
+                let rendered = render(&checked.diagnostics, &source.name, &source.text, style);
+                write!(out, "{rendered}")?;
+                writeln!(
+                    out,
                     "{}",
-                    render(&checked.diagnostics, &source.name, &source.text, style)
-                );
-                println!("{}", summary(&source.name, valid, &checked.diagnostics));
+                    summary(&source.name, valid, &checked.diagnostics)
+                )?;
             }
             OutputFormat::Json => {
                 let index = LineIndex::new(&source.text);
@@ -86,7 +89,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
     }
     if args.format == OutputFormat::Json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     }
     Ok(if any_unreadable {
         ExitCode::from(2)

@@ -154,6 +154,8 @@ codes! {
     ExpansionUnsetProperty = "expansion-unset-property", Warning;
     /// A unit (`ms`, `s`) where it does not belong, or a missing one.
     InvalidUnit = "invalid-unit", Error;
+    /// A `///` comment that is not directly above a rule, so it describes nothing.
+    DetachedDocComment = "detached-doc-comment", Warning;
 }
 
 impl fmt::Display for Code {
@@ -184,7 +186,7 @@ impl Diagnostic {
         Diagnostic {
             severity: code.severity(),
             code,
-            message: message.into(),
+            message: one_line(message.into()),
             span,
             label: None,
             help: None,
@@ -193,31 +195,49 @@ impl Diagnostic {
     }
 
     pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
-        self.label = Some(label.into());
+        self.label = Some(one_line(label.into()));
         self
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
-        self.help = Some(help.into());
+        self.help = Some(one_line(help.into()));
         self
     }
 
     /// Sets the help when there is one; convenient with `suggest::did_you_mean`.
     pub fn with_help_opt(mut self, help: Option<String>) -> Diagnostic {
-        if help.is_some() {
-            self.help = help;
+        if let Some(help) = help {
+            self.help = Some(one_line(help));
         }
         self
     }
 
     pub fn with_note(mut self, span: Span, note: impl Into<String>) -> Diagnostic {
-        self.notes.push((span, note.into()));
+        self.notes.push((span, one_line(note.into())));
         self
     }
 
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+}
+
+/// Escapes control characters, so text quoted from a rule set (a name with a `\n` escape in
+/// it, say) cannot break a diagnostic over several lines.
+fn one_line(text: String) -> String {
+    if !text.chars().any(char::is_control) {
+        return text;
+    }
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
 }
 
 impl miette::Diagnostic for Diagnostic {
@@ -465,6 +485,15 @@ mod tests {
         let diagnostic = Diagnostic::new(Code::JsonSyntax, Span::new(1, 2), "bad");
         let text = render(&[diagnostic], "t", source, RenderStyle::default());
         assert!(text.contains("1 |     ab\n  |     ^\n"), "{text}");
+    }
+
+    #[test]
+    fn messages_stay_on_one_line() {
+        let diagnostic =
+            Diagnostic::new(Code::UnknownProperty, Span::new(0, 1), "unknown `a\nb\t`")
+                .with_help("did you mean `x\r`?");
+        assert_eq!(diagnostic.message, "unknown `a\\nb\\t`");
+        assert_eq!(diagnostic.help.as_deref(), Some("did you mean `x\\r`?"));
     }
 
     #[test]

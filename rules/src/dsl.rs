@@ -8,7 +8,7 @@ use crate::ast::*;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::expr::{self, Expr};
 use crate::grammar::rules::{Rule, RulesParser};
-use crate::grammar::{enable_error_detail, syntax_error};
+use crate::grammar::{parse_with_detail, syntax_error};
 use crate::lex;
 use crate::span::{Span, Spanned};
 use crate::suggest;
@@ -27,8 +27,7 @@ pub fn parse(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Option<RuleSetAst
         ));
         return None;
     }
-    enable_error_detail();
-    let input = match RulesParser::parse(Rule::dsl_input, text) {
+    let input = match parse_with_detail(|| RulesParser::parse(Rule::dsl_input, text)) {
         Ok(mut pairs) => pairs.next().expect("dsl_input yields one pair"),
         Err(error) => {
             diagnostics.push(syntax_error(
@@ -69,13 +68,26 @@ pub fn parse(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Option<RuleSetAst
             rule => unreachable!("a rule set holds no {rule:?}"),
         }
     }
+    for doc in reader.doc_comments.iter().filter(|doc| !doc.used.get()) {
+        reader.diagnostics.push(
+            Diagnostic::new(
+                Code::DetachedDocComment,
+                doc.span,
+                "this `///` comment is not directly above a rule, so it describes nothing",
+            )
+            .with_help("move it to the line above a `rule`, or write `//` for a plain comment"),
+        );
+    }
     Some(reader.ast)
 }
 
 /// A `///` comment line: where its line starts, and its text (one space after `///` dropped).
 struct DocLine {
+    span: Span,
     line_start: usize,
     text: String,
+    /// Taken as part of a rule's description.
+    used: std::cell::Cell<bool>,
 }
 
 fn doc_comments(text: &str, comments: &[Span]) -> Vec<DocLine> {
@@ -94,8 +106,10 @@ fn doc_comments(text: &str, comments: &[Span]) -> Vec<DocLine> {
             }
             let body = body.strip_prefix(' ').unwrap_or(body);
             Some(DocLine {
+                span: *span,
                 line_start,
                 text: body.trim_end_matches('\r').to_string(),
+                used: std::cell::Cell::new(false),
             })
         })
         .collect()
@@ -580,6 +594,9 @@ impl Reader<'_, '_> {
             return None;
         }
         lines.reverse();
+        for doc in &lines {
+            doc.used.set(true);
+        }
         let text: Vec<&str> = lines.iter().map(|doc| doc.text.as_str()).collect();
         let span = Span::new(lines[0].line_start, offset);
         Some(Field::given_new(text.join("\n"), span))
@@ -633,13 +650,13 @@ impl Reader<'_, '_> {
                 if let Some(first) = field.span() {
                     return self.duplicate(option_span, &format!("`{word}`"), Some(first));
                 }
-                let units = if property == RuleProperty::MaxLatency {
-                    latency_units
-                } else {
-                    &[]
+                let (units, what): (&[&str], &str) = match property {
+                    RuleProperty::MaxLatency => (latency_units, "a latency"),
+                    RuleProperty::MinCount | RuleProperty::MaxCount => (&[], "a count"),
+                    _ => (&[], "a distance"),
                 };
                 let quantity = parts.next().expect("the option has a value");
-                let value = self.quantity(quantity, units, &format!("`{word}` here"));
+                let value = self.quantity(quantity, units, what);
                 let field = match property {
                     RuleProperty::MinDistance => &mut rule.min_distance,
                     RuleProperty::MaxDistance => &mut rule.max_distance,
@@ -674,12 +691,14 @@ impl Reader<'_, '_> {
                     return self.duplicate(option_span, "`party`", Some(first));
                 }
                 let value = parts.next().expect("party has a value");
-                rule.party_aggregation = self.keyword(
-                    &value,
-                    "party aggregation",
-                    PartyAggregation::parse,
-                    PartyAggregation::NAMES,
-                );
+                // Suggest only what this rule type takes; the checker explains a misfit.
+                let names: &[&str] = if kind == RuleType::Collection {
+                    &["union", "intersection"]
+                } else {
+                    &["min", "max", "avg"]
+                };
+                rule.party_aggregation =
+                    self.keyword(&value, "party aggregation", PartyAggregation::parse, names);
             }
             Rule::key_option => {
                 if !matches!(kind, RuleType::AbsoluteSort | RuleType::DistanceSort) {
@@ -714,9 +733,10 @@ impl Reader<'_, '_> {
                 Field::Invalid
             }
         };
+        // Latency bounds take `ms`; when the target is unreadable, don't also fault its units.
         let latency_value = target
             .value()
-            .is_some_and(|t| matches!(t.property.value.as_str(), "maxLatency" | "maxDistance"));
+            .is_none_or(|t| matches!(t.property.value.as_str(), "maxLatency" | "maxDistance"));
         let mut steps = Vec::new();
         let first_step = span;
         let mut steps_span: Option<Span> = None;

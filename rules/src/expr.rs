@@ -10,7 +10,7 @@ use pest::iterators::Pair;
 use crate::ast::{Target, TargetComponent};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::grammar::rules::{Rule, RulesParser};
-use crate::grammar::{enable_error_detail, syntax_error};
+use crate::grammar::{parse_with_detail, syntax_error};
 use crate::lex;
 use crate::span::{Span, Spanned};
 use crate::suggest;
@@ -99,8 +99,7 @@ fn parse_input<'t>(
             ),
         ));
     }
-    enable_error_detail();
-    let input = RulesParser::parse(rule, text)
+    let input = parse_with_detail(|| RulesParser::parse(rule, text))
         .map_err(|error| syntax_error(&error, code, &format!("invalid {what}"), text, to_source))?
         .next()
         .expect("an entry rule yields one pair");

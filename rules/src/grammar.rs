@@ -3,7 +3,7 @@
 //! pest types stop at the readers (`json`, `expr`, `dsl`): everything past them sees rally's
 //! own AST and `Diagnostic`s, so the parser could be replaced without touching the checker.
 
-use std::sync::Once;
+use std::sync::Mutex;
 
 use pest::RuleType;
 use pest::error::{ErrorVariant, InputLocation};
@@ -24,21 +24,51 @@ pub(crate) mod rules {
     pub(crate) struct RulesParser;
 }
 
-static ERROR_DETAIL: Once = Once::new();
+/// Serialises re-parses that turn on pest's global error-detail flag.
+static ERROR_DETAIL: Mutex<()> = Mutex::new(());
 
-/// pest records which tokens it expected only when asked to; rally's syntax errors name them.
-pub(crate) fn enable_error_detail() {
-    ERROR_DETAIL.call_once(|| pest::set_error_detail(true));
+/// Runs a pest parse; when it fails, runs it again with pest's error detail on, so the error
+/// can name the tokens pest expected.
+///
+/// Tracking attempts doubles parse time, and only a failed parse needs them. pest reads the
+/// flag once when a parse starts, so a parse on another thread at the same moment merely
+/// runs slower, never differently.
+pub(crate) fn parse_with_detail<T, E>(parse: impl Fn() -> Result<T, E>) -> Result<T, E> {
+    parse().or_else(|_| {
+        let _guard = ERROR_DETAIL
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        pest::set_error_detail(true);
+        let detailed = parse();
+        pest::set_error_detail(false);
+        detailed
+    })
 }
 
-/// How a grammar's rules read in "expected …" messages; `None` leaves a rule out.
+/// How a grammar's rules and tokens read in "expected …" messages.
 pub(crate) trait Describe: RuleType {
+    /// A rule as a person would name it; `None` leaves it out.
     fn describe(self) -> Option<&'static str>;
+
+    /// Whether a literal token pest expected is worth naming.
+    fn show_token(token: &str) -> bool {
+        is_meaningful_token(token)
+    }
+
+    /// Rules that read a name; after a name they only say "the name could go on".
+    fn is_name(self) -> bool {
+        false
+    }
 }
 
 const MAX_EXPECTED: usize = 8;
 
 /// Turns a pest error into a diagnostic: `{what}: expected …, found …`.
+///
+/// pest places its error where the last *rule* failed, which can be a whole token before the
+/// real problem (`and(a, b` fails "at" `b`, though what is missing is the `)` after it). When
+/// pest tracked its attempts, the furthest position it reached, with the tokens it wanted
+/// there, says more; otherwise the rule-level error stands.
 ///
 /// `text` is the text pest parsed; `to_source` maps a span in it to the original source (they
 /// differ for expressions read out of JSON strings).
@@ -49,37 +79,51 @@ pub(crate) fn syntax_error<R: Describe>(
     text: &str,
     to_source: &dyn Fn(Span) -> Span,
 ) -> Diagnostic {
-    let pos = match error.location {
+    let location = match error.location {
         InputLocation::Pos(pos) => pos,
         InputLocation::Span((start, _)) => start,
     };
-    let mut expected: Vec<String> = Vec::new();
-    let mut push = |item: String| {
-        if !expected.contains(&item) {
-            expected.push(item);
-        }
+    let positives: Vec<String> = match &error.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives
+            .iter()
+            .filter_map(|rule| rule.describe())
+            .map(str::to_string)
+            .collect(),
+        ErrorVariant::CustomError { .. } => Vec::new(),
     };
-    if let Some(attempts) = error.parse_attempts() {
+    let mut pos = location;
+    let mut expected: Vec<String> = Vec::new();
+    if let Some(attempts) = error.parse_attempts()
+        && attempts.max_position >= location
+    {
+        // Right after a name or number, "the name could go on" is never the point.
+        let before = text[..attempts.max_position].chars().next_back();
+        let after_name = before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-');
+        let after_digit = before.is_some_and(|c| c.is_ascii_digit());
         for stack in attempts.call_stacks() {
             let rule = stack.deepest.get_rule().copied().or(stack.parent);
-            if let Some(description) = rule.and_then(Describe::describe) {
-                push(description.to_string());
+            if let Some(rule) = rule
+                && !(after_name && rule.is_name())
+                && let Some(description) = rule.describe()
+            {
+                push_unique(&mut expected, description.to_string());
             }
         }
         for token in attempts.expected_tokens() {
             let token = token.to_string();
-            if is_meaningful_token(&token) {
-                push(format!("`{token}`"));
+            if R::show_token(&token) && !(after_digit && token == ".") {
+                push_unique(&mut expected, format!("`{token}`"));
             }
         }
+        if !expected.is_empty() {
+            pos = attempts.max_position;
+        }
     }
-    // pest does not record a keyword that failed on its `!ident_char` guard (`too` for `to`) as
-    // an attempt, but it does report the rule as expected.
-    if let ErrorVariant::ParsingError { positives, .. } = &error.variant {
-        for rule in positives {
-            if let Some(description) = rule.describe() {
-                push(description.to_string());
-            }
+    // pest does not record a keyword that failed on its `!ident_char` guard (`too` for `to`)
+    // as an attempt, but it does report the rule as expected at the rule-level position.
+    if pos == location {
+        for positive in positives {
+            push_unique(&mut expected, positive);
         }
     }
     let (found, found_len) = found_at(text, pos);
@@ -92,14 +136,22 @@ pub(crate) fn syntax_error<R: Describe>(
     Diagnostic::new(code, span, message)
 }
 
+fn push_unique(items: &mut Vec<String>, item: String) {
+    if !items.contains(&item) {
+        items.push(item);
+    }
+}
+
 /// Whether an expected token is worth naming to a person: not whitespace, comment openers,
-/// character ranges (`a..z`), single letters from inside numbers, or pest built-ins.
+/// character ranges (`a..z`), single letters or `-`/`_` from inside numbers and names, or pest
+/// built-ins.
 fn is_meaningful_token(token: &str) -> bool {
     let chars: Vec<char> = token.chars().collect();
     let is_range = chars.len() == 4 && chars[1] == '.' && chars[2] == '.';
-    let is_letter = chars.len() == 1 && chars[0].is_ascii_alphabetic();
+    let is_name_char =
+        chars.len() == 1 && (chars[0].is_ascii_alphabetic() || matches!(chars[0], '-' | '_'));
     let is_layout = token.chars().all(|c| c.is_whitespace() || c == '\u{FEFF}');
-    !(is_layout || is_range || is_letter || matches!(token, "//" | "/*" | "*/" | "BUILTIN_RULE"))
+    !(is_layout || is_range || is_name_char || matches!(token, "//" | "/*" | "*/" | "BUILTIN_RULE"))
 }
 
 /// What stands at `pos`: a word, one character, or the end of the input.
@@ -117,7 +169,20 @@ fn found_at(text: &str, pos: usize) -> (String, usize) {
     let word = &rest[..word_len];
     let shown = match first {
         '\n' | '\r' => "end of line".to_string(),
-        _ => format!("`{}`", word.escape_debug()),
+        _ => {
+            let printable: String = word
+                .chars()
+                .flat_map(|c| {
+                    let shown: Vec<char> = if c.is_control() {
+                        c.escape_default().collect()
+                    } else {
+                        vec![c]
+                    };
+                    shown
+                })
+                .collect();
+            format!("`{printable}`")
+        }
     };
     (shown, word_len)
 }
@@ -139,23 +204,38 @@ impl Describe for json::Rule {
     fn describe(self) -> Option<&'static str> {
         use json::Rule as R;
         Some(match self {
-            R::json
-            | R::value
-            | R::object
-            | R::array
-            | R::string
-            | R::number
-            | R::boolean
-            | R::null => "a value",
-            R::member => "a property name in double quotes",
+            R::json | R::value | R::object | R::array | R::number | R::boolean | R::null => {
+                "a value"
+            }
+            // Both a key and a value can be a string here; this wording fits either.
+            R::string => "a double-quoted string",
+            R::member => return None,
             R::content | R::escape => "a valid string character or escape",
             R::EOI => "end of input",
             R::trailing_comma | R::WHITESPACE | R::COMMENT => return None,
         })
     }
+
+    /// Only punctuation between values; "a value" already covers `{`, `[`, `-`, `0` and `"`.
+    fn show_token(token: &str) -> bool {
+        matches!(token, "," | "}" | "]" | ":")
+    }
 }
 
 impl Describe for rules::Rule {
+    /// `==` is in the grammar only so that rally can say "write `=`".
+    fn show_token(token: &str) -> bool {
+        token != "==" && is_meaningful_token(token)
+    }
+
+    fn is_name(self) -> bool {
+        use rules::Rule as R;
+        matches!(
+            self,
+            R::name | R::ident | R::dsl_name | R::rule_ref | R::statement | R::unknown_rule
+        )
+    }
+
     fn describe(self) -> Option<&'static str> {
         use rules::Rule as R;
         Some(match self {
@@ -175,7 +255,6 @@ impl Describe for rules::Rule {
             R::declaration => "a declaration",
             R::rule_body | R::unknown_rule | R::rule_type => "a rule type",
             R::rule_option => "a rule option",
-            R::comparison_operator => "a comparison operator",
             R::collection_operation => {
                 "`intersection`, `contains` or `reference_intersection_count`"
             }

@@ -6,7 +6,7 @@ use pest::iterators::Pair;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::grammar::json::{JsonParser, Rule};
-use crate::grammar::{enable_error_detail, syntax_error};
+use crate::grammar::{parse_with_detail, syntax_error};
 use crate::lex;
 use crate::span::Span;
 
@@ -91,6 +91,16 @@ pub fn parse(text: &str) -> ParsedJson {
             diagnostics,
         };
     }
+    if lex::is_blank(text, &scan.comments) {
+        diagnostics.push(
+            Diagnostic::new(Code::JsonSyntax, Span::at(0), "the rule set is empty")
+                .with_help("a rule set is a JSON object with `ruleLanguageVersion` and `teams`"),
+        );
+        return ParsedJson {
+            value: None,
+            diagnostics,
+        };
+    }
     if let Some(first) = scan.comments.first() {
         let more = scan.comments.len() - 1;
         let mut diagnostic = Diagnostic::new(
@@ -110,17 +120,23 @@ pub fn parse(text: &str) -> ParsedJson {
         diagnostics.push(diagnostic);
     }
 
-    enable_error_detail();
-    let pair = match JsonParser::parse(Rule::json, text) {
+    let pair = match parse_with_detail(|| JsonParser::parse(Rule::json, text)) {
         Ok(mut pairs) => pairs.next().expect("the json rule always yields a pair"),
         Err(error) => {
-            diagnostics.push(syntax_error(
-                &error,
-                Code::JsonSyntax,
-                "invalid JSON",
-                text,
-                &|span| span,
-            ));
+            let mut diagnostic =
+                syntax_error(&error, Code::JsonSyntax, "invalid JSON", text, &|span| span);
+            let found = text
+                .get(diagnostic.span.start..)
+                .and_then(|rest| rest.chars().next());
+            match found {
+                Some('\'') => diagnostic = diagnostic.with_help("JSON strings take double quotes"),
+                Some(c) if c.is_alphabetic() => {
+                    diagnostic =
+                        diagnostic.with_help("property names and strings take double quotes")
+                }
+                _ => {}
+            }
+            diagnostics.push(diagnostic);
             return ParsedJson {
                 value: None,
                 diagnostics,
@@ -144,7 +160,7 @@ fn build(pair: Pair<'_, Rule>, diagnostics: &mut Vec<Diagnostic>) -> Option<Json
             Ok(number) if number.is_finite() => JsonKind::Number(number),
             _ => {
                 diagnostics.push(Diagnostic::new(
-                    Code::JsonSyntax,
+                    Code::InvalidValue,
                     span,
                     format!("number `{}` is out of range", pair.as_str()),
                 ));
@@ -340,6 +356,6 @@ mod tests {
     fn out_of_range_numbers_are_errors() {
         let parsed = parse("[1e999]");
         assert!(parsed.value.is_none());
-        assert_eq!(parsed.diagnostics[0].code, Code::JsonSyntax);
+        assert_eq!(parsed.diagnostics[0].code, Code::InvalidValue);
     }
 }

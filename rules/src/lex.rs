@@ -68,6 +68,19 @@ pub fn scan(text: &str) -> Scan {
     scan
 }
 
+/// Whether `text` holds nothing but whitespace and the given comments.
+pub fn is_blank(text: &str, comments: &[Span]) -> bool {
+    let layout: &[char] = &['\u{FEFF}', ' ', '\t', '\r', '\n'];
+    let mut at = 0;
+    for comment in comments {
+        if !text[at..comment.start].trim_matches(layout).is_empty() {
+            return false;
+        }
+        at = comment.end;
+    }
+    text[at..].trim_matches(layout).is_empty()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +96,15 @@ mod tests {
             .collect();
         assert_eq!(comments, ["// yes", "/* block */"]);
         assert_eq!(scan.too_deep_at, None);
+    }
+
+    #[test]
+    fn blank_means_only_whitespace_and_comments() {
+        let text = " // a\n /* b */ \n";
+        assert!(is_blank(text, &scan(text).comments));
+        let text = "// a\n x";
+        assert!(!is_blank(text, &scan(text).comments));
+        assert!(is_blank("", &[]));
     }
 
     #[test]

@@ -109,7 +109,7 @@ pub fn check_source(source: &str, format: SourceFormat) -> Checked {
                     source.chars().count()
                 ),
             )
-            .with_help("remove comments and unused rules, or convert to canonical JSON with `rally convert --to json`"),
+            .with_help("remove comments, descriptions or rules you no longer need; FlexMatch rejects larger bodies too"),
         );
     }
     let rule_set = match &ast {

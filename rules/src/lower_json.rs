@@ -35,7 +35,10 @@ const STEP_KEYS: &[&str] = &["waitTimeSeconds", "value"];
 /// Reads a parsed JSON document as a rule set. Returns `None` only when the document is not
 /// an object at all.
 pub fn lower(json: &Json, diagnostics: &mut Vec<Diagnostic>) -> Option<RuleSetAst> {
-    let mut lower = Lower { diagnostics };
+    let mut lower = Lower {
+        diagnostics,
+        key: String::new(),
+    };
     let members = lower.object(json, "a rule set")?;
     lower.check_keys(members, TOP_LEVEL_KEYS, "a rule set");
     let mut ast = RuleSetAst {
@@ -50,8 +53,20 @@ pub fn lower(json: &Json, diagnostics: &mut Vec<Diagnostic>) -> Option<RuleSetAs
         expansions: Vec::new(),
     };
     for (key, value) in members {
+        lower.key = key.value.clone();
         match key.value.as_str() {
             "name" => ast.name = lower.string(value),
+            "ruleLanguageVersion" if matches!(value.kind, JsonKind::Number(_)) => {
+                lower.diagnostics.push(
+                    Diagnostic::new(
+                        Code::WrongValueType,
+                        value.span,
+                        "`ruleLanguageVersion` is a string, found a number",
+                    )
+                    .with_help("write `\"1.0\"`, in quotes"),
+                );
+                ast.language_version = Field::Invalid;
+            }
             "ruleLanguageVersion" => ast.language_version = lower.string(value),
             "playerAttributes" => {
                 ast.attributes = lower.list(value, |lower, item| lower.attribute(item))
@@ -59,7 +74,11 @@ pub fn lower(json: &Json, diagnostics: &mut Vec<Diagnostic>) -> Option<RuleSetAs
             "algorithm" => ast.algorithm = lower.algorithm(value),
             "teams" => {
                 let teams = lower.list(value, |lower, item| lower.team(item));
-                ast.teams = match value.kind {
+                ast.teams = match &value.kind {
+                    // Teams that could not be read are reported; don't also call the list empty.
+                    JsonKind::Array(items) if teams.is_empty() && !items.is_empty() => {
+                        Field::Invalid
+                    }
                     JsonKind::Array(_) => Field::given_new(teams, value.span),
                     _ => Field::Invalid,
                 };
@@ -74,15 +93,23 @@ pub fn lower(json: &Json, diagnostics: &mut Vec<Diagnostic>) -> Option<RuleSetAs
 
 struct Lower<'d> {
     diagnostics: &'d mut Vec<Diagnostic>,
+    /// The property being read, so that a wrong value can name it.
+    key: String,
 }
 
 impl Lower<'_> {
     fn wrong_type(&mut self, json: &Json, expected: &str) {
-        self.diagnostics.push(Diagnostic::new(
-            Code::WrongValueType,
-            json.span,
-            format!("expected {expected}, found {}", json.kind.describe()),
-        ));
+        let message = if self.key.is_empty() {
+            format!("expected {expected}, found {}", json.kind.describe())
+        } else {
+            format!(
+                "`{}`: expected {expected}, found {}",
+                self.key,
+                json.kind.describe()
+            )
+        };
+        self.diagnostics
+            .push(Diagnostic::new(Code::WrongValueType, json.span, message));
     }
 
     fn object<'j>(&mut self, json: &'j Json, what: &str) -> Option<&'j [(JsonString, Json)]> {
@@ -299,6 +326,7 @@ impl Lower<'_> {
             default: Field::Absent,
         };
         for (key, value) in members {
+            self.key = key.value.clone();
             match key.value.as_str() {
                 "name" => attribute.name = self.string(value),
                 "type" => {
@@ -326,6 +354,7 @@ impl Lower<'_> {
         };
         self.check_keys(members, ALGORITHM_KEYS, "the algorithm");
         for (key, value) in members {
+            self.key = key.value.clone();
             match key.value.as_str() {
                 "strategy" => {
                     algorithm.strategy =
@@ -341,10 +370,14 @@ impl Lower<'_> {
                 }
                 "sortByAttributes" => {
                     algorithm.sort_by_attributes = match &value.kind {
-                        JsonKind::Array(_) => {
+                        JsonKind::Array(items) => {
                             let names =
                                 self.list(value, |lower, item| lower.string(item).given().cloned());
-                            Field::given_new(names, value.span)
+                            if names.len() == items.len() {
+                                Field::given_new(names, value.span)
+                            } else {
+                                Field::Invalid
+                            }
                         }
                         _ => {
                             self.wrong_type(value, "an array of attribute names");
@@ -386,6 +419,7 @@ impl Lower<'_> {
             quantity: Field::Absent,
         };
         for (key, value) in members {
+            self.key = key.value.clone();
             match key.value.as_str() {
                 "name" => team.name = self.string(value),
                 "minPlayers" => team.min_players = self.number(value),
@@ -410,6 +444,7 @@ impl Lower<'_> {
             ..RuleDecl::default()
         };
         for (key, value) in members {
+            self.key = key.value.clone();
             let Some(property) = RuleProperty::parse(&key.value) else {
                 match key.value.as_str() {
                     "name" => rule.name = self.string(value),
@@ -511,6 +546,7 @@ impl Lower<'_> {
             steps: Field::Absent,
         };
         for (key, value) in members {
+            self.key = key.value.clone();
             match key.value.as_str() {
                 "target" => expansion.target = self.target(value),
                 "steps" => {
@@ -554,6 +590,7 @@ impl Lower<'_> {
             value: Field::Absent,
         };
         for (key, value) in members {
+            self.key = key.value.clone();
             match key.value.as_str() {
                 "waitTimeSeconds" => step.wait_time_seconds = self.number(value),
                 "value" => step.value = Field::Given(self.value(value)),

@@ -49,9 +49,35 @@ impl RuleSet {
         self.teams.iter().map(|team| team.max_players).sum()
     }
 
-    /// Whether this is a large match (more than 40 players), matched by the balanced strategy.
+    /// The most players a match can hold once expansions have raised `maxPlayers`.
+    pub fn max_players_with_expansions(&self) -> u32 {
+        let raised = |definition: TeamDefinitionId| {
+            self.expansions
+                .iter()
+                .filter(|expansion| match &expansion.target {
+                    ExpansionTarget::Teams {
+                        definitions,
+                        property: TeamProperty::MaxPlayers,
+                    } => definitions.contains(&definition),
+                    _ => false,
+                })
+                .flat_map(|expansion| &expansion.steps)
+                .filter_map(|step| step.value.as_number())
+                .fold(0, |most, value| most.max(value as u32))
+        };
+        self.team_definitions
+            .iter()
+            .enumerate()
+            .map(|(i, definition)| {
+                definition.quantity * definition.max_players.max(raised(TeamDefinitionId(i)))
+            })
+            .sum()
+    }
+
+    /// Whether this is a large match (more than 40 players, counting expansions), matched by
+    /// the balanced strategy.
     pub fn is_large_match(&self) -> bool {
-        self.max_players() > SMALL_MATCH_MAX_PLAYERS
+        self.max_players_with_expansions() > SMALL_MATCH_MAX_PLAYERS
     }
 
     pub fn attribute(&self, id: AttributeId) -> &Attribute {
@@ -538,13 +564,15 @@ pub struct ExpansionStep {
 pub enum StepValue {
     Number(f64),
     String(String),
+    /// A new reference collection for a collection rule.
+    StringList(Vec<String>),
 }
 
 impl StepValue {
     pub fn as_number(&self) -> Option<f64> {
         match self {
             StepValue::Number(number) => Some(*number),
-            StepValue::String(_) => None,
+            StepValue::String(_) | StepValue::StringList(_) => None,
         }
     }
 }

@@ -163,11 +163,12 @@ fn rule_json(rule: &RuleDecl) -> JsonValue {
             JsonValue::Array(vec![expr_json(measurements)]),
         );
     }
-    if let Some(reference) = rule.reference_value.value() {
-        put(P::ReferenceValue, expr_json(reference));
-    }
+    // `measurements operation referenceValue` reads like the comparison it describes.
     if let Some(operation) = rule.operation.value() {
         put(P::Operation, json!(operation.as_str()));
+    }
+    if let Some(reference) = rule.reference_value.value() {
+        put(P::ReferenceValue, expr_json(reference));
     }
     if let Some(attribute) = rule.batch_attribute.value() {
         put(P::BatchAttribute, json!(attribute));
@@ -182,11 +183,11 @@ fn rule_json(rule: &RuleDecl) -> JsonValue {
         put(P::MapKey, json!(key.as_str()));
     }
     for (property, field) in [
+        (P::MaxLatency, &rule.max_latency),
         (P::MinDistance, &rule.min_distance),
         (P::MaxDistance, &rule.max_distance),
         (P::MinCount, &rule.min_count),
         (P::MaxCount, &rule.max_count),
-        (P::MaxLatency, &rule.max_latency),
     ] {
         if let Some(number) = field.value() {
             put(property, number_json(*number));
@@ -261,11 +262,13 @@ pub fn to_dsl(ast: &RuleSetAst) -> String {
         };
         let _ = write!(
             out,
-            "team {} players {}..{}",
+            "team {} players {}",
             dsl_name(name),
-            format_number(*min),
-            format_number(*max)
+            format_number(*min)
         );
+        if max != min {
+            let _ = write!(out, "..{}", format_number(*max));
+        }
         if let Some(quantity) = team.quantity.value() {
             let _ = write!(out, " quantity {}", format_number(*quantity));
         }

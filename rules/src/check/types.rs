@@ -1,0 +1,213 @@
+//! Property expressions: names resolved, types worked out, functions lifted over nested lists.
+
+use super::*;
+
+impl<'a> Checker<'a> {
+    pub(super) fn type_expr(&mut self, expr: &Expr) -> Option<TypedExpr> {
+        match &expr.kind {
+            ExprKind::Number(number) => Some(TypedExpr {
+                node: ExprNode::Number(*number),
+                ty: Type::Number,
+            }),
+            ExprKind::String(text) => Some(TypedExpr {
+                node: ExprNode::String(text.clone()),
+                ty: Type::String,
+            }),
+            ExprKind::List(items) => {
+                let mut typed = Vec::new();
+                for item in items {
+                    typed.push(self.type_expr(item)?);
+                }
+                let element = typed.first().map_or(Type::String, |first| first.ty.clone());
+                if let Some((bad, item)) = typed.iter().zip(items).find(|(t, _)| t.ty != element) {
+                    self.report(Diagnostic::new(
+                        Code::TypeMismatch,
+                        item.span,
+                        format!(
+                            "a list's items share one type: expected {element}, found {}",
+                            bad.ty
+                        ),
+                    ));
+                    return None;
+                }
+                Some(TypedExpr {
+                    node: ExprNode::List(typed),
+                    ty: Type::list(element),
+                })
+            }
+            ExprKind::Path(path) => {
+                let (teams, grouped) = match &path.teams.value {
+                    TeamSelector::All => ((0..self.teams.len()).map(TeamId).collect(), true),
+                    TeamSelector::Names(names) => {
+                        let mut teams = Vec::new();
+                        let mut grouped = names.len() > 1;
+                        let mut ok = true;
+                        for name in names {
+                            match self.teams_named(name) {
+                                Some((ids, group)) => {
+                                    grouped |= group;
+                                    teams.extend(ids);
+                                }
+                                None => ok = false,
+                            }
+                        }
+                        if !ok {
+                            return None;
+                        }
+                        (teams, grouped)
+                    }
+                };
+                let (field, element) = match &path.field {
+                    PathField::Teams => {
+                        let ty = if grouped {
+                            Type::list(Type::Team)
+                        } else {
+                            Type::Team
+                        };
+                        return Some(TypedExpr {
+                            node: ExprNode::Select {
+                                teams,
+                                grouped,
+                                field: SelectField::Teams,
+                            },
+                            ty,
+                        });
+                    }
+                    PathField::Players => (SelectField::Players, Type::Player),
+                    PathField::PlayerId => (SelectField::PlayerId, Type::String),
+                    PathField::Attribute(name) => {
+                        let id = self.attribute_named(name)?;
+                        (
+                            SelectField::Attribute(id),
+                            Type::of_attribute(self.attributes[id.0].ty),
+                        )
+                    }
+                };
+                let per_team = Type::list(element);
+                let ty = if grouped {
+                    Type::list(per_team)
+                } else {
+                    per_team
+                };
+                Some(TypedExpr {
+                    node: ExprNode::Select {
+                        teams,
+                        grouped,
+                        field,
+                    },
+                    ty,
+                })
+            }
+            ExprKind::Call { function, args } => {
+                let Some(resolved) = Function::parse(&function.value) else {
+                    self.report(
+                        Diagnostic::new(
+                            Code::UnknownFunction,
+                            function.span,
+                            format!("unknown function `{}`", function.value),
+                        )
+                        .with_help(suggest::expected_one_of(&function.value, Function::NAMES)),
+                    );
+                    return None;
+                };
+                if args.len() != 1 {
+                    self.report(
+                        Diagnostic::new(
+                            Code::WrongArgumentCount,
+                            expr.span,
+                            format!(
+                                "`{}` takes 1 argument, found {}",
+                                function.value,
+                                args.len()
+                            ),
+                        )
+                        .with_help("functions take one list; select several teams with `teams[a, b]` and join lists with `flatten(...)`"),
+                    );
+                    return None;
+                }
+                let arg = self.type_expr(&args[0])?;
+                let Some(ty) = apply(resolved, &arg.ty) else {
+                    let expected = match resolved {
+                        Function::Count => "a list",
+                        Function::Flatten => "a list of lists",
+                        Function::SetIntersection => "a list of string lists (List<List<string>>)",
+                        _ => "a list of numbers",
+                    };
+                    self.report(Diagnostic::new(
+                        Code::TypeMismatch,
+                        args[0].span,
+                        format!("`{}` takes {expected}, found {}", function.value, arg.ty),
+                    ));
+                    return None;
+                };
+                Some(TypedExpr {
+                    node: ExprNode::Call {
+                        function: resolved,
+                        arg: Box::new(arg),
+                    },
+                    ty,
+                })
+            }
+        }
+    }
+}
+
+/// The result type of `function` applied to `arg`, lifting over nested lists as FlexMatch's
+/// guide describes ("operations on a nested list operate on each sublist individually"):
+/// each function works on the innermost list it accepts and maps over the lists around it.
+fn apply(function: Function, arg: &Type) -> Option<Type> {
+    let Type::List(element) = arg else {
+        return None;
+    };
+    match function {
+        Function::Flatten => element.element().map(|inner| Type::list(inner.clone())),
+        Function::Count => Some(match &**element {
+            Type::List(_) => Type::list(apply(function, element)?),
+            _ => Type::Number,
+        }),
+        Function::SetIntersection => {
+            if **element == Type::list(Type::String) {
+                Some(Type::list(Type::String))
+            } else if element.depth() >= 2 {
+                Some(Type::list(apply(function, element)?))
+            } else {
+                None
+            }
+        }
+        _ => match &**element {
+            Type::Number => Some(Type::Number),
+            Type::List(_) => Some(Type::list(apply(function, element)?)),
+            _ => None,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    pub(super) fn functions_lift_over_nested_lists() {
+        let numbers = Type::list(Type::Number);
+        let grouped = Type::list(numbers.clone());
+        assert_eq!(apply(Function::Avg, &numbers), Some(Type::Number));
+        assert_eq!(apply(Function::Avg, &grouped), Some(numbers.clone()));
+        assert_eq!(apply(Function::Flatten, &grouped), Some(numbers.clone()));
+        assert_eq!(apply(Function::Flatten, &numbers), None);
+        assert_eq!(
+            apply(Function::Count, &Type::list(Type::list(Type::Player))),
+            Some(numbers.clone())
+        );
+        let string_lists = Type::list(Type::list(Type::String));
+        assert_eq!(
+            apply(Function::SetIntersection, &string_lists),
+            Some(Type::list(Type::String))
+        );
+        assert_eq!(
+            apply(Function::SetIntersection, &Type::list(string_lists.clone())),
+            Some(string_lists.clone())
+        );
+        assert_eq!(apply(Function::Max, &string_lists), None);
+        assert_eq!(apply(Function::Sum, &Type::Number), None);
+    }
+}

@@ -1,0 +1,296 @@
+//! What a valid rule set compiles to: typed expressions, defaults, team copies, algorithm
+//! defaults and expansion values — the model the matcher will evaluate.
+
+use rally_rules::model::*;
+use rally_rules::{Code, SourceFormat, check_source};
+
+fn compile(dsl: &str) -> RuleSet {
+    let checked = check_source(dsl, SourceFormat::Dsl);
+    assert!(checked.is_valid(), "{:#?}", checked.diagnostics);
+    checked.rule_set.expect("a valid rule set compiles")
+}
+
+fn codes(dsl: &str) -> Vec<Code> {
+    check_source(dsl, SourceFormat::Dsl)
+        .diagnostics
+        .iter()
+        .map(|d| d.code)
+        .collect()
+}
+
+fn measurement_type(rule_set: &RuleSet, rule: &str) -> Type {
+    let rule = rule_set.rule(rule_set.rule_id(rule).unwrap());
+    match &rule.kind {
+        RuleKind::Comparison(c) => c.measurement.ty.clone(),
+        RuleKind::Distance(d) => d.measurement.ty.clone(),
+        RuleKind::Collection(c) => c.measurement.ty.clone(),
+        other => panic!("{other:?} has no measurement"),
+    }
+}
+
+#[test]
+fn expressions_are_typed_as_flexmatch_describes() {
+    let rule_set = compile(
+        r#"attribute skill: number = 1000
+attribute modes: string_list = ["ctf"]
+team red players 1..5
+team blue players 1..5
+rule per_team: distance avg(teams[*].players.attributes[skill]) to 1000 max 100
+rule one_team: comparison count(teams[red].players) = count(teams[blue].players)
+rule everyone: distance flatten(teams[*].players.attributes[skill]) to avg(flatten(teams[*].players.attributes[skill])) max 500
+rule ids: collection flatten(teams[*].players.attributes[modes]) reference_intersection_count flatten(teams[*].players[playerId]) max 0
+"#,
+    );
+    let number = Type::Number;
+    let numbers = Type::list(Type::Number);
+    assert_eq!(measurement_type(&rule_set, "per_team"), numbers);
+    assert_eq!(measurement_type(&rule_set, "one_team"), number);
+    assert_eq!(measurement_type(&rule_set, "everyone"), numbers);
+    assert_eq!(
+        measurement_type(&rule_set, "ids"),
+        Type::list(Type::list(Type::String))
+    );
+    // `teams[*]` keeps one list per team: the selection is grouped over both teams.
+    let RuleKind::Distance(per_team) = &rule_set.rules[0].kind else {
+        unreachable!()
+    };
+    let ExprNode::Call { function, arg } = &per_team.measurement.node else {
+        panic!("not a call")
+    };
+    assert_eq!(*function, Function::Avg);
+    assert_eq!(
+        arg.node,
+        ExprNode::Select {
+            teams: vec![TeamId(0), TeamId(1)],
+            grouped: true,
+            field: SelectField::Attribute(AttributeId(0)),
+        }
+    );
+}
+
+#[test]
+fn quantity_makes_numbered_copies_and_a_group() {
+    let rule_set = compile(
+        "attribute skill: number = 1
+team trio players 3..5 quantity 3
+team solo players 1
+rule sizes: distance max(count(teams[trio].players)) to min(count(teams[trio].players)) max 1
+rule first: comparison count(teams[trio_1].players) >= 3
+",
+    );
+    let names: Vec<&str> = rule_set.teams.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["trio_1", "trio_2", "trio_3", "solo"]);
+    assert_eq!(rule_set.team_definitions[0].teams, 0..3);
+    assert_eq!(rule_set.max_players(), 16);
+    // The definition stands for its copies (a group); a copy's name stands for one team.
+    assert_eq!(
+        measurement_type(&rule_set, "sizes"),
+        Type::Number,
+        "max over the per-copy counts"
+    );
+    assert_eq!(measurement_type(&rule_set, "first"), Type::Number);
+}
+
+#[test]
+fn defaults_are_normalised() {
+    let rule_set = compile(
+        r#"attribute modes: string_list = ["ctf", "tdm", "ctf"]
+attribute maps: string_number_map = {"nuke": 1, "dust": 2}
+attribute skill: number
+team solo players 1..2
+"#,
+    );
+    assert_eq!(
+        rule_set.attributes[0].default,
+        Some(AttributeValue::StringList(vec!["ctf".into(), "tdm".into()]))
+    );
+    assert_eq!(
+        rule_set.attributes[1].default,
+        Some(AttributeValue::StringNumberMap(vec![
+            ("dust".into(), 2.0),
+            ("nuke".into(), 1.0)
+        ]))
+    );
+    assert_eq!(rule_set.attributes[2].default, None);
+}
+
+#[test]
+fn algorithm_defaults_follow_the_strategy() {
+    let small = compile("team a players 1..2\n");
+    assert_eq!(small.algorithm.strategy, Strategy::ExhaustiveSearch);
+    assert_eq!(
+        small.algorithm.batching_preference,
+        BatchingPreference::Random
+    );
+    assert_eq!(small.algorithm.backfill_priority, BackfillPriority::Normal);
+    assert_eq!(
+        small.algorithm.expansion_age_selection,
+        ExpansionAgeSelection::Newest
+    );
+
+    let large = compile(
+        "attribute skill: number = 1
+algorithm {
+    strategy: balanced
+    balancedAttribute: skill
+}
+team everyone players 50..100
+",
+    );
+    assert_eq!(large.algorithm.strategy, Strategy::Balanced);
+    assert_eq!(
+        large.algorithm.batching_preference,
+        BatchingPreference::LargestPopulation
+    );
+    assert_eq!(large.algorithm.balanced_attribute, Some(AttributeId(0)));
+}
+
+#[test]
+fn balanced_on_a_small_match_runs_exhaustive_search_and_keeps_the_attribute() {
+    let text = "attribute skill: number = 1
+algorithm {
+    strategy: balanced
+    balancedAttribute: skill
+    batchingPreference: fastestRegion
+}
+team red players 5
+team blue players 5
+";
+    assert_eq!(codes(text), [Code::BalancedSmallMatch]);
+    let rule_set = check_source(text, SourceFormat::Dsl).rule_set.unwrap();
+    assert_eq!(rule_set.algorithm.strategy, Strategy::ExhaustiveSearch);
+    assert_eq!(rule_set.algorithm.balanced_attribute, Some(AttributeId(0)));
+}
+
+#[test]
+fn literal_string_and_list_references_can_be_expanded() {
+    let rule_set = compile(
+        r#"attribute mode: string = "ranked"
+attribute modes: string_list = ["ctf"]
+team red players 2
+team blue players 2
+// "5" is a string here: the measurement is a string, so the reference is too.
+rule mode_is: comparison flatten(teams[*].players.attributes[mode]) = "5"
+rule plays_featured: collection flatten(teams[*].players.attributes[modes]) reference_intersection_count ["ctf"] min 1
+expand rules[mode_is].referenceValue: 30s -> "casual"
+expand rules[plays_featured].referenceValue: 20s -> ["ctf", "tdm"]
+"#,
+    );
+    assert_eq!(
+        rule_set.expansions[0].value_at(31.0),
+        Some(&StepValue::String("casual".into()))
+    );
+    assert_eq!(
+        rule_set.expansions[1].value_at(25.0),
+        Some(&StepValue::StringList(vec!["ctf".into(), "tdm".into()]))
+    );
+}
+
+#[test]
+fn team_bounds_are_checked_at_every_step_in_time() {
+    // maxPlayers rises first, so minPlayers may follow it past the old maximum.
+    let in_order = "team hunters players 4
+team monster players 1
+expand teams[hunters].maxPlayers: 5s -> 6
+expand teams[hunters].minPlayers: 10s -> 5
+";
+    assert!(codes(in_order).is_empty(), "{:?}", codes(in_order));
+    // The other way round the minimum passes the maximum between 5 s and 10 s.
+    let crossed = "team hunters players 4
+team monster players 1
+expand teams[hunters].maxPlayers: 10s -> 6
+expand teams[hunters].minPlayers: 5s -> 5
+";
+    assert_eq!(codes(crossed), [Code::MinExceedsMax]);
+}
+
+#[test]
+fn expansions_that_grow_the_match_count_towards_its_size() {
+    let rule_set = compile(
+        "attribute skill: number = 1
+algorithm {
+    strategy: balanced
+    balancedAttribute: skill
+}
+team red players 10..20
+team blue players 10..20
+expand teams[red, blue].maxPlayers: 30s -> 30
+",
+    );
+    assert_eq!(rule_set.max_players(), 40);
+    assert_eq!(rule_set.max_players_with_expansions(), 60);
+    assert!(rule_set.is_large_match());
+}
+
+#[test]
+fn compound_parts_are_decided_only_through_the_compound_rule() {
+    let rule_set = compile(
+        "attribute skill: number = 1
+team red players 2
+team blue players 2
+rule close: distance flatten(teams[*].players.attributes[skill]) to avg(flatten(teams[*].players.attributes[skill])) max 50
+rule fast: latency max 80ms
+rule sorted_by_skill: distanceSort skill ascending
+rule either: compound or(close, not(fast))
+",
+    );
+    let deciding: Vec<&str> = rule_set
+        .deciding_rules()
+        .map(|(_, rule)| rule.name.as_str())
+        .collect();
+    assert_eq!(deciding, ["either"]);
+    let RuleKind::Compound(compound) = &rule_set.rules[3].kind else {
+        unreachable!()
+    };
+    let outcome = |close: bool, fast: bool| {
+        compound
+            .condition
+            .evaluate(&mut |rule| if rule.0 == 0 { close } else { fast })
+    };
+    assert!(outcome(true, true));
+    assert!(outcome(false, false));
+    assert!(!outcome(false, true));
+}
+
+#[test]
+fn messages_use_the_words_of_the_format_written() {
+    let dsl = check_source(
+        "team a players 1..2\nrule r: distance teams[a].players[playerId] to 1\n",
+        SourceFormat::Dsl,
+    );
+    let json = check_source(
+        r#"{"ruleLanguageVersion": "1.0", "teams": [{"name": "a", "minPlayers": 1, "maxPlayers": 2}],
+            "rules": [{"name": "r", "type": "latency"}]}"#,
+        SourceFormat::Json,
+    );
+    let message = |checked: &rally_rules::Checked| checked.diagnostics[0].message.clone();
+    assert_eq!(message(&dsl), "rule `r` needs a `max` or `min` bound");
+    assert_eq!(
+        message(&json),
+        "rule `r` needs a `maxLatency`, a `maxDistance` or both"
+    );
+}
+
+#[test]
+fn a_misplaced_property_is_one_error_with_a_suggestion() {
+    let checked = check_source(
+        r#"{"ruleLanguageVersion": "1.0", "teams": [{"name": "a", "minPlayers": 1, "maxPlayers": 2}],
+            "playerAttributes": [{"name": "skill", "type": "number"}],
+            "rules": [{"name": "r", "type": "distance",
+                       "measurements": ["flatten(teams[*].players.attributes[skill])"],
+                       "referenceValue": 5, "maxCount": 10}]}"#,
+        SourceFormat::Json,
+    );
+    let found: Vec<(Code, Option<&str>)> = checked
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.help.as_deref()))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            Code::PropertyNotApplicable,
+            Some("did you mean `maxDistance`? `maxCount` belongs to `collection` rules")
+        )]
+    );
+}
