@@ -1,0 +1,13 @@
+//! rally's integration tests, in one binary so they link once. Each module tests one area:
+//!
+//! - `fixtures`: every rule set under `fixtures/rulesets/` validates and round-trips; every
+//!   file under `fixtures/rulesets/invalid/` yields its diagnostic and matches its snapshot;
+//! - `examples`: FlexMatch's 11 published examples validate and round-trip;
+//! - `docs`: the examples in `docs/dsl.md` mean what the page says;
+//! - `cli`: `rally validate` and `rally convert` as a user runs them.
+
+mod cli;
+mod docs;
+mod examples;
+mod fixtures;
+mod support;
