@@ -673,9 +673,13 @@ impl Reader<'_, '_> {
                 if let Some(first) = rule.max_distance.span() {
                     return self.duplicate(option_span, "`distance`", Some(first));
                 }
-                let quantity = parts.next().expect("distance has a value");
-                rule.max_distance = self.quantity(quantity, latency_units, "a latency distance");
-                let reference = parts.nth(1).expect("distance has `from` and a reference");
+                let mut next = parts.next().expect("distance has `from` or a value");
+                if next.as_rule() == Rule::quantity {
+                    rule.max_distance = self.quantity(next, latency_units, "a latency distance");
+                    next = parts.next().expect("a value is followed by `from`");
+                }
+                debug_assert_eq!(next.as_rule(), Rule::kw_from);
+                let reference = parts.next().expect("distance has a reference");
                 rule.distance_reference = self.keyword(
                     &reference,
                     "distance reference",

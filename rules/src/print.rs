@@ -441,14 +441,15 @@ fn rule_dsl(rule: &RuleDecl) -> String {
     if let Some(max) = max {
         clauses.push(format!("max {}{unit}", format_number(*max)));
     }
-    if latency
-        && let (Some(distance), Some(reference)) =
-            (rule.max_distance.value(), rule.distance_reference.value())
-    {
-        clauses.push(format!(
-            "distance {}ms from {reference}",
-            format_number(*distance)
-        ));
+    if latency && let Some(reference) = rule.distance_reference.value() {
+        match rule.max_distance.value() {
+            Some(distance) => clauses.push(format!(
+                "distance {}ms from {reference}",
+                format_number(*distance)
+            )),
+            // The distance comes later, from an expansion.
+            None => clauses.push(format!("distance from {reference}")),
+        }
     }
     if let Some(aggregation) = rule.party_aggregation.value() {
         clauses.push(format!("party {aggregation}"));

@@ -294,3 +294,27 @@ fn a_misplaced_property_is_one_error_with_a_suggestion() {
         )]
     );
 }
+
+/// Found by the mutation proptest: a latency rule whose `maxDistance` only an expansion gives
+/// still needs its `distanceReference` to survive conversion to the DSL and back.
+#[test]
+fn a_reference_waiting_for_its_expanded_distance_converts_both_ways() {
+    let json = r#"{"ruleLanguageVersion": "1.0",
+        "teams": [{"name": "duelist", "minPlayers": 1, "maxPlayers": 1, "quantity": 2}],
+        "rules": [{"name": "FairPing", "type": "latency", "maxLatency": 120, "distanceReference": "min"}],
+        "expansions": [{"target": "rules[FairPing].maxDistance", "steps": [{"waitTimeSeconds": 20, "value": 60}]}]}"#;
+    let checked = check_source(json, SourceFormat::Json);
+    assert!(checked.is_valid(), "{:#?}", checked.diagnostics);
+    let dsl = rally_rules::print::to_dsl(checked.ast.as_ref().unwrap());
+    assert!(
+        dsl.contains("rule FairPing: latency max 120ms distance from min\n"),
+        "{dsl}"
+    );
+    let back = check_source(&dsl, SourceFormat::Dsl);
+    assert_eq!(back.rule_set, checked.rule_set);
+    let RuleKind::Latency(latency) = &back.rule_set.unwrap().rules[0].kind else {
+        unreachable!()
+    };
+    assert_eq!(latency.distance_reference, Some(DistanceReference::Min));
+    assert_eq!(latency.max_distance, None);
+}
