@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use rally_rules::diagnostic::{RenderStyle, render};
-use rally_rules::{SourceFormat, check_source, print};
+use rally_rules::{MAX_BODY_CHARS, SourceFormat, check_source, print};
 
 use crate::input::{self, Color, Format};
 
@@ -50,6 +50,13 @@ pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<ExitCode> {
         SourceFormat::Json => print::to_json(ast),
         SourceFormat::Dsl => print::to_dsl(ast),
     };
+    // A compact JSON source can grow past FlexMatch's limit once laid out canonically.
+    let chars = text.chars().count();
+    if args.to == Format::Json && chars > MAX_BODY_CHARS {
+        eprintln!(
+            "warning: the converted rule set is {chars} characters long; FlexMatch allows at most {MAX_BODY_CHARS}"
+        );
+    }
     match &args.output {
         Some(path) => {
             std::fs::write(path, text).with_context(|| format!("cannot write `{path}`"))?

@@ -107,6 +107,16 @@ impl Value {
     }
 }
 
+/// The settings of an `algorithm` block, by their FlexMatch names (the DSL uses the same).
+pub const ALGORITHM_SETTINGS: &[&str] = &[
+    "strategy",
+    "batchingPreference",
+    "sortByAttributes",
+    "balancedAttribute",
+    "backfillPriority",
+    "expansionAgeSelection",
+];
+
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct AlgorithmDecl {
     pub span: Option<Span>,
@@ -233,42 +243,6 @@ pub struct StepDecl {
     pub span: Span,
     pub wait_time_seconds: Field<f64>,
     pub value: Field<Value>,
-}
-
-/// Defines an enum of FlexMatch keywords with their spellings, so both readers and the
-/// printers share one table and "did you mean" can list the choices.
-macro_rules! keywords {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),* $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name {
-            $($variant,)*
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
-            pub const NAMES: &'static [&'static str] = &[$($text,)*];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text,)*
-                }
-            }
-
-            pub fn parse(text: &str) -> Option<$name> {
-                match text {
-                    $($text => Some($name::$variant),)*
-                    _ => None,
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
 }
 
 keywords!(

@@ -142,6 +142,8 @@ codes! {
     CompoundForwardReference = "compound-forward-reference", Error;
     /// A compound rule names a `batchDistance` rule.
     CompoundBatchDistance = "compound-batch-distance", Error;
+    /// A compound rule names a sort rule, which orders candidates but never passes or fails.
+    CompoundSortRule = "compound-sort-rule", Error;
     /// An expansion targets a compound rule.
     ExpansionCompound = "expansion-compound", Error;
     /// An expansion targets a property that cannot be relaxed.
@@ -384,25 +386,33 @@ fn render_one(
     out.push('\n');
 }
 
-/// Expands tabs in a source line and works out where the caret goes, in display columns.
-/// A span running past the end of its line is underlined to the line's end.
+/// Source lines longer than this are shown as a window around the caret.
+const MAX_SHOWN_COLUMNS: usize = 160;
+/// How much of the line the window keeps before the caret.
+const CONTEXT_COLUMNS: usize = 60;
+
+/// Prepares a source line for display and works out where the caret goes, in display columns.
+/// Tabs expand to spaces; other control characters (an ANSI escape, say) show as `�` so the
+/// source cannot drive the terminal; a very long line is cut to a window around the caret. A
+/// span running past the end of its line is underlined to the line's end.
 fn caret_columns(
     line_text: &str,
     start_column: usize,
     end: crate::span::LineCol,
     line: usize,
 ) -> (String, usize, usize) {
-    let mut shown = String::new();
+    let mut shown: Vec<char> = Vec::with_capacity(line_text.len());
+    // Display column at which each source character starts, plus the end of the line.
     let mut display_cols = Vec::with_capacity(line_text.len() + 1);
     for ch in line_text.chars() {
-        display_cols.push(shown.chars().count());
-        if ch == '\t' {
-            shown.push_str(&" ".repeat(TAB_WIDTH));
-        } else {
-            shown.push(ch);
+        display_cols.push(shown.len());
+        match ch {
+            '\t' => shown.extend(std::iter::repeat_n(' ', TAB_WIDTH)),
+            c if c.is_control() => shown.push('\u{FFFD}'),
+            c => shown.push(c),
         }
     }
-    let line_end = shown.chars().count();
+    let line_end = shown.len();
     display_cols.push(line_end);
     let col_of = |column: usize| display_cols.get(column - 1).copied().unwrap_or(line_end);
     let caret_start = col_of(start_column);
@@ -411,11 +421,24 @@ fn caret_columns(
     } else {
         line_end
     };
-    (
-        shown,
-        caret_start,
-        caret_end.saturating_sub(caret_start).max(1),
-    )
+    let caret_len = caret_end.saturating_sub(caret_start).max(1);
+    if shown.len() <= MAX_SHOWN_COLUMNS {
+        return (shown.into_iter().collect(), caret_start, caret_len);
+    }
+    let from = caret_start.saturating_sub(CONTEXT_COLUMNS);
+    let to = (from + MAX_SHOWN_COLUMNS).min(shown.len());
+    let mut window = String::new();
+    let mut offset = 0;
+    if from > 0 {
+        window.push('…');
+        offset = 1;
+    }
+    window.extend(&shown[from..to]);
+    if to < shown.len() {
+        window.push('…');
+    }
+    let caret_len = caret_len.min(to.saturating_sub(caret_start).max(1));
+    (window, caret_start - from + offset, caret_len)
 }
 
 const RED: &str = "31";
@@ -494,6 +517,29 @@ mod tests {
                 .with_help("did you mean `x\r`?");
         assert_eq!(diagnostic.message, "unknown `a\\nb\\t`");
         assert_eq!(diagnostic.help.as_deref(), Some("did you mean `x\\r`?"));
+    }
+
+    #[test]
+    fn control_characters_in_the_source_are_not_sent_to_the_terminal() {
+        let source = "a\x1b[31mb";
+        let diagnostic = Diagnostic::new(Code::JsonSyntax, Span::new(0, 1), "bad");
+        let text = render(&[diagnostic], "t", source, RenderStyle::default());
+        assert!(!text.contains('\x1b'), "{text:?}");
+        assert!(text.contains("a\u{FFFD}[31mb"));
+    }
+
+    #[test]
+    fn long_lines_show_a_window_around_the_caret() {
+        let source = format!("{}X{}", "a".repeat(5000), "b".repeat(5000));
+        let diagnostic = Diagnostic::new(Code::JsonSyntax, Span::new(5000, 5001), "bad");
+        let text = render(&[diagnostic], "t", &source, RenderStyle::default());
+        let lines: Vec<&str> = text.lines().collect();
+        let shown = lines[3].split_once("| ").unwrap().1;
+        let caret = lines[4].split_once("| ").unwrap().1;
+        assert!(shown.starts_with('…') && shown.ends_with('…'), "{shown}");
+        assert!(shown.chars().count() <= MAX_SHOWN_COLUMNS + 2);
+        let caret_at = caret.find('^').unwrap();
+        assert_eq!(shown.chars().nth(caret_at), Some('X'));
     }
 
     #[test]

@@ -55,6 +55,7 @@ pub fn parse(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Option<RuleSetAst
             rules: Vec::new(),
             expansions: Vec::new(),
         },
+        ms_on_max_distance: Vec::new(),
     };
     for declaration in input.into_inner() {
         match declaration.as_rule() {
@@ -68,6 +69,7 @@ pub fn parse(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Option<RuleSetAst
             rule => unreachable!("a rule set holds no {rule:?}"),
         }
     }
+    reader.check_distance_units();
     for doc in reader.doc_comments.iter().filter(|doc| !doc.used.get()) {
         reader.diagnostics.push(
             Diagnostic::new(
@@ -120,10 +122,12 @@ struct Reader<'t, 'd> {
     doc_comments: Vec<DocLine>,
     diagnostics: &'d mut Vec<Diagnostic>,
     ast: RuleSetAst,
+    /// Rules whose expanded `maxDistance` was written in `ms` (see `check_distance_units`).
+    ms_on_max_distance: Vec<(String, Span)>,
 }
 
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
-    pair.as_span().into()
+    Span::from_pest(pair.as_span())
 }
 
 fn identity(span: Span) -> Span {
@@ -202,21 +206,8 @@ impl Reader<'_, '_> {
         parse: fn(&str) -> Option<K>,
         names: &[&str],
     ) -> Field<K> {
-        let text = pair.as_str();
-        match parse(text) {
-            Some(keyword) => Field::given_new(keyword, span_of(pair)),
-            None => {
-                self.report(
-                    Diagnostic::new(
-                        Code::InvalidValue,
-                        span_of(pair),
-                        format!("`{text}` is not a valid {what}"),
-                    )
-                    .with_help(suggest::expected_one_of(text, names)),
-                );
-                Field::Invalid
-            }
-        }
+        let word = Spanned::new(pair.as_str().to_string(), span_of(pair));
+        self.keyword_text(&word, what, parse, names)
     }
 
     fn literal(&mut self, pair: Pair<'_, Rule>) -> Spanned<Value> {
@@ -234,18 +225,23 @@ impl Reader<'_, '_> {
             Rule::list_literal => {
                 Value::List(inner.into_inner().map(|item| self.literal(item)).collect())
             }
-            Rule::map_literal => Value::Map(
-                inner
-                    .into_inner()
-                    .map(|entry| {
-                        let mut parts = entry.into_inner();
-                        let key = parts.next().expect("an entry has a key");
-                        let key = Spanned::new(expr::string_value(key.clone()), span_of(&key));
-                        let value = self.literal(parts.next().expect("an entry has a value"));
-                        (key, value)
-                    })
-                    .collect(),
-            ),
+            Rule::map_literal => {
+                let mut entries: Vec<(Spanned<String>, Spanned<Value>)> = Vec::new();
+                for entry in inner.into_inner() {
+                    let mut parts = entry.into_inner();
+                    let key = parts.next().expect("an entry has a key");
+                    let key = Spanned::new(expr::string_value(key.clone()), span_of(&key));
+                    let value = self.literal(parts.next().expect("an entry has a value"));
+                    match entries.iter().find(|(first, _)| first.value == key.value) {
+                        Some((first, _)) => {
+                            let first = first.span;
+                            self.duplicate(key.span, &format!("key `{}`", key.value), Some(first));
+                        }
+                        None => entries.push((key, value)),
+                    }
+                }
+                Value::Map(entries)
+            }
             rule => unreachable!("a literal holds no {rule:?}"),
         };
         Spanned::new(value, span)
@@ -297,22 +293,15 @@ impl Reader<'_, '_> {
             let key = parts.next().expect("a setting has a key");
             let values: Vec<Pair<'_, Rule>> = parts.collect();
             let key_text = key.as_str();
-            const KEYS: &[&str] = &[
-                "strategy",
-                "batchingPreference",
-                "sortByAttributes",
-                "balancedAttribute",
-                "backfillPriority",
-                "expansionAgeSelection",
-            ];
-            if !KEYS.contains(&key_text) {
+
+            if !ALGORITHM_SETTINGS.contains(&key_text) {
                 self.report(
                     Diagnostic::new(
                         Code::UnknownProperty,
                         span_of(&key),
                         format!("unknown algorithm setting `{key_text}`"),
                     )
-                    .with_help(suggest::expected_one_of(key_text, KEYS)),
+                    .with_help(suggest::expected_one_of(key_text, ALGORITHM_SETTINGS)),
                 );
                 continue;
             }
@@ -337,7 +326,7 @@ impl Reader<'_, '_> {
                 _ => algorithm.expansion_age_selection.span(),
             };
             if already.is_some() {
-                self.duplicate(span_of_key(&key), &format!("`{key_text}`"), already);
+                self.duplicate(span_of(&key), &format!("`{key_text}`"), already);
                 continue;
             }
             let value_span = names
@@ -725,6 +714,29 @@ impl Reader<'_, '_> {
         }
     }
 
+    /// A `maxDistance` step in `ms` fits only a latency rule, which may be declared further
+    /// down; checked once every rule is read.
+    fn check_distance_units(&mut self) {
+        for (rule_name, unit_span) in std::mem::take(&mut self.ms_on_max_distance) {
+            let kind = self
+                .ast
+                .rules
+                .iter()
+                .find(|rule| rule.name.value() == Some(&rule_name))
+                .and_then(|rule| rule.kind.value().copied());
+            if let Some(kind) = kind.filter(|kind| *kind != RuleType::Latency) {
+                self.report(
+                    Diagnostic::new(
+                        Code::InvalidUnit,
+                        unit_span,
+                        format!("unit `ms` fits latencies, and `{rule_name}` is a `{kind}` rule"),
+                    )
+                    .with_help("write the distance as a plain number"),
+                );
+            }
+        }
+    }
+
     fn expansion(&mut self, pair: Pair<'_, Rule>) {
         let span = span_of(&pair);
         let mut parts = pair.into_inner().skip(1);
@@ -753,6 +765,15 @@ impl Reader<'_, '_> {
             let value_pair = step_parts.next().expect("a step has a value");
             let value = if value_pair.as_rule() == Rule::quantity {
                 let units: &[&str] = if latency_value { &["ms"] } else { &[] };
+                let unit = value_pair.clone().into_inner().nth(1);
+                if let (Some(unit), Some(target)) = (unit, target.value())
+                    && unit.as_str() == "ms"
+                    && target.property.value == "maxDistance"
+                    && let [rule_name] = target.names.as_slice()
+                {
+                    self.ms_on_max_distance
+                        .push((rule_name.value.clone(), span_of(&unit)));
+                }
                 match self.quantity(value_pair, units, "this value") {
                     Field::Given(number) => Field::Given(number.map(Value::Number)),
                     _ => Field::Invalid,
@@ -772,10 +793,6 @@ impl Reader<'_, '_> {
             steps: Field::given_new(steps, steps_span.unwrap_or(first_step)),
         });
     }
-}
-
-fn span_of_key(pair: &Pair<'_, Rule>) -> Span {
-    span_of(pair)
 }
 
 fn dsl_options_help(kind: RuleType) -> String {

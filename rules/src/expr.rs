@@ -154,15 +154,17 @@ pub(crate) fn expression_from_pair(
         .into_inner()
         .next()
         .expect("an expression has one part");
-    let span = to_source(inner.as_span().into());
+    let span = to_source(Span::from_pest(inner.as_span()));
     let kind = match inner.as_rule() {
         Rule::number => ExprKind::Number(parse_number(&inner, to_source)?),
         Rule::string => ExprKind::String(string_value(inner)),
         Rule::call => {
             let mut parts = inner.into_inner();
             let name = parts.next().expect("a call has a name");
-            let function =
-                Spanned::new(name.as_str().to_string(), to_source(name.as_span().into()));
+            let function = Spanned::new(
+                name.as_str().to_string(),
+                to_source(Span::from_pest(name.as_span())),
+            );
             let args = match parts.next() {
                 Some(arguments) => arguments
                     .into_inner()
@@ -205,17 +207,17 @@ pub(crate) fn parse_number(
         Ok(number) if number.is_finite() => Ok(number),
         _ => Err(Diagnostic::new(
             Code::InvalidValue,
-            to_source(pair.as_span().into()),
+            to_source(Span::from_pest(pair.as_span())),
             format!("number `{}` is out of range", pair.as_str()),
         )),
     }
 }
 
 fn path_from_pair(pair: Pair<'_, Rule>, to_source: ToSource<'_>) -> Result<Path, Diagnostic> {
-    let path_span = to_source(pair.as_span().into());
+    let path_span = to_source(Span::from_pest(pair.as_span()));
     let mut parts = pair.into_inner();
     let head = parts.next().expect("a path starts with a name");
-    let head_span = to_source(head.as_span().into());
+    let head_span = to_source(Span::from_pest(head.as_span()));
     if !matches!(head.as_str(), "teams" | "team") {
         return Err(shape_error(
             head_span,
@@ -228,7 +230,7 @@ fn path_from_pair(pair: Pair<'_, Rule>, to_source: ToSource<'_>) -> Result<Path,
 
     let mut field = PathField::Teams;
     for part in parts {
-        let part_span = to_source(part.as_span().into());
+        let part_span = to_source(Span::from_pest(part.as_span()));
         field = match (&field, part.as_rule()) {
             (PathField::Teams, Rule::path_segment) => {
                 let step = segment_name(&part);
@@ -318,14 +320,14 @@ fn team_selector(
     head_span: Span,
     to_source: ToSource<'_>,
 ) -> Spanned<TeamSelector> {
-    let span = head_span.to(to_source(selector.as_span().into()));
+    let span = head_span.to(to_source(Span::from_pest(selector.as_span())));
     let mut names = Vec::new();
     for item in selector.into_inner() {
         match item.as_rule() {
             Rule::all => return Spanned::new(TeamSelector::All, span),
             _ => names.push(Spanned::new(
                 item.as_str().to_string(),
-                to_source(item.as_span().into()),
+                to_source(Span::from_pest(item.as_span())),
             )),
         }
     }
@@ -337,12 +339,12 @@ fn single_name(
     what: &str,
     to_source: ToSource<'_>,
 ) -> Result<Spanned<String>, Diagnostic> {
-    let span = to_source(selector.as_span().into());
+    let span = to_source(Span::from_pest(selector.as_span()));
     let items: Vec<Pair<'_, Rule>> = selector.into_inner().collect();
     match items.as_slice() {
         [one] if one.as_rule() == Rule::name => Ok(Spanned::new(
             one.as_str().to_string(),
-            to_source(one.as_span().into()),
+            to_source(Span::from_pest(one.as_span())),
         )),
         _ => Err(shape_error(
             span,
@@ -355,14 +357,16 @@ fn single_name(
 pub(crate) fn statement_from_pair(pair: Pair<'_, Rule>, to_source: ToSource<'_>) -> Statement {
     debug_assert_eq!(pair.as_rule(), Rule::statement);
     let inner = pair.into_inner().next().expect("a statement has one part");
-    let span = to_source(inner.as_span().into());
+    let span = to_source(Span::from_pest(inner.as_span()));
     let kind = match inner.as_rule() {
         Rule::rule_ref => StatementKind::Rule(inner.as_str().to_string()),
         Rule::statement_call => {
             let mut parts = inner.into_inner();
             let name = parts.next().expect("a call has an operator");
-            let operator =
-                Spanned::new(name.as_str().to_string(), to_source(name.as_span().into()));
+            let operator = Spanned::new(
+                name.as_str().to_string(),
+                to_source(Span::from_pest(name.as_span())),
+            );
             let args = parts
                 .next()
                 .map(|args| {
@@ -385,7 +389,7 @@ pub(crate) fn target_from_pair(
     debug_assert_eq!(pair.as_rule(), Rule::target);
     let mut parts = pair.into_inner();
     let component = parts.next().expect("a target names its component");
-    let component_span = to_source(component.as_span().into());
+    let component_span = to_source(Span::from_pest(component.as_span()));
     let Some(component_value) = TargetComponent::parse(component.as_str()) else {
         return Err(Diagnostic::new(
             Code::InvalidTarget,
@@ -401,7 +405,7 @@ pub(crate) fn target_from_pair(
         )));
     };
     let selector = parts.next().expect("a target has a selector");
-    let selector_span = to_source(selector.as_span().into());
+    let selector_span = to_source(Span::from_pest(selector.as_span()));
     let mut names = Vec::new();
     for item in selector.into_inner() {
         if item.as_rule() == Rule::all {
@@ -413,7 +417,7 @@ pub(crate) fn target_from_pair(
         }
         names.push(Spanned::new(
             item.as_str().to_string(),
-            to_source(item.as_span().into()),
+            to_source(Span::from_pest(item.as_span())),
         ));
     }
     let property = parts.next().expect("a target ends with a property");
@@ -422,9 +426,42 @@ pub(crate) fn target_from_pair(
         names,
         property: Spanned::new(
             property.as_str().to_string(),
-            to_source(property.as_span().into()),
+            to_source(Span::from_pest(property.as_span())),
         ),
     })
+}
+
+/// Whether text that failed to parse was still meant as an expression: it starts with a name
+/// directly followed by `(` or `[`, as every call and path does (`avg(…`, `teams[…`). Text
+/// like `medic (field)` is a plain string that happens to hold a bracket.
+pub fn starts_like_expression(text: &str) -> bool {
+    let text = text.trim_start();
+    let name_end = text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .unwrap_or(text.len());
+    name_end > 0
+        && text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && text[name_end..].starts_with(['(', '['])
+}
+
+/// Whether a JSON string is read as a property expression rather than a string literal: it
+/// holds a bracket, and it parses as an expression or was plainly meant as one.
+pub fn string_reads_as_expression(text: &str) -> bool {
+    text.contains(['(', '['])
+        && (starts_like_expression(text) || parse_expression(text, &|span| span).is_ok())
+}
+
+/// The number a string such as `"500"` holds, as FlexMatch's examples write numbers: only
+/// JSON number syntax, and only finite values — `"NaN"` and `"inf"` are strings, not numbers.
+pub fn number_in_string(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let json_shaped = digits.starts_with(|c: char| c.is_ascii_digit())
+        && digits
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'));
+    let number: f64 = text.parse().ok().filter(|_| json_shaped)?;
+    number.is_finite().then_some(number)
 }
 
 /// Numbers print without a fractional part when they have none, so `10` stays `10`.
@@ -620,6 +657,40 @@ mod tests {
         let error = parse_target("rule[x].maxDistance", &|s| s).unwrap_err();
         assert_eq!(error.help.as_deref(), Some("did you mean `rules`?"));
         assert!(parse_target("rules[*].maxDistance", &|s| s).is_err());
+    }
+
+    #[test]
+    fn strings_with_brackets_are_expressions_only_when_they_look_like_one() {
+        assert!(string_reads_as_expression(
+            "avg(teams[*].players.attributes[x])"
+        ));
+        assert!(string_reads_as_expression("count (teams[*].players)"));
+        assert!(
+            string_reads_as_expression("averge(teams[x"),
+            "a broken call is still a call"
+        );
+        assert!(!string_reads_as_expression("medic (field)"));
+        assert!(!string_reads_as_expression("[beta] tester"));
+        assert!(!string_reads_as_expression("medic"));
+    }
+
+    #[test]
+    fn only_json_numbers_count_as_numbers_in_strings() {
+        assert_eq!(number_in_string("500"), Some(500.0));
+        assert_eq!(number_in_string(" -2.5e1 "), Some(-25.0));
+        for text in [
+            "NaN",
+            "inf",
+            "-infinity",
+            "1e999",
+            "",
+            "-",
+            "0x10",
+            "5 ms",
+            "+5",
+        ] {
+            assert_eq!(number_in_string(text), None, "{text}");
+        }
     }
 
     #[test]

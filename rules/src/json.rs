@@ -152,7 +152,7 @@ pub fn parse(text: &str) -> ParsedJson {
 }
 
 fn build(pair: Pair<'_, Rule>, diagnostics: &mut Vec<Diagnostic>) -> Option<Json> {
-    let span = Span::from(pair.as_span());
+    let span = Span::from_pest(pair.as_span());
     let kind = match pair.as_rule() {
         Rule::null => JsonKind::Null,
         Rule::boolean => JsonKind::Bool(pair.as_str() == "true"),
@@ -172,7 +172,7 @@ fn build(pair: Pair<'_, Rule>, diagnostics: &mut Vec<Diagnostic>) -> Option<Json
             let mut items = Vec::new();
             for item in pair.into_inner() {
                 if item.as_rule() == Rule::trailing_comma {
-                    diagnostics.push(trailing_comma(item.as_span().into()));
+                    diagnostics.push(trailing_comma(Span::from_pest(item.as_span())));
                 } else {
                     items.push(build(item, diagnostics)?);
                 }
@@ -183,7 +183,7 @@ fn build(pair: Pair<'_, Rule>, diagnostics: &mut Vec<Diagnostic>) -> Option<Json
             let mut members: Vec<(JsonString, Json)> = Vec::new();
             for member in pair.into_inner() {
                 if member.as_rule() == Rule::trailing_comma {
-                    diagnostics.push(trailing_comma(member.as_span().into()));
+                    diagnostics.push(trailing_comma(Span::from_pest(member.as_span())));
                     continue;
                 }
                 let mut parts = member.into_inner();
@@ -221,7 +221,7 @@ fn trailing_comma(span: Span) -> Diagnostic {
 
 /// Decodes a `string` pair's escapes, keeping a byte map to the source when there are any.
 fn decode_string(pair: Pair<'_, Rule>) -> JsonString {
-    let span = Span::from(pair.as_span());
+    let span = Span::from_pest(pair.as_span());
     let content = pair.into_inner().next().expect("a string has content");
     let raw = content.as_str();
     let base = content.as_span().start();
@@ -245,12 +245,23 @@ fn decode_string(pair: Pair<'_, Rule>) -> JsonString {
                 'r' => '\r',
                 't' => '\t',
                 'u' => {
-                    let hex: String = (0..4)
-                        .map(|_| chars.next().expect("the grammar checked \\u").1)
-                        .collect();
-                    let unit = u32::from_str_radix(&hex, 16).expect("the grammar checked hex");
-                    // Lone surrogates cannot be a char; a replacement keeps the rest readable.
-                    char::from_u32(unit).unwrap_or('\u{FFFD}')
+                    let unit = hex_unit(&raw[i + 2..i + 6]);
+                    chars.nth(3);
+                    // Characters beyond the Basic Multilingual Plane come as a surrogate pair,
+                    // `\ud83d\ude00`; a lone surrogate cannot be a char and becomes U+FFFD.
+                    let low = raw
+                        .get(i + 6..i + 12)
+                        .filter(|next| next.starts_with("\\u"))
+                        .map(|next| hex_unit(&next[2..]))
+                        .filter(|low| (0xDC00..0xE000).contains(low));
+                    match (unit, low) {
+                        (0xD800..0xDC00, Some(low)) => {
+                            chars.nth(5);
+                            let combined = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+                            char::from_u32(combined).unwrap_or('\u{FFFD}')
+                        }
+                        _ => char::from_u32(unit).unwrap_or('\u{FFFD}'),
+                    }
                 }
                 other => other,
             }
@@ -268,6 +279,11 @@ fn decode_string(pair: Pair<'_, Rule>) -> JsonString {
         span,
         source_offsets: Some(offsets),
     }
+}
+
+/// Four hex digits, which the grammar has checked.
+fn hex_unit(hex: &str) -> u32 {
+    u32::from_str_radix(&hex[..4], 16).expect("the grammar checked the hex digits")
 }
 
 #[cfg(test)]
@@ -342,6 +358,17 @@ mod tests {
             panic!("not a string")
         };
         assert_eq!(plain.source_span(Span::new(1, 2)), Span::new(2, 3));
+    }
+
+    #[test]
+    fn surrogate_pairs_decode_to_one_character() {
+        let text = r#""a\ud83d\ude00b\ud800""#;
+        let JsonKind::String(string) = parse_ok(text).kind else {
+            panic!("not a string")
+        };
+        assert_eq!(string.value, "a😀b\u{FFFD}");
+        // `b` is after the 4-byte emoji, and at source offset 14.
+        assert_eq!(string.source_span(Span::new(5, 6)), Span::new(14, 15));
     }
 
     #[test]

@@ -13,6 +13,9 @@
 //!
 //! [`check_source`] runs the whole pipeline on a text.
 
+#[macro_use]
+mod keywords;
+
 pub mod ast;
 mod check;
 pub mod diagnostic;
@@ -49,8 +52,15 @@ impl SourceFormat {
             _ => {
                 let mut rest = text.trim_start_matches('\u{FEFF}').trim_start();
                 // Skip leading comments, which both formats allow.
-                while rest.starts_with("//") {
-                    rest = rest.find('\n').map_or("", |i| &rest[i..]).trim_start();
+                loop {
+                    if rest.starts_with("//") {
+                        rest = rest.find('\n').map_or("", |i| &rest[i..]);
+                    } else if rest.starts_with("/*") {
+                        rest = rest.find("*/").map_or("", |i| &rest[i + 2..]);
+                    } else {
+                        break;
+                    }
+                    rest = rest.trim_start();
                 }
                 if rest.starts_with('{') {
                     SourceFormat::Json
@@ -96,21 +106,46 @@ pub fn parse(source: &str, format: SourceFormat) -> (Option<RuleSetAst>, Vec<Dia
     (ast, diagnostics)
 }
 
+/// FlexMatch's limit applies to the JSON it receives: a JSON rule set is measured as written,
+/// a DSL rule set as the canonical JSON `rally convert --to json` makes of it — so comments in
+/// the DSL cost nothing, and a converted file never exceeds a limit its source passed.
+fn body_size(source: &str, format: SourceFormat, ast: Option<&RuleSetAst>) -> Option<Diagnostic> {
+    match format {
+        SourceFormat::Json => {
+            let (offset, _) = source.char_indices().nth(MAX_BODY_CHARS)?;
+            Some(
+                Diagnostic::new(
+                    Code::BodyTooLarge,
+                    Span::new(offset, source.len()),
+                    format!(
+                        "the rule set is {} characters long; FlexMatch allows at most {MAX_BODY_CHARS}",
+                        source.chars().count()
+                    ),
+                )
+                .with_help("remove comments, descriptions or rules you no longer need; FlexMatch rejects larger bodies too"),
+            )
+        }
+        SourceFormat::Dsl => {
+            let json_chars = print::to_json(ast?).chars().count();
+            (json_chars > MAX_BODY_CHARS).then(|| {
+                Diagnostic::new(
+                    Code::BodyTooLarge,
+                    Span::at(0),
+                    format!(
+                        "as FlexMatch JSON this rule set is {json_chars} characters long; FlexMatch allows at most {MAX_BODY_CHARS}"
+                    ),
+                )
+                .with_help("remove descriptions or rules you no longer need")
+            })
+        }
+    }
+}
+
 /// Reads, checks and compiles a rule set.
 pub fn check_source(source: &str, format: SourceFormat) -> Checked {
     let (ast, mut diagnostics) = parse(source, format);
-    if let Some((offset, _)) = source.char_indices().nth(MAX_BODY_CHARS) {
-        diagnostics.push(
-            Diagnostic::new(
-                Code::BodyTooLarge,
-                Span::new(offset, source.len()),
-                format!(
-                    "the rule set is {} characters long; FlexMatch allows at most {MAX_BODY_CHARS}",
-                    source.chars().count()
-                ),
-            )
-            .with_help("remove comments, descriptions or rules you no longer need; FlexMatch rejects larger bodies too"),
-        );
+    if let Some(diagnostic) = body_size(source, format, ast.as_ref()) {
+        diagnostics.push(diagnostic);
     }
     let rule_set = match &ast {
         Some(ast) => {
@@ -126,5 +161,32 @@ pub fn check_source(source: &str, format: SourceFormat) -> Checked {
         ast,
         rule_set: rule_set.filter(|_| valid),
         diagnostics,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_the_format_from_the_extension_or_the_text() {
+        use std::path::Path;
+        assert_eq!(
+            SourceFormat::detect(Some(Path::new("a.rules")), "{"),
+            SourceFormat::Dsl
+        );
+        assert_eq!(
+            SourceFormat::detect(Some(Path::new("a.json")), "team"),
+            SourceFormat::Json
+        );
+        assert_eq!(
+            SourceFormat::detect(None, "\u{FEFF} // c\n/* d */ {}"),
+            SourceFormat::Json
+        );
+        assert_eq!(
+            SourceFormat::detect(None, "/* {} */ team a players 1"),
+            SourceFormat::Dsl
+        );
+        assert_eq!(SourceFormat::detect(None, ""), SourceFormat::Dsl);
     }
 }

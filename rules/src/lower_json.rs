@@ -19,14 +19,6 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "expansions",
 ];
 const ATTRIBUTE_KEYS: &[&str] = &["name", "type", "default"];
-const ALGORITHM_KEYS: &[&str] = &[
-    "strategy",
-    "batchingPreference",
-    "sortByAttributes",
-    "balancedAttribute",
-    "backfillPriority",
-    "expansionAgeSelection",
-];
 const TEAM_KEYS: &[&str] = &["name", "minPlayers", "maxPlayers", "quantity"];
 const RULE_COMMON_KEYS: &[&str] = &["name", "description", "type"];
 const EXPANSION_KEYS: &[&str] = &["target", "steps"];
@@ -168,13 +160,13 @@ impl Lower<'_> {
     fn number(&mut self, json: &Json) -> Field<f64> {
         match &json.kind {
             JsonKind::Number(number) => Field::given_new(*number, json.span),
-            JsonKind::String(string) => match string.value.trim().parse::<f64>() {
-                Ok(number) if number.is_finite() => {
+            JsonKind::String(string) => match expr::number_in_string(&string.value) {
+                Some(number) => {
                     self.diagnostics
                         .push(number_as_string(json.span, &string.value));
                     Field::given_new(number, json.span)
                 }
-                _ => {
+                None => {
                     self.wrong_type(json, "a number");
                     Field::Invalid
                 }
@@ -237,9 +229,9 @@ impl Lower<'_> {
 
     /// A measurement or reference value: a literal, or a property expression in a string.
     ///
-    /// A string is read as an expression when it contains a bracket or parenthesis — every
-    /// path and call does — and as a plain string literal otherwise, so FlexMatch's
-    /// `"referenceValue": "medic"` keeps meaning the string `medic`.
+    /// A string holding a bracket is read as an expression when it parses as one or plainly
+    /// starts like one (`avg(…`, `teams[…`), whose errors are then reported; any other string
+    /// is a string literal, so `"medic"` and `"medic (field)"` stay strings.
     fn expression(&mut self, json: &Json) -> Field<Expr> {
         match &json.kind {
             JsonKind::Number(number) => Field::given_new(
@@ -252,10 +244,17 @@ impl Lower<'_> {
             JsonKind::String(string) if string.value.contains(['(', '[']) => {
                 match expr::parse_expression(&string.value, &|span| string.source_span(span)) {
                     Ok(expr) => Field::given_new(expr, json.span),
-                    Err(diagnostic) => {
+                    Err(diagnostic) if expr::starts_like_expression(&string.value) => {
                         self.diagnostics.push(diagnostic);
                         Field::Invalid
                     }
+                    Err(_) => Field::given_new(
+                        Expr {
+                            kind: ExprKind::String(string.value.clone()),
+                            span: json.span,
+                        },
+                        json.span,
+                    ),
                 }
             }
             JsonKind::String(string) => Field::given_new(
@@ -352,7 +351,7 @@ impl Lower<'_> {
         let Some(members) = self.object(json, "an algorithm") else {
             return algorithm;
         };
-        self.check_keys(members, ALGORITHM_KEYS, "the algorithm");
+        self.check_keys(members, ALGORITHM_SETTINGS, "the algorithm");
         for (key, value) in members {
             self.key = key.value.clone();
             match key.value.as_str() {

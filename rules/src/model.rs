@@ -6,7 +6,7 @@ use std::ops::Range;
 
 pub use crate::ast::{
     AttributeType, BackfillPriority, BatchingPreference, DistanceReference, ExpansionAgeSelection,
-    MapKey, RuleProperty, SortDirection, Strategy, TeamProperty,
+    MapKey, RuleProperty, SortDirection, Strategy,
 };
 
 /// Index into [`RuleSet::attributes`].
@@ -41,6 +41,9 @@ pub struct RuleSet {
     pub teams: Vec<Team>,
     pub rules: Vec<Rule>,
     pub expansions: Vec<Expansion>,
+    /// The most players a match can hold once expansions have raised `maxPlayers`; the
+    /// 40-player line between small and large matches is drawn here.
+    pub max_players_with_expansions: u32,
 }
 
 impl RuleSet {
@@ -49,35 +52,10 @@ impl RuleSet {
         self.teams.iter().map(|team| team.max_players).sum()
     }
 
-    /// The most players a match can hold once expansions have raised `maxPlayers`.
-    pub fn max_players_with_expansions(&self) -> u32 {
-        let raised = |definition: TeamDefinitionId| {
-            self.expansions
-                .iter()
-                .filter(|expansion| match &expansion.target {
-                    ExpansionTarget::Teams {
-                        definitions,
-                        property: TeamProperty::MaxPlayers,
-                    } => definitions.contains(&definition),
-                    _ => false,
-                })
-                .flat_map(|expansion| &expansion.steps)
-                .filter_map(|step| step.value.as_number())
-                .fold(0, |most, value| most.max(value as u32))
-        };
-        self.team_definitions
-            .iter()
-            .enumerate()
-            .map(|(i, definition)| {
-                definition.quantity * definition.max_players.max(raised(TeamDefinitionId(i)))
-            })
-            .sum()
-    }
-
     /// Whether this is a large match (more than 40 players, counting expansions), matched by
     /// the balanced strategy.
     pub fn is_large_match(&self) -> bool {
-        self.max_players_with_expansions() > SMALL_MATCH_MAX_PLAYERS
+        self.max_players_with_expansions > SMALL_MATCH_MAX_PLAYERS
     }
 
     pub fn attribute(&self, id: AttributeId) -> &Attribute {
@@ -160,6 +138,10 @@ pub struct Algorithm {
     /// The strategy rally runs. A rule set declaring `balanced` for 40 players or fewer runs
     /// exhaustiveSearch (FlexMatch's example 10 does this; see `Code::BalancedSmallMatch`).
     pub strategy: Strategy,
+    /// How the pool is split into batches. `random` and `sorted` go with exhaustiveSearch,
+    /// `largestPopulation` and `fastestRegion` with balanced; a "balanced" rule set that rally
+    /// runs as exhaustiveSearch keeps its location-based preference, which then groups the
+    /// pool by location before the search (the designer asked for it; it loses nothing).
     pub batching_preference: BatchingPreference,
     pub sort_by_attributes: Vec<AttributeId>,
     /// The attribute teams are balanced on after a match forms, when the rule set names one.
@@ -390,62 +372,22 @@ pub enum SelectField {
     PlayerId,
 }
 
-/// The functions of FlexMatch's property-expression language.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Function {
-    Min,
-    Max,
-    Avg,
-    Median,
-    Sum,
-    Count,
-    Stddev,
-    Flatten,
-    SetIntersection,
-}
+keywords!(
+    /// The functions of FlexMatch's property-expression language.
+    Function {
+        Min = "min",
+        Max = "max",
+        Avg = "avg",
+        Median = "median",
+        Sum = "sum",
+        Count = "count",
+        Stddev = "stddev",
+        Flatten = "flatten",
+        SetIntersection = "set_intersection",
+    }
+);
 
 impl Function {
-    pub const NAMES: &'static [&'static str] = &[
-        "min",
-        "max",
-        "avg",
-        "median",
-        "sum",
-        "count",
-        "stddev",
-        "flatten",
-        "set_intersection",
-    ];
-
-    pub fn parse(name: &str) -> Option<Function> {
-        Some(match name {
-            "min" => Function::Min,
-            "max" => Function::Max,
-            "avg" => Function::Avg,
-            "median" => Function::Median,
-            "sum" => Function::Sum,
-            "count" => Function::Count,
-            "stddev" => Function::Stddev,
-            "flatten" => Function::Flatten,
-            "set_intersection" => Function::SetIntersection,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Function::Min => "min",
-            Function::Max => "max",
-            Function::Avg => "avg",
-            Function::Median => "median",
-            Function::Sum => "sum",
-            Function::Count => "count",
-            Function::Stddev => "stddev",
-            Function::Flatten => "flatten",
-            Function::SetIntersection => "set_intersection",
-        }
-    }
-
     /// Aggregations of numbers: `List<number>` → `number`.
     pub fn is_numeric_aggregate(self) -> bool {
         matches!(
@@ -550,8 +492,15 @@ pub enum ExpansionTarget {
     /// The definitions' copies all change together.
     Teams {
         definitions: Vec<TeamDefinitionId>,
-        property: TeamProperty,
+        property: TeamBound,
     },
+}
+
+/// The team sizes an expansion can relax.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TeamBound {
+    MinPlayers,
+    MaxPlayers,
 }
 
 #[derive(Clone, Debug, PartialEq)]

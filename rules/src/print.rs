@@ -37,14 +37,80 @@ pub fn to_json(ast: &RuleSetAst) -> String {
         let expansions = ast.expansions.iter().map(expansion_json).collect();
         root.insert("expansions".into(), JsonValue::Array(expansions));
     }
-    let mut out = Vec::new();
-    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
-    let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
-    serde::Serialize::serialize(&JsonValue::Object(root), &mut serializer)
-        .expect("a JSON value always serialises");
-    let mut text = String::from_utf8(out).expect("serde_json writes UTF-8");
+    let mut text = String::new();
+    write_json(&mut text, &JsonValue::Object(root), 0, 0);
     text.push('\n');
     text
+}
+
+/// Lines of canonical JSON stay within this width where they can.
+const JSON_LINE_WIDTH: usize = 100;
+const JSON_INDENT: usize = 4;
+
+/// Writes JSON the way FlexMatch's guide lays it out: an object or array that fits on the rest
+/// of its line stays on one line (`{ "waitTimeSeconds": 5, "value": 50 }`), anything larger
+/// gets one member per line. `used` is how much of the current line is taken already.
+fn write_json(out: &mut String, value: &JsonValue, indent: usize, used: usize) {
+    let inline = inline_json(value);
+    let is_root = indent == 0 && used == 0;
+    let is_container = matches!(value, JsonValue::Array(_) | JsonValue::Object(_));
+    if !is_container || (!is_root && used + inline.chars().count() <= JSON_LINE_WIDTH) {
+        out.push_str(&inline);
+        return;
+    }
+    let pad = " ".repeat(indent + JSON_INDENT);
+    match value {
+        JsonValue::Array(items) => {
+            out.push_str("[\n");
+            for (i, item) in items.iter().enumerate() {
+                out.push_str(&pad);
+                write_json(out, item, indent + JSON_INDENT, pad.len());
+                out.push_str(if i + 1 < items.len() { ",\n" } else { "\n" });
+            }
+        }
+        JsonValue::Object(members) => {
+            out.push_str("{\n");
+            for (i, (key, member)) in members.iter().enumerate() {
+                let key = format!("{}: ", JsonValue::String(key.clone()));
+                out.push_str(&pad);
+                out.push_str(&key);
+                write_json(out, member, indent + JSON_INDENT, pad.len() + key.len());
+                out.push_str(if i + 1 < members.len() { ",\n" } else { "\n" });
+            }
+        }
+        _ => unreachable!("only containers get here"),
+    }
+    out.push_str(&" ".repeat(indent));
+    out.push(if matches!(value, JsonValue::Array(_)) {
+        ']'
+    } else {
+        '}'
+    });
+}
+
+/// A value on one line: `["a", "b"]`, `{ "a": 1 }`.
+fn inline_json(value: &JsonValue) -> String {
+    match value {
+        JsonValue::Array(items) => {
+            let items: Vec<String> = items.iter().map(inline_json).collect();
+            format!("[{}]", items.join(", "))
+        }
+        JsonValue::Object(members) if members.is_empty() => "{}".to_string(),
+        JsonValue::Object(members) => {
+            let members: Vec<String> = members
+                .iter()
+                .map(|(key, member)| {
+                    format!(
+                        "{}: {}",
+                        JsonValue::String(key.clone()),
+                        inline_json(member)
+                    )
+                })
+                .collect();
+            format!("{{ {} }}", members.join(", "))
+        }
+        scalar => scalar.to_string(),
+    }
 }
 
 fn number_json(number: f64) -> JsonValue {
@@ -78,7 +144,7 @@ fn value_json(value: &Value) -> JsonValue {
 fn expr_json(expr: &Expr) -> JsonValue {
     match &expr.kind {
         ExprKind::Number(number) => number_json(*number),
-        ExprKind::String(text) if !text.contains(['(', '[']) => json!(text),
+        ExprKind::String(text) if !crate::expr::string_reads_as_expression(text) => json!(text),
         ExprKind::List(items) => JsonValue::Array(items.iter().map(expr_json).collect()),
         _ => json!(expr.to_string()),
     }

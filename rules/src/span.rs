@@ -45,8 +45,9 @@ impl fmt::Debug for Span {
     }
 }
 
-impl From<pest::Span<'_>> for Span {
-    fn from(span: pest::Span<'_>) -> Span {
+impl Span {
+    /// Only the readers see pest's spans; this keeps pest out of the public API.
+    pub(crate) fn from_pest(span: pest::Span<'_>) -> Span {
         Span::new(span.start(), span.end())
     }
 }

@@ -218,7 +218,7 @@ expand teams[red, blue].maxPlayers: 30s -> 30
 ",
     );
     assert_eq!(rule_set.max_players(), 40);
-    assert_eq!(rule_set.max_players_with_expansions(), 60);
+    assert_eq!(rule_set.max_players_with_expansions, 60);
     assert!(rule_set.is_large_match());
 }
 
@@ -317,4 +317,61 @@ fn a_reference_waiting_for_its_expanded_distance_converts_both_ways() {
     };
     assert_eq!(latency.distance_reference, Some(DistanceReference::Min));
     assert_eq!(latency.max_distance, None);
+}
+
+#[test]
+fn strings_with_brackets_stay_strings_unless_they_read_as_expressions() {
+    let json = r#"{"ruleLanguageVersion": "1.0",
+        "playerAttributes": [{"name": "roles", "type": "string_list", "default": ["flex"]}],
+        "teams": [{"name": "squad", "minPlayers": 4, "maxPlayers": 4}],
+        "rules": [{"name": "HasMedic", "type": "collection", "operation": "contains",
+                   "measurements": ["flatten(teams[*].players.attributes[roles])"],
+                   "referenceValue": "medic (field)", "minCount": 1}]}"#;
+    let checked = check_source(json, SourceFormat::Json);
+    assert!(checked.is_valid(), "{:#?}", checked.diagnostics);
+    let RuleKind::Collection(rule) = &checked.rule_set.as_ref().unwrap().rules[0].kind else {
+        unreachable!()
+    };
+    let reference = &rule.reference.as_ref().unwrap().node;
+    assert_eq!(reference, &ExprNode::String("medic (field)".into()));
+    // It prints back as the same plain JSON string, and as a quoted string in the DSL.
+    let ast = checked.ast.as_ref().unwrap();
+    assert!(rally_rules::print::to_json(ast).contains(r#""referenceValue": "medic (field)""#));
+    assert!(rally_rules::print::to_dsl(ast).contains(r#"contains "medic (field)""#));
+}
+
+#[test]
+fn a_negative_reference_value_can_be_relaxed_further() {
+    let rule_set = compile(
+        "attribute trend: number = 0
+team a players 2
+rule Rising: comparison min(flatten(teams[*].players.attributes[trend])) >= -5
+expand rules[Rising].referenceValue: 30s -> -10
+",
+    );
+    assert_eq!(
+        rule_set.expansions[0].value_at(30.0),
+        Some(&StepValue::Number(-10.0))
+    );
+}
+
+/// FlexMatch's size limit is on the JSON it receives: DSL comments are free, and a DSL rule
+/// set too big as JSON is caught before `rally convert` writes a file FlexMatch would refuse.
+#[test]
+fn a_dsl_rule_set_is_measured_as_the_json_it_converts_to() {
+    let mut commented = String::from("team a players 2\nrule r: latency max 100ms\n");
+    for _ in 0..2_000 {
+        commented.push_str("// a long comment that FlexMatch never sees, repeated many times\n");
+    }
+    assert!(commented.len() > rally_rules::MAX_BODY_CHARS);
+    assert!(codes(&commented).is_empty(), "{:?}", codes(&commented));
+
+    let mut many_rules = String::from("attribute skill: number = 1\nteam a players 2\n");
+    for i in 0..1_000 {
+        many_rules.push_str(&format!(
+            "rule r{i}: distance flatten(teams[*].players.attributes[skill]) to {i} max 5\n"
+        ));
+    }
+    assert!(many_rules.len() < rally_rules::MAX_BODY_CHARS * 2);
+    assert_eq!(codes(&many_rules), [Code::BodyTooLarge]);
 }

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
 use rally_rules::diagnostic::{RenderStyle, render};
 use rally_rules::{Code, SourceFormat, check_source, print};
 
@@ -85,6 +86,9 @@ const TOKENS: &[&str] = &[
     "and(",
     "not(",
     "->",
+    "teams[a//]",
+    "teams[a/*]",
+    "avg(avg(avg(avg(avg(avg(avg(avg(",
     "ms",
     "s",
     "..",
@@ -155,8 +159,14 @@ fn exercise(text: &str, format: SourceFormat) {
     }
 }
 
+// A fixed seed keeps CI reproducible. To explore further, pick another seed and more cases:
+// `PROPTEST_RNG_SEED=7 PROPTEST_CASES=100000 cargo test --release -p rally-rules --test robustness`.
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 512,
+        rng_seed: RngSeed::Fixed(0x7a11_5eed),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn arbitrary_text_never_panics(text in any::<String>(), dsl in any::<bool>()) {
@@ -214,20 +224,42 @@ fn deep_nesting_is_a_diagnostic_not_a_stack_overflow() {
             format!("attribute x: string_list = {}", "[".repeat(depth)),
             SourceFormat::Dsl,
         ),
+        // `//` and `/*` inside a name must not hide the nesting after them from the pre-scan.
+        (
+            format!(
+                "attribute s: number\nteam a players 1\nrule r: comparison count(teams[a//].players) = {}teams[a].players.attributes[s]{}",
+                "avg(".repeat(depth),
+                ")".repeat(depth)
+            ),
+            SourceFormat::Dsl,
+        ),
+        (
+            format!(
+                "team a players 1\nrule r: comparison count(teams[a/*].players) = {}1{}",
+                "avg(".repeat(depth),
+                ")".repeat(depth)
+            ),
+            SourceFormat::Dsl,
+        ),
+        (
+            format!(
+                r#"{{"teams": [{{"name": "a//", "minPlayers": 1, "maxPlayers": 1}}],
+                    "rules": [{{"measurements": "count(teams[a//].players) {}"}}]}}"#,
+                "avg(".repeat(depth)
+            ),
+            SourceFormat::Json,
+        ),
     ];
     for (text, format) in cases {
         let checked = check_source(&text, format);
+        let codes: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
+        // Either the pre-scan refuses the nesting, or (where `//` starts a comment mid-name)
+        // the text is a syntax error; what matters is that it returns at all.
         assert!(
-            checked
-                .diagnostics
-                .iter()
-                .any(|d| d.code == Code::NestingTooDeep),
-            "{:?}",
-            checked
-                .diagnostics
-                .iter()
-                .map(|d| d.code)
-                .collect::<Vec<_>>()
+            codes.contains(&Code::NestingTooDeep)
+                || codes.contains(&Code::DslSyntax)
+                || codes.contains(&Code::ExpressionSyntax),
+            "{codes:?}"
         );
     }
 }

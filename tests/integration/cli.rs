@@ -92,7 +92,7 @@ fn validate_json_output_has_the_documented_shape() {
     assert_eq!(diagnostic["end_line"], 4);
     assert_eq!(diagnostic["end_column"], 72);
     assert!(diagnostic["message"].as_str().unwrap().contains("`skil`"));
-    assert!(diagnostic["help"].is_string() || diagnostic["help"].is_null());
+    assert_eq!(diagnostic["help"], "declare it in `playerAttributes`");
 }
 
 #[test]

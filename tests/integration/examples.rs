@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use rally_rules::model::{BatchingPreference, Strategy};
 use rally_rules::{Code, check_source};
 
 use crate::support::{assert_round_trip, files_in, read, repo_root};
@@ -100,4 +101,15 @@ fn published_examples_compile_to_the_documented_structure() {
     let in_compound: Vec<bool> = compound.rules.iter().map(|r| r.in_compound).collect();
     assert_eq!(in_compound, [true, true, true, true, false]);
     assert_eq!(compound.deciding_rules().count(), 1);
+    // ...and its `balanced` strategy for 40 players runs as exhaustiveSearch, keeping the
+    // declared batching preference and the attribute to balance teams on.
+    assert_eq!(compound.algorithm.strategy, Strategy::ExhaustiveSearch);
+    assert_eq!(
+        compound.algorithm.batching_preference,
+        BatchingPreference::FastestRegion
+    );
+    assert_eq!(
+        compound.algorithm.balanced_attribute,
+        compound.attribute_id("skill")
+    );
 }

@@ -144,7 +144,10 @@ impl<'a> Checker<'a> {
             }
         };
 
+        // Only where rally really runs balanced: a small "balanced" match runs exhaustiveSearch,
+        // where backfillPriority is documented (see `Code::BalancedSmallMatch`).
         if strategy == S::Balanced
+            && self.expanded_max_players().0 > SMALL_MATCH_MAX_PLAYERS
             && let Some(priority) = declared.backfill_priority.given()
         {
             self.report(Diagnostic::new(

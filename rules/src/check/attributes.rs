@@ -159,9 +159,9 @@ impl<'a> Checker<'a> {
                 self.report(mismatch("a string"));
                 None
             }
-            (T::Number, Value::String(text)) if text.trim().parse::<f64>().is_ok() => {
+            (T::Number, Value::String(text)) if number_in_string(text).is_some() => {
                 self.report(number_as_string(default.span, text));
-                text.trim().parse().ok().map(AttributeValue::Number)
+                number_in_string(text).map(AttributeValue::Number)
             }
             (T::Number, _) => {
                 self.report(mismatch("a number"));

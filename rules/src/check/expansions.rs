@@ -12,9 +12,12 @@ struct CheckedExpansion {
 
 /// What an expansion's step values must be.
 enum StepKind {
+    /// A bound such as `maxDistance`: at least 0.
     Number {
         whole: bool,
     },
+    /// A number reference value, which may be negative.
+    Reference,
     /// A team's `minPlayers` or `maxPlayers`: a whole number up to 200, at least `min`.
     Players {
         min: u32,
@@ -314,6 +317,25 @@ impl<'a> Checker<'a> {
             );
             return None;
         }
+        // A string batch attribute matches equal values only; a distance cannot apply later
+        // any more than it can from the start.
+        if let Some(Some(Rule {
+            kind: RuleKind::BatchDistance(batch),
+            ..
+        })) = rules.get(position)
+            && self.attributes[batch.attribute.0].ty == ast::AttributeType::String
+        {
+            let attribute = &self.attributes[batch.attribute.0].name;
+            self.report(
+                Diagnostic::new(
+                    Code::PropertyNotApplicable,
+                    property_name.span,
+                    format!("`{attribute}` is a string attribute: players must share its value, so `maxDistance` does not apply"),
+                )
+                .with_help("batch on a number attribute to allow a distance"),
+            );
+            return None;
+        }
         let step_kind = if property == RuleProperty::ReferenceValue {
             let literal = match rule.reference_value.value().map(|expr| &expr.kind) {
                 Some(ExprKind::Number(_) | ExprKind::String(_)) => true,
@@ -342,7 +364,7 @@ impl<'a> Checker<'a> {
             // The compiled rule knows the reference's type (a string that reads as a number
             // is a number only where the rule compares numbers).
             match rules.get(position)?.as_ref().map(reference_type)? {
-                Some(Type::Number) => StepKind::Number { whole: false },
+                Some(Type::Number) => StepKind::Reference,
                 Some(Type::String) => StepKind::String,
                 Some(_) => StepKind::StringList,
                 None => return None,
@@ -416,8 +438,8 @@ impl<'a> Checker<'a> {
         }
         let property_name = &target.property;
         let (property, min) = match ast::TeamProperty::parse(&property_name.value) {
-            Some(ast::TeamProperty::MinPlayers) => (ast::TeamProperty::MinPlayers, 0),
-            Some(ast::TeamProperty::MaxPlayers) => (ast::TeamProperty::MaxPlayers, 1),
+            Some(ast::TeamProperty::MinPlayers) => (TeamBound::MinPlayers, 0),
+            Some(ast::TeamProperty::MaxPlayers) => (TeamBound::MaxPlayers, 1),
             Some(other) => {
                 self.report(
                     Diagnostic::new(
@@ -496,13 +518,14 @@ impl<'a> Checker<'a> {
                 return strings.map(StepValue::StringList);
             }
             StepKind::Number { whole } => (*whole, 0.0, f64::MAX),
+            StepKind::Reference => (false, f64::MIN, f64::MAX),
             StepKind::Players { min } => (true, f64::from(*min), f64::from(MATCH_MAX_PLAYERS)),
         };
         let number = match &value.value {
             Value::Number(number) => *number,
-            Value::String(text) if text.trim().parse::<f64>().is_ok() => {
+            Value::String(text) if number_in_string(text).is_some() => {
                 self.report(number_as_string(value.span, text));
-                text.trim().parse().expect("checked above")
+                number_in_string(text).expect("checked above")
             }
             _ => {
                 wrong_type(self, "a number");
@@ -608,7 +631,7 @@ impl<'a> Checker<'a> {
                 Some(f64::from(definition.max_players)),
             );
             let what = format!("team `{}`'s player count", definition.name);
-            let steps_for = |property: ast::TeamProperty| {
+            let steps_for = |property: TeamBound| {
                 steps_matching(checked, |target| match target {
                     ExpansionTarget::Teams {
                         definitions,
@@ -617,8 +640,8 @@ impl<'a> Checker<'a> {
                     ExpansionTarget::Rule { .. } => false,
                 })
             };
-            let min_steps = steps_for(ast::TeamProperty::MinPlayers);
-            let max_steps = steps_for(ast::TeamProperty::MaxPlayers);
+            let min_steps = steps_for(TeamBound::MinPlayers);
+            let max_steps = steps_for(TeamBound::MaxPlayers);
             ok &= self.bounds_hold(&what, base, min_steps, max_steps);
         }
         ok

@@ -21,7 +21,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::ast::{self, Field, RuleDecl, RuleProperty, RuleType, SourceFormat, Value};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::expr::{Expr, ExprKind, PathField, StatementKind, TeamSelector, format_number};
+use crate::expr::{
+    Expr, ExprKind, PathField, StatementKind, TeamSelector, format_number, number_in_string,
+};
 use crate::lower_json::number_as_string;
 use crate::model::*;
 use crate::span::{Span, Spanned};
@@ -182,6 +184,7 @@ impl<'a> Checker<'a> {
         let expansions = self.check_expansions(&rules);
 
         let rules: Option<Vec<Rule>> = rules.into_iter().collect();
+        let (max_players_with_expansions, _) = self.expanded_max_players();
         Some(RuleSet {
             name: self.ast.name.value().cloned(),
             attributes: std::mem::take(&mut self.attributes),
@@ -190,6 +193,7 @@ impl<'a> Checker<'a> {
             teams: std::mem::take(&mut self.teams),
             rules: rules?,
             expansions: expansions?,
+            max_players_with_expansions,
         })
     }
 

@@ -336,10 +336,9 @@ impl<'a> Checker<'a> {
         })
     }
 
-    /// Types a reference value that must be a single `expected` value; a string holding a
-    /// number counts as a number (with a warning), as FlexMatch's examples write them.
-    /// Types a reference value that must be one `expected` value. `help` explains why, for
-    /// when it is not.
+    /// Types a reference value that must be one `expected` value; `help` says why, for when
+    /// it is not. A string holding a number counts as a number (with a warning), as
+    /// FlexMatch's examples write them.
     pub(super) fn reference(
         &mut self,
         reference: &Spanned<Expr>,
@@ -348,7 +347,7 @@ impl<'a> Checker<'a> {
     ) -> Option<TypedExpr> {
         if *expected == Type::Number
             && let ExprKind::String(text) = &reference.value.kind
-            && let Ok(number) = text.trim().parse::<f64>()
+            && let Some(number) = number_in_string(text)
         {
             self.report(number_as_string(reference.span, text));
             return Some(TypedExpr {
@@ -937,6 +936,19 @@ impl<'a> Checker<'a> {
                             format!("compound rules cannot use batchDistance rule `{name}`"),
                         )
                         .with_help("batchDistance rules form batches before any match is built; keep it as a rule of its own"),
+                    );
+                    return None;
+                }
+                if let Some(kind @ (RuleType::AbsoluteSort | RuleType::DistanceSort)) =
+                    self.ast.rules[position].kind.value()
+                {
+                    self.report(
+                        Diagnostic::new(
+                            Code::CompoundSortRule,
+                            statement.span,
+                            format!("compound rules cannot use `{kind}` rule `{name}`"),
+                        )
+                        .with_help("sort rules only order candidates; they never pass or fail, so there is nothing to combine"),
                     );
                     return None;
                 }

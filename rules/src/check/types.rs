@@ -42,8 +42,28 @@ impl<'a> Checker<'a> {
                         let mut teams = Vec::new();
                         let mut grouped = names.len() > 1;
                         let mut ok = true;
-                        for name in names {
+                        for (i, name) in names.iter().enumerate() {
                             match self.teams_named(name) {
+                                // `teams[a, a]` would count team `a`'s players twice.
+                                Some((ids, _)) if ids.iter().any(|id| teams.contains(id)) => {
+                                    let earlier = names[..i]
+                                        .iter()
+                                        .find(|n| n.value == name.value)
+                                        .or(names.first())
+                                        .map(|n| n.span);
+                                    let mut diagnostic = Diagnostic::new(
+                                        Code::DuplicateTeam,
+                                        name.span,
+                                        format!("team `{}` is selected twice", name.value),
+                                    )
+                                    .with_help("name each team once");
+                                    if let Some(earlier) = earlier {
+                                        diagnostic =
+                                            diagnostic.with_note(earlier, "selected first here");
+                                    }
+                                    self.report(diagnostic);
+                                    ok = false;
+                                }
                                 Some((ids, group)) => {
                                     grouped |= group;
                                     teams.extend(ids);
