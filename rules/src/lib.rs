@@ -39,6 +39,9 @@ use span::Span;
 /// FlexMatch's limit on a rule-set body, in characters.
 pub const MAX_BODY_CHARS: usize = 65_535;
 
+/// A bound on how many times longer canonical JSON is than the DSL it came from.
+const DSL_TO_JSON_GROWTH: usize = 8;
+
 impl SourceFormat {
     /// Guesses the format: `.rules` files are DSL, `.json` files JSON; otherwise text whose first
     /// meaningful character is `{` is JSON.
@@ -125,6 +128,10 @@ fn body_size(source: &str, format: SourceFormat, ast: Option<&RuleSetAst>) -> Op
                 .with_help("remove comments, descriptions or rules you no longer need; FlexMatch rejects larger bodies too"),
             )
         }
+        // Canonical JSON is at most about seven times its DSL (the worst case is a wait-time
+        // step: `1s -> 1` becomes an indented `{ "waitTimeSeconds": 1, "value": 1 }`), so
+        // only a DSL text over an eighth of the limit needs printing to be measured.
+        SourceFormat::Dsl if source.len() <= MAX_BODY_CHARS / DSL_TO_JSON_GROWTH => None,
         SourceFormat::Dsl => {
             let json_chars = print::to_json(ast?).chars().count();
             (json_chars > MAX_BODY_CHARS).then(|| {
@@ -167,6 +174,32 @@ pub fn check_source(source: &str, format: SourceFormat) -> Checked {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The growth bound that lets small DSL texts skip measuring holds for the densest DSL:
+    /// one-letter names and many short steps.
+    #[test]
+    fn canonical_json_grows_less_than_the_bound() {
+        let mut dsl = String::from(
+            "attribute a: number = 1\nteam a players 1\nteam b players 1..2 quantity 2\n",
+        );
+        dsl.push_str(
+            "rule a: latency max 1\nrule b: distance teams[a].players.attributes[a] to 1 max 1\n",
+        );
+        let steps: Vec<String> = (1..200).map(|i| format!("{i}s -> {i}")).collect();
+        dsl.push_str(&format!(
+            "expand rules[b].maxDistance: {}\n",
+            steps.join(",")
+        ));
+        let checked = check_source(&dsl, SourceFormat::Dsl);
+        assert!(checked.is_valid(), "{:?}", checked.diagnostics);
+        let json = print::to_json(checked.ast.as_ref().unwrap());
+        assert!(
+            json.len() < dsl.len() * DSL_TO_JSON_GROWTH,
+            "{} JSON characters from {} of DSL",
+            json.len(),
+            dsl.len()
+        );
+    }
 
     #[test]
     fn detects_the_format_from_the_extension_or_the_text() {
