@@ -72,6 +72,8 @@ pub enum Value {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Player {
     pub id: String,
+    /// The id as a string value, for rules that compare ids (block lists).
+    pub id_symbol: Symbol,
     /// Indexed by `AttributeId`.
     pub values: Box<[Value]>,
     /// Milliseconds to each location the player reported, sorted by location.
@@ -143,9 +145,14 @@ impl Pool {
             .max()
             .unwrap_or(0)
             .max(largest_expanded_team(&rule_set));
+        // Every string the rules compare with gets a symbol, so evaluation never looks text up.
+        let mut strings = Interner::default();
+        for text in rule_literals(&rule_set) {
+            strings.intern(text);
+        }
         Pool {
             rule_set,
-            strings: Interner::default(),
+            strings,
             locations: Interner::default(),
             slots: Vec::new(),
             free: Vec::new(),
@@ -333,6 +340,7 @@ impl Pool {
             };
             players.push(Player {
                 id: player.player_id.clone(),
+                id_symbol: Symbol(strings.intern(&player.player_id)),
                 values: values.into_boxed_slice(),
                 latencies: latencies.into_boxed_slice(),
                 team,
@@ -383,6 +391,43 @@ impl Pool {
         }
         Ok(())
     }
+}
+
+/// The string literals of the rules' expressions and of expansion steps.
+fn rule_literals(rule_set: &RuleSet) -> Vec<&str> {
+    use rally_rules::model::{ExprNode, StepValue, TypedExpr};
+    fn walk<'a>(expr: &'a TypedExpr, out: &mut Vec<&'a str>) {
+        match &expr.node {
+            ExprNode::String(text) => out.push(text),
+            ExprNode::List(items) => items.iter().for_each(|item| walk(item, out)),
+            ExprNode::Call { arg, .. } => walk(arg, out),
+            ExprNode::Number(_) | ExprNode::Select { .. } => {}
+        }
+    }
+    let mut out = Vec::new();
+    for rule in &rule_set.rules {
+        let exprs: Vec<&TypedExpr> = match &rule.kind {
+            RuleKind::Comparison(c) => std::iter::once(&c.measurement)
+                .chain(&c.reference)
+                .collect(),
+            RuleKind::Distance(d) => vec![&d.measurement, &d.reference],
+            RuleKind::Collection(c) => std::iter::once(&c.measurement)
+                .chain(&c.reference)
+                .collect(),
+            _ => Vec::new(),
+        };
+        for expr in exprs {
+            walk(expr, &mut out);
+        }
+    }
+    for step in rule_set.expansions.iter().flat_map(|e| &e.steps) {
+        match &step.value {
+            StepValue::String(text) => out.push(text),
+            StepValue::StringList(list) => out.extend(list.iter().map(String::as_str)),
+            StepValue::Number(_) => {}
+        }
+    }
+    out
 }
 
 /// The largest `maxPlayers` any expansion gives a team.
