@@ -1,8 +1,10 @@
 //! The `rally` command line: a thin front end over the library crates. Each subcommand lives
 //! in its own module and returns the process exit code.
 
+mod bench;
 mod convert;
 mod input;
+mod matching;
 mod validate;
 
 use std::io::Write as _;
@@ -24,6 +26,12 @@ enum Command {
     Validate(validate::Args),
     /// Convert a rule set between FlexMatch JSON and the rally DSL.
     Convert(convert::Args),
+    /// Run one matchmaking batch over tickets from a JSON Lines file.
+    Match(matching::Args),
+    /// Measure what a rule set costs: generate a realistic pool, run one batch, report.
+    Bench(bench::Args),
+    /// Write realistic tickets for a rule set as JSON Lines (input for `rally match`).
+    Generate(bench::GenerateArgs),
 }
 
 /// Exit status: 0 success, 1 invalid input, 2 usage or I/O error.
@@ -33,6 +41,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(args) => validate::run(&args, &mut out),
         Command::Convert(args) => convert::run(&args, &mut out),
+        Command::Match(args) => matching::run(&args, &mut out),
+        Command::Bench(args) => bench::run(&args, &mut out),
+        Command::Generate(args) => bench::generate(&args, &mut out),
     };
     let result = result.and_then(|code| {
         out.flush()?;

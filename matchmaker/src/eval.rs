@@ -30,7 +30,9 @@ use rally_rules::model::{
 use crate::params::{Params, RuleParams};
 use crate::pool::{LocationId, Pool, Symbol, Ticket, TicketKey, Value};
 
-/// A candidate match: the tickets on each team, indexed by `TeamId`.
+/// A candidate match: the tickets on each team, indexed by `TeamId`. A backfill ticket's
+/// players already have teams: it is listed on every team it has players on, and only those
+/// players count there.
 #[derive(Clone, Copy, Debug)]
 pub struct MatchView<'a> {
     pub pool: &'a Pool,
@@ -112,7 +114,7 @@ pub fn evaluate(view: MatchView<'_>, params: &Params) -> Evaluation {
     for (team, tickets) in view.teams.iter().enumerate() {
         let players: usize = tickets
             .iter()
-            .map(|k| view.pool.ticket(*k).players.len())
+            .map(|k| view.players_on(view.pool.ticket(*k), TeamId(team)).count())
             .sum();
         let (min, max) = (
             params.team_min[team] as usize,
@@ -144,11 +146,28 @@ pub fn evaluate(view: MatchView<'_>, params: &Params) -> Evaluation {
 }
 
 impl MatchView<'_> {
+    /// Every ticket of the match once (a backfill ticket may be listed on several teams).
     fn tickets(&self) -> impl Iterator<Item = &Ticket> + '_ {
-        self.teams
+        let mut keys: Vec<TicketKey> = self.teams.iter().flatten().copied().collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys.into_iter().map(|key| self.pool.ticket(key))
+    }
+
+    /// The indices of `ticket`'s players who play on `team`: all of them, except on a
+    /// backfill ticket, whose players keep their own teams.
+    pub fn players_on<'t>(
+        &self,
+        ticket: &'t Ticket,
+        team: TeamId,
+    ) -> impl Iterator<Item = usize> + 't {
+        let backfill = ticket.is_backfill();
+        ticket
+            .players
             .iter()
-            .flatten()
-            .map(|key| self.pool.ticket(*key))
+            .enumerate()
+            .filter(move |(_, player)| !backfill || player.team == Some(team))
+            .map(|(i, _)| i)
     }
 
     fn eval(&self, expr: &TypedExpr, party: Party) -> V {
@@ -184,7 +203,8 @@ impl MatchView<'_> {
         let mut out = Vec::new();
         for key in &self.teams[team.0] {
             let ticket = self.pool.ticket(*key);
-            for (i, player) in ticket.players.iter().enumerate() {
+            for i in self.players_on(ticket, team) {
+                let player = &ticket.players[i];
                 out.push(match field {
                     SelectField::Teams | SelectField::Players => V::Unit,
                     SelectField::PlayerId => V::Str(player.id_symbol),

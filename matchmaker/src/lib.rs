@@ -7,8 +7,23 @@
 //! | [`pool`] | the pool: tickets resolved against a rule set, with why a ticket can never match |
 //! | [`params`] | the rule set's relaxable values at a given age (expansions) |
 //! | [`eval`] | whether one concrete match satisfies the rule set, and where it can be played |
+//! | [`analysis`] | filters the rules imply for every part of a match, found before matching |
+//! | [`filters`] | those filters' state for a ticket or a growing set, and joining them |
+//! | [`assign`] | putting a set of tickets on teams: search, fill order, balancing |
+//! | [`batch`] | one batch: anchors, candidates, and the matches formed |
+//! | [`explain`] | why a ticket waits; rule pass/fail counts |
+//! | [`generate`] | realistic tickets for any rule set (bench, tests) |
+//!
+//! The crate does no I/O and reads no clock: the batch's time and seed are parameters, and
+//! the same pool, time and seed give the same matches.
 
+pub mod analysis;
+pub mod assign;
+pub mod batch;
 pub mod eval;
+pub mod explain;
+pub mod filters;
+pub mod generate;
 pub mod params;
 pub mod pool;
 pub mod ticket;

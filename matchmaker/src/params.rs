@@ -120,6 +120,52 @@ fn base(kind: &RuleKind) -> RuleParams {
     params
 }
 
+/// [`Params`] for every age: they change only at expansion wait times, so one `Params` per
+/// interval between those times is computed once and looked up by age.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamsTable {
+    /// The ages at which values change, ascending; the first is 0.
+    starts: Vec<f64>,
+    params: Vec<Params>,
+}
+
+impl ParamsTable {
+    pub fn new(rule_set: &RuleSet) -> ParamsTable {
+        let mut starts: Vec<f64> = std::iter::once(0.0)
+            .chain(
+                rule_set
+                    .expansions
+                    .iter()
+                    .flat_map(|e| e.steps.iter().map(|s| s.wait_time_seconds)),
+            )
+            .collect();
+        starts.sort_by(f64::total_cmp);
+        starts.dedup();
+        let params = starts
+            .iter()
+            .map(|age| Params::at(rule_set, *age))
+            .collect();
+        ParamsTable { starts, params }
+    }
+
+    /// The values in force at `age` (a negative age counts as 0).
+    pub fn at(&self, age: f64) -> &Params {
+        let index = self.starts.partition_point(|start| *start <= age).max(1) - 1;
+        &self.params[index]
+    }
+
+    /// Every distinct `Params` in force at some age up to `age`, for bounds that must hold
+    /// whatever the exact age turns out to be.
+    pub fn up_to(&self, age: f64) -> &[Params] {
+        let end = self.starts.partition_point(|start| *start <= age).max(1);
+        &self.params[..end]
+    }
+
+    pub fn all(&self) -> &[Params] {
+        &self.params
+    }
+}
+
 /// A match's age from its tickets' ages: the newest ticket's by default ("a newly added
 /// ticket restarts the clock"), the oldest's with `expansionAgeSelection: oldest`.
 pub fn match_age(selection: ExpansionAgeSelection, ages: impl IntoIterator<Item = f64>) -> f64 {
@@ -163,6 +209,25 @@ expand teams[trio].minPlayers: 20s -> 2
         assert_eq!(at(20.0).team_min, [2, 2], "both copies of trio");
         assert_eq!(at(20.0).min_players(), 4);
         assert_eq!(at(20.0).max_players(), 10);
+    }
+
+    #[test]
+    fn the_table_holds_one_entry_per_interval() {
+        let rule_set = rule_set(
+            "attribute skill: number = 1
+team a players 2
+rule close: distance flatten(teams[*].players.attributes[skill]) to 1 max 10
+expand rules[close].maxDistance: 5s -> 50, 15s -> 100
+",
+        );
+        let table = ParamsTable::new(&rule_set);
+        assert_eq!(table.at(-1.0).rules[0].max_distance, Some(10.0));
+        assert_eq!(table.at(4.9).rules[0].max_distance, Some(10.0));
+        assert_eq!(table.at(5.0).rules[0].max_distance, Some(50.0));
+        assert_eq!(table.at(1e9).rules[0].max_distance, Some(100.0));
+        assert_eq!(table.up_to(6.0).len(), 2);
+        assert_eq!(table.all().len(), 3);
+        assert_eq!(table.at(7.0), &Params::at(&rule_set, 7.0));
     }
 
     #[test]

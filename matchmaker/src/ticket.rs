@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// GameLift's limits on a matchmaking request (API model and service quotas).
 pub mod limits {
@@ -28,7 +28,7 @@ pub mod limits {
 }
 
 /// One ticket as submitted.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct TicketRequest {
     pub ticket_id: String,
@@ -37,11 +37,11 @@ pub struct TicketRequest {
     pub start_time: f64,
     pub players: Vec<PlayerRequest>,
     /// Set on a backfill ticket: the running game session it fills.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub game_session_arn: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct PlayerRequest {
     pub player_id: String,
@@ -51,21 +51,21 @@ pub struct PlayerRequest {
     #[serde(default)]
     pub latency_in_ms: BTreeMap<String, f64>,
     /// On a backfill ticket, the team the player is already on.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
 }
 
 /// GameLift's `AttributeValue`: exactly one of `S`, `N`, `SL` or `SDM`.
-#[derive(Clone, Debug, PartialEq, Default, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AttributeValueRequest {
-    #[serde(rename = "S", default)]
+    #[serde(rename = "S", default, skip_serializing_if = "Option::is_none")]
     pub s: Option<String>,
-    #[serde(rename = "N", default)]
+    #[serde(rename = "N", default, skip_serializing_if = "Option::is_none")]
     pub n: Option<f64>,
-    #[serde(rename = "SL", default)]
+    #[serde(rename = "SL", default, skip_serializing_if = "Option::is_none")]
     pub sl: Option<Vec<String>>,
-    #[serde(rename = "SDM", default)]
+    #[serde(rename = "SDM", default, skip_serializing_if = "Option::is_none")]
     pub sdm: Option<BTreeMap<String, f64>>,
 }
 

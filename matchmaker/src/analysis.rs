@@ -1,0 +1,403 @@
+//! What the matcher learns from a rule set before it looks at a ticket: constraints that every
+//! part of a valid match already satisfies, so that candidates can be ruled out one at a time
+//! instead of by judging whole matches.
+//!
+//! Only deciding rules are used (a compound rule's parts may fail in a valid match). Each
+//! filter here is implied by a rule; the judge (`eval`) still checks every rule on every match,
+//! so a filter can only make the search faster, never admit a match the rules forbid.
+
+use rally_rules::model::{
+    AttributeId, AttributeType, CollectionOperation, CollectionPartyAggregation, CollectionRule,
+    ComparisonOperation, ExprNode, Function, PartyAggregation, RuleId, RuleKind, RuleSet,
+    SelectField, TeamId, TypedExpr,
+};
+
+use crate::params::{Params, RuleParams};
+
+/// All players of a match share the value of an attribute (a string `batchDistance`, or a
+/// comparison `=` without reference over everyone's value).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EqualKey {
+    pub rule: RuleId,
+    pub attribute: AttributeId,
+    pub party: PartyAggregation,
+}
+
+/// All players' values of a number attribute lie within a bound of each other (a numeric
+/// `batchDistance`, or a distance from `max(...)` to `min(...)` over everyone).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spread {
+    pub rule: RuleId,
+    pub attribute: AttributeId,
+    pub party: PartyAggregation,
+}
+
+impl Spread {
+    /// The widest spread allowed with `params` in force.
+    pub fn bound(&self, params: &Params) -> f64 {
+        params.rules[self.rule.0].max_distance.unwrap_or(0.0)
+    }
+}
+
+/// Each player's value on some teams must satisfy a test against a literal: a comparison or
+/// distance whose measurement is the players' values of those teams (all teams, or e.g.
+/// `teams[monster]`). A ticket failing it can never play there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlayerTest {
+    pub rule: RuleId,
+    pub teams: Vec<TeamId>,
+    pub attribute: AttributeId,
+    pub party: PartyAggregation,
+    pub test: Test,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Test {
+    Compare(ComparisonOperation),
+    Distance,
+}
+
+impl PlayerTest {
+    /// Whether `value` passes with `params` in force; `reference` is the rule's literal (or
+    /// its expanded replacement).
+    pub fn passes(&self, value: f64, params: &RuleParams, reference: f64) -> bool {
+        match self.test {
+            Test::Compare(operation) => match operation {
+                ComparisonOperation::Equal => value == reference,
+                ComparisonOperation::NotEqual => value != reference,
+                ComparisonOperation::Less => value < reference,
+                ComparisonOperation::LessOrEqual => value <= reference,
+                ComparisonOperation::Greater => value > reference,
+                ComparisonOperation::GreaterOrEqual => value >= reference,
+            },
+            Test::Distance => {
+                let distance = (value - reference).abs();
+                params.min_distance.is_none_or(|min| distance >= min)
+                    && params.max_distance.is_none_or(|max| distance <= max)
+            }
+        }
+    }
+}
+
+/// A collection rule over everyone's string lists that only gets harder as players join:
+/// `intersection` with a `minCount` (the shared strings can only shrink), `contains` with a
+/// `maxCount` (the count can only grow), or `reference_intersection_count` against everyone's
+/// player ids with a `maxCount` (a block list).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Collection {
+    pub rule: RuleId,
+    pub attribute: AttributeId,
+    pub party: CollectionPartyAggregation,
+    pub kind: CollectionKind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CollectionKind {
+    /// At least `minCount` strings shared by everyone.
+    Shared,
+    /// At most `maxCount` players' lists hold one of these strings.
+    Contains(Vec<String>),
+    /// No player's list holds more than `maxCount` of the match's player ids.
+    Blocks,
+}
+
+/// A latency rule, for ruling out tickets with no location in common.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LatencyCap {
+    pub rule: RuleId,
+    pub party: PartyAggregation,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Analysis {
+    pub latency: Vec<LatencyCap>,
+    pub equal: Vec<EqualKey>,
+    pub spreads: Vec<Spread>,
+    pub player_tests: Vec<PlayerTest>,
+    pub collections: Vec<Collection>,
+    /// Number attributes candidates are ordered by (nearest to the anchor first) when no sort
+    /// rule orders them: those the rules bound, then `sortByAttributes`.
+    pub closeness: Vec<AttributeId>,
+}
+
+impl Analysis {
+    pub fn of(rule_set: &RuleSet) -> Analysis {
+        let mut analysis = Analysis::default();
+        let all_teams: Vec<TeamId> = (0..rule_set.teams.len()).map(TeamId).collect();
+        for (id, rule) in rule_set.deciding_rules() {
+            match &rule.kind {
+                RuleKind::Latency(latency) => analysis.latency.push(LatencyCap {
+                    rule: id,
+                    party: latency.party_aggregation,
+                }),
+                RuleKind::BatchDistance(batch) => {
+                    let ty = rule_set.attribute(batch.attribute).ty;
+                    if ty == AttributeType::Number {
+                        analysis.spreads.push(Spread {
+                            rule: id,
+                            attribute: batch.attribute,
+                            party: batch.party_aggregation,
+                        });
+                    } else {
+                        analysis.equal.push(EqualKey {
+                            rule: id,
+                            attribute: batch.attribute,
+                            party: batch.party_aggregation,
+                        });
+                    }
+                }
+                RuleKind::Comparison(comparison) => {
+                    let selected = players_attribute(&comparison.measurement);
+                    match (&comparison.reference, comparison.operation, selected) {
+                        (None, ComparisonOperation::Equal, Some((teams, attribute)))
+                            if teams == all_teams =>
+                        {
+                            analysis.equal.push(EqualKey {
+                                rule: id,
+                                attribute,
+                                party: comparison.party_aggregation,
+                            });
+                        }
+                        (Some(reference), operation, Some((teams, attribute)))
+                            if is_number_literal(reference) =>
+                        {
+                            analysis.player_tests.push(PlayerTest {
+                                rule: id,
+                                teams,
+                                attribute,
+                                party: comparison.party_aggregation,
+                                test: Test::Compare(operation),
+                            });
+                        }
+                        _ => {}
+                    }
+                }
+                RuleKind::Distance(distance) => {
+                    if let Some(attribute) =
+                        spread_of(&distance.measurement, &distance.reference, &all_teams)
+                        && distance.max_distance.is_some()
+                        && distance.min_distance.is_none()
+                    {
+                        analysis.spreads.push(Spread {
+                            rule: id,
+                            attribute,
+                            party: distance.party_aggregation,
+                        });
+                    } else if let Some((teams, attribute)) =
+                        players_attribute(&distance.measurement)
+                        && is_number_literal(&distance.reference)
+                    {
+                        analysis.player_tests.push(PlayerTest {
+                            rule: id,
+                            teams,
+                            attribute,
+                            party: distance.party_aggregation,
+                            test: Test::Distance,
+                        });
+                    }
+                }
+                RuleKind::Collection(collection) => {
+                    if let Some(kind) = collection_kind(collection, &all_teams)
+                        && let Some((_, attribute)) = players_attribute(&collection.measurement)
+                    {
+                        analysis.collections.push(Collection {
+                            rule: id,
+                            attribute,
+                            party: collection.party_aggregation,
+                            kind,
+                        });
+                    }
+                }
+                RuleKind::AbsoluteSort(_) | RuleKind::DistanceSort(_) | RuleKind::Compound(_) => {}
+            }
+        }
+        let mut closeness: Vec<AttributeId> =
+            analysis.spreads.iter().map(|s| s.attribute).collect();
+        for rule in &rule_set.rules {
+            if let RuleKind::Distance(distance) = &rule.kind
+                && let Some(attribute) = first_attribute(&distance.measurement)
+            {
+                closeness.push(attribute);
+            }
+        }
+        closeness.extend(
+            rule_set
+                .algorithm
+                .sort_by_attributes
+                .iter()
+                .copied()
+                .filter(|a| rule_set.attribute(*a).ty == AttributeType::Number),
+        );
+        let mut seen = Vec::new();
+        closeness.retain(|a| {
+            let new = !seen.contains(a) && rule_set.attribute(*a).ty == AttributeType::Number;
+            seen.push(*a);
+            new
+        });
+        analysis.closeness = closeness;
+        analysis
+    }
+}
+
+/// Which monotone kind a collection rule over everyone's lists is, if any.
+fn collection_kind(rule: &CollectionRule, all_teams: &[TeamId]) -> Option<CollectionKind> {
+    let (teams, _) = players_attribute(&rule.measurement)?;
+    if teams != all_teams {
+        return None;
+    }
+    match rule.operation {
+        CollectionOperation::Intersection if rule.min_count.is_some() => {
+            Some(CollectionKind::Shared)
+        }
+        CollectionOperation::Contains if rule.max_count.is_some() => {
+            let strings = string_literals(rule.reference.as_ref()?)?;
+            Some(CollectionKind::Contains(strings))
+        }
+        CollectionOperation::ReferenceIntersectionCount if rule.max_count.is_some() => {
+            let reference = rule.reference.as_ref()?;
+            let everyone = match &reference.node {
+                ExprNode::Call {
+                    function: Function::Flatten,
+                    arg,
+                } => matches!(
+                    &arg.node,
+                    ExprNode::Select { teams, field: SelectField::PlayerId, grouped: true } if teams == all_teams
+                ),
+                _ => false,
+            };
+            everyone.then_some(CollectionKind::Blocks)
+        }
+        _ => None,
+    }
+}
+
+fn string_literals(expr: &TypedExpr) -> Option<Vec<String>> {
+    match &expr.node {
+        ExprNode::String(text) => Some(vec![text.clone()]),
+        ExprNode::List(items) => items
+            .iter()
+            .map(|item| match &item.node {
+                ExprNode::String(text) => Some(text.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+fn is_number_literal(expr: &TypedExpr) -> bool {
+    matches!(expr.node, ExprNode::Number(_))
+}
+
+/// `teams[...].players.attributes[a]`, or its `flatten`: the selected teams and attribute,
+/// when the expression lists each player's own value.
+fn players_attribute(expr: &TypedExpr) -> Option<(Vec<TeamId>, AttributeId)> {
+    match &expr.node {
+        ExprNode::Select {
+            teams,
+            field: SelectField::Attribute(attribute),
+            grouped: false,
+        } => Some((teams.clone(), *attribute)),
+        ExprNode::Call {
+            function: Function::Flatten,
+            arg,
+        } => match &arg.node {
+            ExprNode::Select {
+                teams,
+                field: SelectField::Attribute(attribute),
+                grouped: true,
+            } => Some((teams.clone(), *attribute)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `max(everyone's a)` to `min(everyone's a)` (either way round): the spread of `a`.
+fn spread_of(
+    measurement: &TypedExpr,
+    reference: &TypedExpr,
+    all_teams: &[TeamId],
+) -> Option<AttributeId> {
+    let over_everyone = |expr: &TypedExpr, wanted: Function| match &expr.node {
+        ExprNode::Call { function, arg } if *function == wanted => players_attribute(arg)
+            .filter(|(teams, _)| teams == all_teams)
+            .map(|(_, a)| a),
+        _ => None,
+    };
+    let pair = |a: &TypedExpr, b: &TypedExpr| {
+        let high = over_everyone(a, Function::Max)?;
+        let low = over_everyone(b, Function::Min)?;
+        (high == low).then_some(high)
+    };
+    pair(measurement, reference).or_else(|| pair(reference, measurement))
+}
+
+/// The first attribute an expression reads.
+fn first_attribute(expr: &TypedExpr) -> Option<AttributeId> {
+    match &expr.node {
+        ExprNode::Select {
+            field: SelectField::Attribute(attribute),
+            ..
+        } => Some(*attribute),
+        ExprNode::Call { arg, .. } => first_attribute(arg),
+        ExprNode::List(items) => items.iter().find_map(first_attribute),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rally_rules::{SourceFormat, check_source};
+
+    fn analyse(dsl: &str) -> Analysis {
+        let checked = check_source(dsl, SourceFormat::Dsl);
+        assert!(checked.is_valid(), "{:?}", checked.diagnostics);
+        Analysis::of(&checked.rule_set.unwrap())
+    }
+
+    #[test]
+    fn finds_equalities_spreads_and_player_tests() {
+        let analysis = analyse(
+            r#"attribute skill: number = 1
+attribute league: number = 1
+attribute mode: string = "a"
+attribute wants: number = 0
+team players players 2
+team monster players 1
+rule same_mode: batchDistance mode
+rule close_league: batchDistance league max 2
+rule skill_spread: distance max(flatten(teams[*].players.attributes[skill])) to min(flatten(teams[*].players.attributes[skill])) max 100
+rule monster_wants: comparison teams[monster].players.attributes[wants] = 1
+rule sane_skill: comparison flatten(teams[*].players.attributes[skill]) < 5000
+rule ping: latency max 150ms
+"#,
+        );
+        assert_eq!(analysis.equal.len(), 1);
+        assert_eq!(analysis.equal[0].attribute, AttributeId(2));
+        let spreads: Vec<AttributeId> = analysis.spreads.iter().map(|s| s.attribute).collect();
+        assert_eq!(spreads, [AttributeId(1), AttributeId(0)]);
+        assert_eq!(analysis.player_tests.len(), 2);
+        assert_eq!(analysis.player_tests[0].teams, [TeamId(1)]);
+        assert_eq!(analysis.player_tests[1].teams, [TeamId(0), TeamId(1)]);
+        assert_eq!(analysis.latency.len(), 1);
+        assert_eq!(analysis.closeness, [AttributeId(1), AttributeId(0)]);
+    }
+
+    #[test]
+    fn compound_parts_are_not_filters() {
+        let analysis = analyse(
+            r#"attribute mode: string = "a"
+attribute skill: number = 1
+team a players 2
+rule same_mode: comparison flatten(teams[*].players.attributes[mode]) all equal
+rule close: distance max(flatten(teams[*].players.attributes[skill])) to min(flatten(teams[*].players.attributes[skill])) max 10
+rule either: compound or(same_mode, close)
+"#,
+        );
+        assert!(analysis.equal.is_empty());
+        assert!(analysis.spreads.is_empty());
+        assert_eq!(analysis.closeness, [AttributeId(1)], "still a good order");
+    }
+}

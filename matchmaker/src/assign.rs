@@ -1,0 +1,462 @@
+//! Putting a chosen set of tickets on teams.
+//!
+//! - Small matches: a depth-first search over tickets (largest parties first), trying for each
+//!   the teams it may join — room left, the per-team tests of `analysis` passed — in an order
+//!   that balances the teams (fewest players, then lowest total of the balance attribute). A
+//!   complete assignment is judged by `eval`; the search stops at the first valid one or when
+//!   its budget of judged assignments is spent.
+//! - Large matches: FlexMatch's documented fill order — teams below `minPlayers` first, then the
+//!   team with the most open slots — and then post-match balancing of the `balancedAttribute`.
+//!
+//! A backfill ticket's players are already on their teams and stay there.
+
+use rally_rules::model::{AttributeId, PartyAggregation, TeamId};
+
+use crate::analysis::Analysis;
+use crate::eval::{Evaluation, MatchView, evaluate};
+use crate::params::Params;
+use crate::pool::{Pool, Ticket, TicketKey, Value};
+
+/// How many complete assignments a small-match search may judge before giving up.
+pub const ASSIGNMENT_BUDGET: usize = 16;
+/// How many partial assignments it may visit on the way.
+pub const NODE_BUDGET: usize = 1_024;
+
+/// The outcome of trying to put tickets on teams.
+#[derive(Debug)]
+pub enum Assigned {
+    Valid(Vec<Vec<TicketKey>>, Evaluation),
+    /// No assignment fits the team sizes and per-team tests.
+    NoFit,
+    /// Assignments fit, but none satisfied the rules; the last judged is kept for explaining.
+    Invalid(Evaluation),
+}
+
+/// The sum of a ticket's players' values of a number attribute, and the player count.
+fn attribute_total(ticket: &Ticket, attribute: AttributeId) -> f64 {
+    ticket
+        .players
+        .iter()
+        .map(|p| match p.values[attribute.0] {
+            Value::Number(n) => n,
+            _ => 0.0,
+        })
+        .sum()
+}
+
+/// Teams each non-backfill ticket may join: those whose per-team tests its players pass.
+fn admissible_teams(
+    pool: &Pool,
+    ticket: &Ticket,
+    params: &Params,
+    analysis: &Analysis,
+) -> Vec<bool> {
+    let rule_set = pool.rule_set();
+    let mut allowed = vec![true; rule_set.teams.len()];
+    for test in &analysis.player_tests {
+        let rule_params = &params.rules[test.rule.0];
+        let reference = match (&rule_params.reference, &rule_set.rule(test.rule).kind) {
+            (Some(replaced), _) => replaced.as_number(),
+            (None, kind) => literal_reference(kind),
+        };
+        let Some(reference) = reference else { continue };
+        let passes = party_numbers(ticket, test.attribute, test.party)
+            .iter()
+            .all(|value| test.passes(*value, rule_params, reference));
+        if !passes {
+            for team in &test.teams {
+                allowed[team.0] = false;
+            }
+        }
+    }
+    allowed
+}
+
+fn literal_reference(kind: &rally_rules::model::RuleKind) -> Option<f64> {
+    use rally_rules::model::{ExprNode, RuleKind};
+    let reference = match kind {
+        RuleKind::Comparison(c) => c.reference.as_ref()?,
+        RuleKind::Distance(d) => &d.reference,
+        _ => return None,
+    };
+    match reference.node {
+        ExprNode::Number(n) => Some(n),
+        _ => None,
+    }
+}
+
+/// A ticket's players' numbers for `attribute`, each replaced by the party aggregate.
+pub fn party_numbers(ticket: &Ticket, attribute: AttributeId, party: PartyAggregation) -> Vec<f64> {
+    let own: Vec<f64> = ticket
+        .players
+        .iter()
+        .filter_map(|p| match p.values[attribute.0] {
+            Value::Number(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    if own.len() <= 1 {
+        return own;
+    }
+    let combined = match party {
+        PartyAggregation::Min => own.iter().cloned().fold(f64::INFINITY, f64::min),
+        PartyAggregation::Max => own.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+        PartyAggregation::Avg => own.iter().sum::<f64>() / own.len() as f64,
+    };
+    vec![combined; own.len()]
+}
+
+struct Search<'a> {
+    pool: &'a Pool,
+    params: &'a Params,
+    backfill: Option<TicketKey>,
+    /// The attribute teams are balanced on when an assignment fails (team averages).
+    balance: Option<AttributeId>,
+    tickets: Vec<TicketKey>,
+    sizes: Vec<usize>,
+    totals: Vec<f64>,
+    allowed: Vec<Vec<bool>>,
+    teams: Vec<Vec<TicketKey>>,
+    counts: Vec<usize>,
+    sums: Vec<f64>,
+    budget: usize,
+    nodes: usize,
+    best_invalid: Option<Evaluation>,
+    /// A valid assignment found by balancing, which replaces `teams`.
+    balanced: Option<Vec<Vec<TicketKey>>>,
+    on_judged: &'a mut dyn FnMut(&Evaluation),
+}
+
+/// Searches for a valid assignment of a small match. `on_judged` sees every judged assignment
+/// (for rule metrics and explanations).
+pub fn assign_small(
+    pool: &Pool,
+    tickets: &[TicketKey],
+    backfill: Option<TicketKey>,
+    params: &Params,
+    analysis: &Analysis,
+    on_judged: &mut dyn FnMut(&Evaluation),
+) -> Assigned {
+    let team_count = pool.rule_set().teams.len();
+    let balance = analysis.closeness.first().copied();
+    let mut teams: Vec<Vec<TicketKey>> = vec![Vec::new(); team_count];
+    let mut counts = vec![0usize; team_count];
+    let mut sums = vec![0.0; team_count];
+    if let Some(key) = backfill {
+        let ticket = pool.ticket(key);
+        for (team, players) in teams.iter_mut().enumerate() {
+            let on_team: Vec<usize> = ticket
+                .players
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.team == Some(TeamId(team)))
+                .map(|(i, _)| i)
+                .collect();
+            if !on_team.is_empty() {
+                players.push(key);
+                counts[team] += on_team.len();
+                if let Some(attribute) = balance {
+                    sums[team] += on_team
+                        .iter()
+                        .map(|i| match ticket.players[*i].values[attribute.0] {
+                            Value::Number(n) => n,
+                            _ => 0.0,
+                        })
+                        .sum::<f64>();
+                }
+            }
+        }
+    }
+    // Largest parties first: they have the fewest places to go.
+    let mut order: Vec<TicketKey> = tickets
+        .iter()
+        .copied()
+        .filter(|k| Some(*k) != backfill)
+        .collect();
+    order.sort_by(|a, b| {
+        let (ta, tb) = (pool.ticket(*a), pool.ticket(*b));
+        tb.players.len().cmp(&ta.players.len()).then_with(|| {
+            let value = |t: &Ticket| balance.map_or(0.0, |attr| attribute_total(t, attr));
+            value(tb).total_cmp(&value(ta))
+        })
+    });
+    let sizes: Vec<usize> = order
+        .iter()
+        .map(|k| pool.ticket(*k).players.len())
+        .collect();
+    let totals: Vec<f64> = order
+        .iter()
+        .map(|k| balance.map_or(0.0, |attr| attribute_total(pool.ticket(*k), attr)))
+        .collect();
+    let allowed: Vec<Vec<bool>> = order
+        .iter()
+        .map(|k| admissible_teams(pool, pool.ticket(*k), params, analysis))
+        .collect();
+    let mut search = Search {
+        pool,
+        params,
+        backfill,
+        balance,
+        tickets: order,
+        sizes,
+        totals,
+        allowed,
+        teams,
+        counts,
+        sums,
+        budget: ASSIGNMENT_BUDGET,
+        nodes: NODE_BUDGET,
+        best_invalid: None,
+        balanced: None,
+        on_judged,
+    };
+    match search.place(0) {
+        Some(evaluation) => {
+            Assigned::Valid(search.balanced.take().unwrap_or(search.teams), evaluation)
+        }
+        None => match search.best_invalid {
+            Some(evaluation) => Assigned::Invalid(evaluation),
+            None => Assigned::NoFit,
+        },
+    }
+}
+
+impl Search<'_> {
+    /// Places tickets `next..`; returns the evaluation of the first valid assignment found.
+    fn place(&mut self, next: usize) -> Option<Evaluation> {
+        if self.budget == 0 || self.nodes == 0 {
+            return None;
+        }
+        self.nodes -= 1;
+        let params = self.params;
+        let team_count = self.teams.len();
+        if next == self.tickets.len() {
+            let fits = (0..team_count).all(|t| {
+                self.counts[t] >= params.team_min[t] as usize
+                    && self.counts[t] <= params.team_max[t] as usize
+            });
+            if !fits {
+                return None;
+            }
+            self.budget -= 1;
+            let evaluation = evaluate(
+                MatchView {
+                    pool: self.pool,
+                    teams: &self.teams,
+                },
+                params,
+            );
+            (self.on_judged)(&evaluation);
+            if evaluation.is_valid(self.pool.rule_set()) {
+                return Some(evaluation);
+            }
+            self.best_invalid = Some(evaluation);
+            // Team averages are the usual culprit: try the balanced version of this
+            // assignment once before searching on.
+            if let Some(attribute) = self.balance
+                && self.budget > 0
+            {
+                let mut balanced = self.teams.clone();
+                balance(self.pool, &mut balanced, self.backfill, attribute);
+                if balanced != self.teams {
+                    self.budget -= 1;
+                    let evaluation = evaluate(
+                        MatchView {
+                            pool: self.pool,
+                            teams: &balanced,
+                        },
+                        params,
+                    );
+                    (self.on_judged)(&evaluation);
+                    if evaluation.is_valid(self.pool.rule_set()) {
+                        self.balanced = Some(balanced);
+                        return Some(evaluation);
+                    }
+                }
+            }
+            return None;
+        }
+        // Players still to place must be able to fill every team to its minimum.
+        let remaining: usize = self.sizes[next..].iter().sum();
+        let shortfall: usize = (0..team_count)
+            .map(|t| (params.team_min[t] as usize).saturating_sub(self.counts[t]))
+            .sum();
+        if shortfall > remaining {
+            return None;
+        }
+        let size = self.sizes[next];
+        let rule_set = self.pool.rule_set();
+        let mut choices: Vec<usize> = (0..team_count)
+            .filter(|t| {
+                self.allowed[next][*t] && self.counts[*t] + size <= params.team_max[*t] as usize
+            })
+            .collect();
+        // Copies of one definition that are still empty are interchangeable: try one of them.
+        let mut seen_empty = Vec::new();
+        choices.retain(|t| {
+            if !self.teams[*t].is_empty() {
+                return true;
+            }
+            let definition = rule_set.teams[*t].definition;
+            let first = !seen_empty.contains(&definition);
+            seen_empty.push(definition);
+            first
+        });
+        // Balance as we go: the emptiest team relative to its maximum, then the lowest total.
+        choices.sort_by(|a, b| {
+            let fill = |t: usize| self.counts[t] as f64 / params.team_max[t].max(1) as f64;
+            fill(*a)
+                .total_cmp(&fill(*b))
+                .then_with(|| self.sums[*a].total_cmp(&self.sums[*b]))
+                .then(a.cmp(b))
+        });
+        let key = self.tickets[next];
+        for team in choices {
+            self.teams[team].push(key);
+            self.counts[team] += size;
+            self.sums[team] += self.totals[next];
+            let found = self.place(next + 1);
+            self.teams[team].pop();
+            self.counts[team] -= size;
+            self.sums[team] -= self.totals[next];
+            if found.is_some() {
+                // Put the winning placement back: the caller reads `teams`.
+                self.teams[team].push(key);
+                self.counts[team] += size;
+                self.sums[team] += self.totals[next];
+                return found;
+            }
+            if self.budget == 0 || self.nodes == 0 {
+                return None;
+            }
+        }
+        None
+    }
+}
+
+/// Large matches: FlexMatch's fill order, then balancing. Returns `None` when a party fits no
+/// team. The result is not judged here.
+pub fn assign_large(
+    pool: &Pool,
+    tickets: &[TicketKey],
+    backfill: Option<TicketKey>,
+    params: &Params,
+    balanced: Option<AttributeId>,
+) -> Option<Vec<Vec<TicketKey>>> {
+    let team_count = pool.rule_set().teams.len();
+    let mut teams: Vec<Vec<TicketKey>> = vec![Vec::new(); team_count];
+    let mut counts = vec![0usize; team_count];
+    if let Some(key) = backfill {
+        for player in &pool.ticket(key).players {
+            let team = player.team.expect("backfill players have teams").0;
+            if !teams[team].contains(&key) {
+                teams[team].push(key);
+            }
+            counts[team] += 1;
+        }
+    }
+    // Larger parties first (first-fit decreasing): in arrival order, a party of four can find
+    // every team one seat short. Within a size the given order stands.
+    let mut order: Vec<TicketKey> = tickets
+        .iter()
+        .copied()
+        .filter(|k| Some(*k) != backfill)
+        .collect();
+    order.sort_by_key(|k| std::cmp::Reverse(pool.ticket(*k).players.len()));
+    for key in order {
+        let size = pool.ticket(key).players.len();
+        let open = |t: usize| (params.team_max[t] as usize).saturating_sub(counts[t]);
+        let below_min = |t: usize| counts[t] < params.team_min[t] as usize;
+        // Teams below their minimum first; among those, then all, the most open slots.
+        let team = (0..team_count)
+            .filter(|t| open(*t) >= size)
+            .max_by(|a, b| {
+                below_min(*a)
+                    .cmp(&below_min(*b))
+                    .then(open(*a).cmp(&open(*b)))
+                    .then(b.cmp(a))
+            })?;
+        teams[team].push(key);
+        counts[team] += size;
+    }
+    if let Some(attribute) = balanced {
+        balance(pool, &mut teams, backfill, attribute);
+    }
+    Some(teams)
+}
+
+/// Post-match balancing: swaps same-size parties between the teams with the highest and the
+/// lowest average of `attribute` while that narrows the gap. Team sizes never change and
+/// backfill players stay put.
+pub fn balance(
+    pool: &Pool,
+    teams: &mut [Vec<TicketKey>],
+    backfill: Option<TicketKey>,
+    attribute: AttributeId,
+) {
+    let stats = |teams: &[Vec<TicketKey>]| -> Vec<(f64, f64)> {
+        teams
+            .iter()
+            .enumerate()
+            .map(|(team, keys)| {
+                keys.iter().fold((0.0, 0.0), |(sum, count), key| {
+                    let ticket = pool.ticket(*key);
+                    let players = ticket
+                        .players
+                        .iter()
+                        .filter(|p| Some(*key) != backfill || p.team == Some(TeamId(team)));
+                    players.fold((sum, count), |(s, c), p| match p.values[attribute.0] {
+                        Value::Number(n) => (s + n, c + 1.0),
+                        _ => (s, c + 1.0),
+                    })
+                })
+            })
+            .collect()
+    };
+    let average = |(sum, count): (f64, f64)| if count > 0.0 { sum / count } else { f64::NAN };
+    // Each pass makes one swap; the gap shrinks every time, so this ends.
+    for _ in 0..teams.iter().map(Vec::len).sum::<usize>() {
+        let now = stats(teams);
+        let averages: Vec<f64> = now.iter().map(|s| average(*s)).collect();
+        let ranked: Vec<usize> = (0..teams.len())
+            .filter(|t| !averages[*t].is_nan())
+            .collect();
+        let (Some(&high), Some(&low)) = (
+            ranked
+                .iter()
+                .max_by(|a, b| averages[**a].total_cmp(&averages[**b])),
+            ranked
+                .iter()
+                .min_by(|a, b| averages[**a].total_cmp(&averages[**b])),
+        ) else {
+            return;
+        };
+        let gap = averages[high] - averages[low];
+        if gap <= 0.0 {
+            return;
+        }
+        let mut best: Option<(usize, usize, f64)> = None;
+        for (i, a) in teams[high].iter().enumerate() {
+            for (j, b) in teams[low].iter().enumerate() {
+                if Some(*a) == backfill || Some(*b) == backfill {
+                    continue;
+                }
+                let (ta, tb) = (pool.ticket(*a), pool.ticket(*b));
+                if ta.players.len() != tb.players.len() {
+                    continue;
+                }
+                let moved = attribute_total(ta, attribute) - attribute_total(tb, attribute);
+                let new_high = (now[high].0 - moved) / now[high].1;
+                let new_low = (now[low].0 + moved) / now[low].1;
+                let new_gap = (new_high - new_low).abs();
+                if new_gap < gap - 1e-9 && best.is_none_or(|(_, _, g)| new_gap < g) {
+                    best = Some((i, j, new_gap));
+                }
+            }
+        }
+        let Some((i, j, _)) = best else { return };
+        let a = teams[high][i];
+        teams[high][i] = teams[low][j];
+        teams[low][j] = a;
+    }
+}

@@ -1,0 +1,190 @@
+//! Why a ticket is still waiting, and how often each rule passed and failed in a batch (like
+//! FlexMatch's `ruleEvaluationMetrics`, but with reasons per ticket, which FlexMatch users ask
+//! for and cannot get).
+
+use rally_rules::model::{RuleId, RuleKind, RuleSet};
+
+use crate::eval::Evaluation;
+use crate::params::Params;
+
+/// Passes and failures per rule, over every match judged in a batch.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RuleMetrics {
+    /// Indexed by `RuleId`.
+    pub passed: Vec<u64>,
+    pub failed: Vec<u64>,
+}
+
+impl RuleMetrics {
+    pub fn new(rules: usize) -> RuleMetrics {
+        RuleMetrics {
+            passed: vec![0; rules],
+            failed: vec![0; rules],
+        }
+    }
+
+    pub fn record(&mut self, evaluation: &Evaluation) {
+        for (rule, outcome) in evaluation.outcomes.iter().enumerate() {
+            match outcome {
+                Some(true) => self.passed[rule] += 1,
+                Some(false) => self.failed[rule] += 1,
+                None => {}
+            }
+        }
+    }
+
+    pub fn add(&mut self, other: &RuleMetrics) {
+        for (mine, theirs) in self.passed.iter_mut().zip(&other.passed) {
+            *mine += theirs;
+        }
+        for (mine, theirs) in self.failed.iter_mut().zip(&other.failed) {
+            *mine += theirs;
+        }
+    }
+}
+
+/// Which filter ruled other tickets out as partners.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exclusion {
+    /// No location within the latency rule's cap in common.
+    Latency(RuleId),
+    /// A different value where the rule wants everyone's equal.
+    Equal(RuleId),
+    /// Too far apart where the rule bounds the spread.
+    Spread(RuleId),
+    /// A collection rule that only gets harder as players join would fail.
+    Collection(RuleId),
+    /// Too many players who may join only some teams for those teams' seats.
+    Teams,
+    /// Both backfill tickets: a match holds at most one.
+    Backfill,
+}
+
+/// What one ticket's attempt to form a match around it ran into.
+#[derive(Clone, Debug, Default)]
+pub struct Attempt {
+    /// Other tickets that passed every filter.
+    pub compatible: usize,
+    pub excluded: Vec<(Exclusion, usize)>,
+    /// The most players any candidate set reached, and the fewest the teams need.
+    pub most_players: usize,
+    pub players_needed: usize,
+    /// Candidate matches judged, and how often each rule failed among them.
+    pub judged: usize,
+    pub rule_failures: Vec<u32>,
+    /// Candidate sets whose tickets fit no team (sizes, per-team rules).
+    pub no_fit: usize,
+    pub no_common_location: usize,
+    /// The ticket itself fails a rule whatever its partners (a per-player test).
+    pub alone_fails: Option<RuleId>,
+}
+
+impl Attempt {
+    pub fn exclude(&mut self, why: Exclusion) {
+        match self.excluded.iter_mut().find(|(e, _)| *e == why) {
+            Some((_, count)) => *count += 1,
+            None => self.excluded.push((why, 1)),
+        }
+    }
+
+    pub fn record(&mut self, evaluation: &Evaluation) {
+        self.judged += 1;
+        if self.rule_failures.len() < evaluation.outcomes.len() {
+            self.rule_failures.resize(evaluation.outcomes.len(), 0);
+        }
+        for (rule, outcome) in evaluation.outcomes.iter().enumerate() {
+            if *outcome == Some(false) {
+                self.rule_failures[rule] += 1;
+            }
+        }
+        if evaluation.no_common_location {
+            self.no_common_location += 1;
+        }
+    }
+
+    /// The reasons, most telling first, e.g. ``fair_skill failed for 97 candidate matches``.
+    pub fn reasons(&self, rule_set: &RuleSet, params: &Params) -> Vec<String> {
+        let name = |rule: RuleId| &rule_set.rule(rule).name;
+        let mut reasons = Vec::new();
+        if let Some(rule) = self.alone_fails {
+            reasons.push(format!(
+                "`{}`: the ticket's own players fail it, whatever the match",
+                name(rule)
+            ));
+        }
+        let mut failures: Vec<(usize, u32)> = self
+            .rule_failures
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(_, count)| *count > 0)
+            .collect();
+        failures.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        for (rule, count) in failures {
+            let plural = if count == 1 { "" } else { "es" };
+            reasons.push(format!(
+                "`{}` failed for {count} candidate match{plural}",
+                name(RuleId(rule))
+            ));
+        }
+        if self.no_common_location > 0 {
+            reasons.push(format!(
+                "the latency rules found no location suiting them all in {} candidate matches",
+                self.no_common_location
+            ));
+        }
+        if self.no_fit > 0 {
+            reasons.push(format!(
+                "{} candidate sets of tickets fit no team assignment (team sizes, per-team rules)",
+                self.no_fit
+            ));
+        }
+        let mut excluded = self.excluded.clone();
+        excluded.sort_by_key(|e| std::cmp::Reverse(e.1));
+        for (why, count) in excluded {
+            let tickets = if count == 1 { "ticket" } else { "tickets" };
+            reasons.push(match why {
+                Exclusion::Latency(rule) => {
+                    let cap = match &rule_set.rule(rule).kind {
+                        RuleKind::Latency(_) => params.rules[rule.0].max_latency,
+                        _ => None,
+                    };
+                    match (cap, self.compatible) {
+                        (Some(cap), 0) => format!(
+                            "`{}`: no location under {cap} ms shared with any other ticket",
+                            name(rule)
+                        ),
+                        (Some(cap), _) => format!(
+                            "`{}`: {count} {tickets} share no location under {cap} ms with it",
+                            name(rule)
+                        ),
+                        (None, _) => format!("`{}`: {count} {tickets} share no reported location with it", name(rule)),
+                    }
+                }
+                Exclusion::Equal(rule) => {
+                    format!("`{}`: {count} {tickets} have a different value", name(rule))
+                }
+                Exclusion::Spread(rule) => {
+                    format!("`{}`: {count} {tickets} are too far apart", name(rule))
+                }
+                Exclusion::Collection(rule) => {
+                    format!("`{}`: {count} {tickets} would make it fail", name(rule))
+                }
+                Exclusion::Teams => format!(
+                    "{count} {tickets} could join only teams already full of players limited like them"
+                ),
+                Exclusion::Backfill => format!("{count} backfill {tickets}: a match holds only one"),
+            });
+        }
+        if self.most_players < self.players_needed {
+            reasons.push(format!(
+                "only {} players could be gathered; the teams need at least {}",
+                self.most_players, self.players_needed
+            ));
+        }
+        if reasons.is_empty() {
+            reasons.push("no valid match was found in this batch".to_string());
+        }
+        reasons
+    }
+}

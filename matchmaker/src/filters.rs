@@ -1,0 +1,478 @@
+//! What the filters of `analysis` know about one ticket, or about a growing set of tickets,
+//! and how two such states join. A join fails as soon as the set could no longer be part of
+//! any valid match — whatever else joins it — with the relaxable values in force at any age
+//! the match could be judged at.
+
+use rally_rules::model::{CollectionPartyAggregation, PartyAggregation, RuleId, RuleKind, RuleSet};
+
+use crate::analysis::{Analysis, CollectionKind};
+use crate::assign::party_numbers;
+use crate::explain::Exclusion;
+use crate::params::Params;
+use crate::pool::{LocationId, Pool, Symbol, Ticket, Value};
+
+/// A value everyone in a match must share.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Key {
+    Number(u64),
+    Symbol(Symbol),
+}
+
+/// What a collection filter tracks.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CollectionState {
+    /// The strings every player's list holds.
+    Shared(Vec<Symbol>),
+    /// How many players' lists hold one of the rule's strings.
+    Contains(usize),
+    /// Each player's block list with how many of the set's ids it holds, and the set's ids.
+    Blocks {
+        lists: Vec<(Vec<Symbol>, usize)>,
+        ids: Vec<Symbol>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FilterState {
+    /// Per latency filter: each location every member can use, with the worst member latency.
+    pub latency: Vec<Vec<(LocationId, f64)>>,
+    /// Per equality filter: the shared value.
+    pub equal: Vec<Option<Key>>,
+    /// Per spread filter: the lowest and highest value.
+    pub ranges: Vec<(f64, f64)>,
+    pub collections: Vec<CollectionState>,
+    /// Players by the set of teams they may join (a bit per team; all bits when unknown).
+    pub by_allowed: Vec<(u64, usize)>,
+}
+
+/// The widest value of a bound over `bound`, for a filter that must never reject what a later
+/// age would allow.
+fn widest(bound: &[Params], value: impl Fn(&Params) -> Option<f64>, unbounded: f64) -> f64 {
+    bound
+        .iter()
+        .map(|p| value(p).unwrap_or(unbounded))
+        .fold(f64::NEG_INFINITY, f64::max)
+}
+
+impl FilterState {
+    /// One ticket's state, and the first rule it fails on its own, whatever its partners.
+    pub fn of_ticket(
+        pool: &Pool,
+        ticket: &Ticket,
+        analysis: &Analysis,
+        bound: &[Params],
+    ) -> (FilterState, Option<RuleId>) {
+        let rule_set = pool.rule_set();
+        let mut fails = None;
+        let latency: Vec<Vec<(LocationId, f64)>> = analysis
+            .latency
+            .iter()
+            .map(|cap| ticket_latencies(ticket, cap.party))
+            .collect();
+        let equal: Vec<Option<Key>> = analysis
+            .equal
+            .iter()
+            .map(|key| {
+                let values: Vec<Key> = (0..ticket.players.len())
+                    .filter_map(|i| key_of(ticket, i, key.attribute.0, key.party))
+                    .collect();
+                values
+                    .first()
+                    .copied()
+                    .filter(|first| values.iter().all(|v| v == first))
+            })
+            .collect();
+        let ranges: Vec<(f64, f64)> = analysis
+            .spreads
+            .iter()
+            .map(|spread| {
+                let numbers = party_numbers(ticket, spread.attribute, spread.party);
+                (
+                    numbers.iter().cloned().fold(f64::INFINITY, f64::min),
+                    numbers.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+                )
+            })
+            .collect();
+        let collections: Vec<CollectionState> = analysis
+            .collections
+            .iter()
+            .map(|collection| {
+                let lists = party_lists(ticket, collection.attribute.0, collection.party);
+                match &collection.kind {
+                    CollectionKind::Shared => {
+                        let mut shared: Vec<Symbol> = lists.first().cloned().unwrap_or_default();
+                        shared.retain(|s| lists.iter().all(|l| l.contains(s)));
+                        CollectionState::Shared(shared)
+                    }
+                    CollectionKind::Contains(strings) => {
+                        let symbols: Vec<Symbol> =
+                            strings.iter().filter_map(|s| pool.symbol(s)).collect();
+                        CollectionState::Contains(
+                            lists
+                                .iter()
+                                .filter(|l| l.iter().any(|s| symbols.contains(s)))
+                                .count(),
+                        )
+                    }
+                    CollectionKind::Blocks => {
+                        let ids: Vec<Symbol> = ticket.players.iter().map(|p| p.id_symbol).collect();
+                        CollectionState::Blocks {
+                            lists: lists
+                                .into_iter()
+                                .map(|list| {
+                                    let count = list.iter().filter(|s| ids.contains(s)).count();
+                                    (list, count)
+                                })
+                                .collect(),
+                            ids,
+                        }
+                    }
+                }
+            })
+            .collect();
+        let by_allowed = vec![(
+            allowed_teams(pool, ticket, analysis, bound),
+            ticket.players.len(),
+        )];
+        let state = FilterState {
+            latency,
+            equal,
+            ranges,
+            collections,
+            by_allowed,
+        };
+        // A ticket is a set of one: it fails alone what it fails joined with nothing.
+        if let Err(why) = state.check(analysis, rule_set, bound) {
+            fails = Some(match why {
+                Exclusion::Latency(rule)
+                | Exclusion::Equal(rule)
+                | Exclusion::Spread(rule)
+                | Exclusion::Collection(rule) => rule,
+                Exclusion::Backfill | Exclusion::Teams => {
+                    analysis.latency.first().map_or(RuleId(0), |c| c.rule)
+                }
+            });
+        }
+        if state.equal.iter().any(Option::is_none) {
+            let position = state
+                .equal
+                .iter()
+                .position(Option::is_none)
+                .expect("found above");
+            fails.get_or_insert(analysis.equal[position].rule);
+        }
+        for test in analysis
+            .player_tests
+            .iter()
+            .filter(|t| t.teams.len() == rule_set.teams.len())
+        {
+            if !passes_somewhere(rule_set, ticket, test, bound) {
+                fails.get_or_insert(test.rule);
+            }
+        }
+        (state, fails)
+    }
+
+    /// The state of this set joined with `other`, or which filter forbids the join.
+    pub fn join(
+        &self,
+        other: &FilterState,
+        analysis: &Analysis,
+        rule_set: &RuleSet,
+        bound: &[Params],
+    ) -> Result<FilterState, Exclusion> {
+        let latency = self
+            .latency
+            .iter()
+            .zip(&other.latency)
+            .map(|(mine, theirs)| merge_latencies(mine, theirs))
+            .collect();
+        for (i, (mine, theirs)) in self.equal.iter().zip(&other.equal).enumerate() {
+            if mine != theirs {
+                return Err(Exclusion::Equal(analysis.equal[i].rule));
+            }
+        }
+        let ranges = self
+            .ranges
+            .iter()
+            .zip(&other.ranges)
+            .map(|(a, b)| (a.0.min(b.0), a.1.max(b.1)))
+            .collect();
+        let collections = self
+            .collections
+            .iter()
+            .zip(&other.collections)
+            .map(|(mine, theirs)| match (mine, theirs) {
+                (CollectionState::Shared(a), CollectionState::Shared(b)) => {
+                    CollectionState::Shared(a.iter().copied().filter(|s| b.contains(s)).collect())
+                }
+                (CollectionState::Contains(a), CollectionState::Contains(b)) => {
+                    CollectionState::Contains(a + b)
+                }
+                (
+                    CollectionState::Blocks {
+                        lists: a,
+                        ids: a_ids,
+                    },
+                    CollectionState::Blocks {
+                        lists: b,
+                        ids: b_ids,
+                    },
+                ) => {
+                    let count_in = |list: &[Symbol], ids: &[Symbol]| {
+                        list.iter().filter(|s| ids.contains(s)).count()
+                    };
+                    let lists = a
+                        .iter()
+                        .map(|(list, count)| (list.clone(), count + count_in(list, b_ids)))
+                        .chain(
+                            b.iter()
+                                .map(|(list, count)| (list.clone(), count + count_in(list, a_ids))),
+                        )
+                        .collect();
+                    CollectionState::Blocks {
+                        lists,
+                        ids: a_ids.iter().chain(b_ids).copied().collect(),
+                    }
+                }
+                _ => unreachable!("states of one filter have one kind"),
+            })
+            .collect();
+        let mut by_allowed = self.by_allowed.clone();
+        for (mask, players) in &other.by_allowed {
+            match by_allowed.iter_mut().find(|(m, _)| m == mask) {
+                Some((_, count)) => *count += players,
+                None => by_allowed.push((*mask, *players)),
+            }
+        }
+        let joined = FilterState {
+            latency,
+            equal: self.equal.clone(),
+            ranges,
+            collections,
+            by_allowed,
+        };
+        joined.check(analysis, rule_set, bound)?;
+        Ok(joined)
+    }
+
+    /// Whether the set can still be part of a valid match under the widest bounds in `bound`.
+    fn check(
+        &self,
+        analysis: &Analysis,
+        rule_set: &RuleSet,
+        bound: &[Params],
+    ) -> Result<(), Exclusion> {
+        for (i, locations) in self.latency.iter().enumerate() {
+            let rule = analysis.latency[i].rule;
+            let cap = widest(bound, |p| p.rules[rule.0].max_latency, f64::INFINITY);
+            if !locations.iter().any(|(_, worst)| *worst <= cap) {
+                return Err(Exclusion::Latency(rule));
+            }
+        }
+        for (i, (low, high)) in self.ranges.iter().enumerate() {
+            let spread = &analysis.spreads[i];
+            let allowed = widest(bound, |p| Some(spread.bound(p)), 0.0);
+            if high - low > allowed {
+                return Err(Exclusion::Spread(spread.rule));
+            }
+        }
+        for (i, state) in self.collections.iter().enumerate() {
+            let rule = analysis.collections[i].rule;
+            let ok = match state {
+                CollectionState::Shared(shared) => {
+                    // The smallest minimum in reach (expansions lower it).
+                    let min = -widest(
+                        bound,
+                        |p| p.rules[rule.0].min_count.map(|m| -m),
+                        f64::INFINITY,
+                    );
+                    shared.len() as f64 >= min
+                }
+                CollectionState::Contains(count) => {
+                    *count as f64 <= widest(bound, |p| p.rules[rule.0].max_count, f64::INFINITY)
+                }
+                CollectionState::Blocks { lists, .. } => {
+                    let max = widest(bound, |p| p.rules[rule.0].max_count, f64::INFINITY);
+                    lists.iter().all(|(_, count)| *count as f64 <= max)
+                }
+            };
+            if !ok {
+                return Err(Exclusion::Collection(rule));
+            }
+        }
+        // Players who may join only some teams must fit in those teams' seats (Hall's
+        // condition, checked for each set of teams some ticket is limited to).
+        if self.by_allowed.iter().any(|(mask, _)| *mask != u64::MAX) {
+            let seats =
+                |team: usize| bound.iter().map(|p| p.team_max[team]).max().unwrap_or(0) as usize;
+            for (mask, _) in &self.by_allowed {
+                let players: usize = self
+                    .by_allowed
+                    .iter()
+                    .filter(|(m, _)| m & !mask == 0)
+                    .map(|(_, n)| n)
+                    .sum();
+                let capacity: usize = (0..rule_set.teams.len().min(64))
+                    .filter(|t| mask & (1 << t) != 0)
+                    .map(seats)
+                    .sum();
+                if players > capacity {
+                    return Err(Exclusion::Teams);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn merge_latencies(a: &[(LocationId, f64)], b: &[(LocationId, f64)]) -> Vec<(LocationId, f64)> {
+    let mut merged = Vec::with_capacity(a.len().min(b.len()));
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                merged.push((a[i].0, a[i].1.max(b[j].1)));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    merged
+}
+
+/// Each location every player of the ticket reports, with the party's latency there.
+fn ticket_latencies(ticket: &Ticket, party: PartyAggregation) -> Vec<(LocationId, f64)> {
+    let Some(first) = ticket.players.first() else {
+        return Vec::new();
+    };
+    first
+        .latencies
+        .iter()
+        .filter_map(|(location, _)| {
+            let latencies: Vec<f64> = ticket
+                .players
+                .iter()
+                .map(|p| p.latency(*location).map(f64::from))
+                .collect::<Option<_>>()?;
+            let combined = match party {
+                PartyAggregation::Min => latencies.iter().cloned().fold(f64::INFINITY, f64::min),
+                PartyAggregation::Max => {
+                    latencies.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+                }
+                PartyAggregation::Avg => latencies.iter().sum::<f64>() / latencies.len() as f64,
+            };
+            Some((*location, combined))
+        })
+        .collect()
+}
+
+fn key_of(
+    ticket: &Ticket,
+    player: usize,
+    attribute: usize,
+    party: PartyAggregation,
+) -> Option<Key> {
+    match ticket.players[player].values[attribute] {
+        Value::String(symbol) => Some(Key::Symbol(symbol)),
+        Value::Number(_) => {
+            let numbers = party_numbers(ticket, rally_rules::model::AttributeId(attribute), party);
+            numbers.get(player).map(|n| Key::Number(n.to_bits()))
+        }
+        _ => None,
+    }
+}
+
+/// Each player's string list as a collection rule sees it: combined across the party.
+fn party_lists(
+    ticket: &Ticket,
+    attribute: usize,
+    party: CollectionPartyAggregation,
+) -> Vec<Vec<Symbol>> {
+    let own: Vec<Vec<Symbol>> = ticket
+        .players
+        .iter()
+        .map(|p| match &p.values[attribute] {
+            Value::StringList(list) => list.to_vec(),
+            _ => Vec::new(),
+        })
+        .collect();
+    if own.len() <= 1 {
+        return own;
+    }
+    let combined: Vec<Symbol> = match party {
+        CollectionPartyAggregation::Union => {
+            let mut union = Vec::new();
+            for s in own.iter().flatten() {
+                if !union.contains(s) {
+                    union.push(*s);
+                }
+            }
+            union
+        }
+        CollectionPartyAggregation::Intersection => own[0]
+            .iter()
+            .copied()
+            .filter(|s| own.iter().all(|l| l.contains(s)))
+            .collect(),
+    };
+    vec![combined; own.len()]
+}
+
+/// The teams (as bits) whose per-team tests the ticket's players pass at some age in reach;
+/// all bits when no test limits it.
+fn allowed_teams(pool: &Pool, ticket: &Ticket, analysis: &Analysis, bound: &[Params]) -> u64 {
+    let rule_set = pool.rule_set();
+    if rule_set.teams.len() > 64 {
+        return u64::MAX;
+    }
+    let mut allowed = u64::MAX;
+    for test in &analysis.player_tests {
+        if test.teams.len() == rule_set.teams.len()
+            || passes_somewhere(rule_set, ticket, test, bound)
+        {
+            continue;
+        }
+        for team in &test.teams {
+            allowed &= !(1u64 << team.0);
+        }
+    }
+    allowed
+}
+
+fn passes_somewhere(
+    rule_set: &RuleSet,
+    ticket: &Ticket,
+    test: &crate::analysis::PlayerTest,
+    bound: &[Params],
+) -> bool {
+    let numbers = party_numbers(ticket, test.attribute, test.party);
+    bound.iter().any(|params| {
+        let rule_params = &params.rules[test.rule.0];
+        let reference = rule_params
+            .reference
+            .as_ref()
+            .and_then(|r| r.as_number())
+            .or_else(|| literal_number(rule_set, test.rule));
+        reference.is_none_or(|reference| {
+            numbers
+                .iter()
+                .all(|n| test.passes(*n, rule_params, reference))
+        })
+    })
+}
+
+fn literal_number(rule_set: &RuleSet, rule: RuleId) -> Option<f64> {
+    use rally_rules::model::ExprNode;
+    let reference = match &rule_set.rule(rule).kind {
+        RuleKind::Comparison(c) => c.reference.as_ref()?,
+        RuleKind::Distance(d) => &d.reference,
+        _ => return None,
+    };
+    match reference.node {
+        ExprNode::Number(n) => Some(n),
+        _ => None,
+    }
+}

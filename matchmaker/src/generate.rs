@@ -1,0 +1,550 @@
+//! Realistic tickets for any rule set, for `rally bench`, tests and benchmarks: skill, party
+//! sizes and latencies drawn from the tables in `fixtures/data` (derived from published
+//! measurements; see its README), and other attributes shaped by what the rules ask of them.
+//!
+//! The tables are compiled in, so generating reads no file; randomness comes from the RNG the
+//! caller passes, so the same seed gives the same tickets.
+
+use std::collections::BTreeMap;
+
+use rally_rules::model::{
+    AttributeType, AttributeValue, CollectionRule, ComparisonOperation, ExprNode, RuleKind,
+    RuleSet, SelectField, TypedExpr,
+};
+use rand::Rng;
+
+use crate::analysis::{Analysis, Test};
+use crate::ticket::{AttributeValueRequest, PlayerRequest, TicketRequest};
+
+const REGION_RTT: &str = include_str!("../../fixtures/data/region_rtt_p50_ms.csv");
+const REGION_SHARES: &str = include_str!("../../fixtures/data/region_player_shares.csv");
+const SKILL_PERCENTILES: &str = include_str!("../../fixtures/data/skill_percentiles.csv");
+const PARTY_SIZES: &str = include_str!("../../fixtures/data/party_sizes.csv");
+
+/// Where players are, how far the regions are from each other, how good players are and how
+/// they group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Population {
+    pub regions: Vec<String>,
+    pub region_shares: Vec<f64>,
+    /// Round trip in ms between regions, `rtt[home][location]`.
+    pub rtt: Vec<Vec<f64>>,
+    /// (percentile, rating), ascending.
+    pub skill: Vec<(f64, f64)>,
+    /// (party size, share).
+    pub party_sizes: Vec<(usize, f64)>,
+    /// The last mile from a player to their nearest region, drawn uniformly in this range.
+    pub last_mile_ms: (f64, f64),
+}
+
+fn csv_rows(text: &str) -> impl Iterator<Item = Vec<&str>> {
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split(',').collect())
+}
+
+impl Population {
+    /// The tables in `fixtures/data`, compiled in.
+    pub fn embedded() -> Population {
+        let regions: Vec<String> = REGION_RTT
+            .lines()
+            .next()
+            .expect("a header")
+            .split(',')
+            .skip(1)
+            .map(str::to_string)
+            .collect();
+        let rtt: Vec<Vec<f64>> = csv_rows(REGION_RTT)
+            .map(|row| {
+                row[1..]
+                    .iter()
+                    .map(|v| v.parse().expect("a number"))
+                    .collect()
+            })
+            .collect();
+        let shares: BTreeMap<&str, f64> = csv_rows(REGION_SHARES)
+            .map(|row| (row[0], row[1].parse().expect("a number")))
+            .collect();
+        let region_shares = regions
+            .iter()
+            .map(|r| shares.get(r.as_str()).copied().unwrap_or(0.0))
+            .collect();
+        let skill = csv_rows(SKILL_PERCENTILES)
+            .map(|row| {
+                (
+                    row[0].parse().expect("a number"),
+                    row[1].parse().expect("a number"),
+                )
+            })
+            .collect();
+        let party_sizes = csv_rows(PARTY_SIZES)
+            .map(|row| {
+                (
+                    row[0].parse().expect("a size"),
+                    row[1].parse().expect("a share"),
+                )
+            })
+            .collect();
+        Population {
+            regions,
+            region_shares,
+            rtt,
+            skill,
+            party_sizes,
+            last_mile_ms: (10.0, 35.0),
+        }
+    }
+
+    /// A rating at percentile `p` (0–100): linear between the published percentiles, the
+    /// tails extended by their neighbouring interval.
+    pub fn skill_at(&self, p: f64) -> f64 {
+        let points = &self.skill;
+        let (first, last) = (points[0], points[points.len() - 1]);
+        let below = (
+            0.0,
+            first.1 - (points[1].1 - first.1) * first.0 / (points[1].0 - first.0),
+        );
+        let above = (
+            100.0,
+            last.1
+                + (last.1 - points[points.len() - 2].1) * (100.0 - last.0)
+                    / (last.0 - points[points.len() - 2].0),
+        );
+        let all: Vec<(f64, f64)> = std::iter::once(below)
+            .chain(points.iter().copied())
+            .chain([above])
+            .collect();
+        let i = all
+            .partition_point(|(q, _)| *q <= p)
+            .clamp(1, all.len() - 1);
+        let ((p0, r0), (p1, r1)) = (all[i - 1], all[i]);
+        r0 + (r1 - r0) * (p - p0) / (p1 - p0)
+    }
+
+    fn pick<R: Rng>(weights: &[f64], rng: &mut R) -> usize {
+        let total: f64 = weights.iter().sum();
+        let mut x = rng.random::<f64>() * total;
+        for (i, w) in weights.iter().enumerate() {
+            if x < *w {
+                return i;
+            }
+            x -= w;
+        }
+        weights.len() - 1
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct GenerateOptions {
+    pub count: usize,
+    /// `StartTime`s spread evenly over this many seconds, oldest first.
+    pub start_window: f64,
+}
+
+/// How one attribute's values are drawn.
+#[derive(Clone, Debug)]
+enum Shape {
+    /// A rating from the skill table.
+    Skill,
+    /// A small whole number: a league or tier derived from the player's skill percentile.
+    Tier(f64),
+    /// One of these numbers, with weights.
+    Numbers(Vec<(f64, f64)>),
+    /// One of these strings, with weights.
+    Strings(Vec<(String, f64)>),
+    /// Each of these strings with the given probability (at least one kept).
+    List(Vec<String>, f64),
+    /// Empty: a block list (filled with other players' ids, it would rarely be realistic).
+    Empty,
+    /// Strings from the vocabulary, plus each capped string with the given probability.
+    Capped(Vec<String>, Vec<String>, f64),
+    /// Numbers for each key.
+    Map(Vec<String>),
+}
+
+/// Generates tickets one at a time (a million fit in the pool, not twice in memory).
+pub fn tickets<'a, R: Rng>(
+    rule_set: &'a RuleSet,
+    population: &'a Population,
+    options: GenerateOptions,
+    rng: &'a mut R,
+) -> impl Iterator<Item = TicketRequest> + 'a {
+    let shapes = shapes(rule_set);
+    let largest_team = rule_set
+        .teams
+        .iter()
+        .map(|t| t.max_players as usize)
+        .max()
+        .unwrap_or(1)
+        .min(crate::ticket::limits::PLAYERS_PER_TICKET);
+    let party_sizes: Vec<(usize, f64)> = population
+        .party_sizes
+        .iter()
+        .copied()
+        .filter(|(size, _)| *size <= largest_team)
+        .collect();
+    let party_weights: Vec<f64> = party_sizes.iter().map(|(_, w)| *w).collect();
+    let has_latency = rule_set
+        .rules
+        .iter()
+        .any(|r| matches!(r.kind, RuleKind::Latency(_)));
+    (0..options.count).map(move |i| {
+        let size = party_sizes[Population::pick(&party_weights, rng)].0;
+        let home = Population::pick(&population.region_shares, rng);
+        // Friends play together: a party shares a home region and a rough skill level.
+        let percentile: f64 = rng.random_range(0.0..100.0);
+        let players = (0..size)
+            .map(|j| {
+                let mut attributes = BTreeMap::new();
+                for (attribute, shape) in rule_set.attributes.iter().zip(&shapes) {
+                    let own = (percentile + rng.random_range(-8.0..8.0_f64)).clamp(0.0, 100.0);
+                    if let Some(value) = draw(shape, attribute.ty, own, population, rng) {
+                        attributes.insert(attribute.name.clone(), value);
+                    }
+                }
+                let mut latency_in_ms = BTreeMap::new();
+                for (location, region) in population.regions.iter().enumerate() {
+                    let (low, high) = population.last_mile_ms;
+                    let ms = population.rtt[home][location] + rng.random_range(low..high);
+                    latency_in_ms.insert(region.clone(), ms.round().max(1.0));
+                }
+                if !has_latency && rng.random_bool(0.5) {
+                    latency_in_ms.clear();
+                }
+                PlayerRequest {
+                    player_id: format!("t{i}p{j}"),
+                    player_attributes: attributes,
+                    latency_in_ms,
+                    team: None,
+                }
+            })
+            .collect();
+        TicketRequest {
+            ticket_id: format!("t{i}"),
+            start_time: options.start_window * (i as f64 + rng.random::<f64>())
+                / options.count.max(1) as f64,
+            players,
+            game_session_arn: None,
+        }
+    })
+}
+
+fn draw<R: Rng>(
+    shape: &Shape,
+    ty: AttributeType,
+    percentile: f64,
+    population: &Population,
+    rng: &mut R,
+) -> Option<AttributeValueRequest> {
+    Some(match (shape, ty) {
+        (Shape::Skill, _) => AttributeValueRequest::number(population.skill_at(percentile).round()),
+        (Shape::Tier(top), _) => {
+            AttributeValueRequest::number((percentile / 100.0 * top).floor().min(top - 1.0) + 1.0)
+        }
+        (Shape::Numbers(choices), _) => {
+            let weights: Vec<f64> = choices.iter().map(|(_, w)| *w).collect();
+            AttributeValueRequest::number(choices[Population::pick(&weights, rng)].0)
+        }
+        (Shape::Strings(choices), AttributeType::String) => {
+            let weights: Vec<f64> = choices.iter().map(|(_, w)| *w).collect();
+            AttributeValueRequest::string(choices[Population::pick(&weights, rng)].0.clone())
+        }
+        (Shape::List(vocabulary, p), _) => {
+            let mut chosen: Vec<&String> =
+                vocabulary.iter().filter(|_| rng.random_bool(*p)).collect();
+            if chosen.is_empty() {
+                chosen.push(&vocabulary[rng.random_range(0..vocabulary.len())]);
+            }
+            AttributeValueRequest::string_list(chosen.into_iter().cloned())
+        }
+        (Shape::Empty, _) => AttributeValueRequest::string_list(Vec::<String>::new()),
+        (Shape::Capped(vocabulary, capped, share), _) => {
+            let mut chosen: Vec<String> =
+                vec![vocabulary[rng.random_range(0..vocabulary.len())].clone()];
+            chosen.extend(capped.iter().filter(|_| rng.random_bool(*share)).cloned());
+            AttributeValueRequest::string_list(chosen)
+        }
+        (Shape::Map(keys), _) => AttributeValueRequest::string_number_map(
+            keys.iter()
+                .map(|k| (k.clone(), f64::from(rng.random_range(1..=5)))),
+        ),
+        (Shape::Strings(choices), _) => AttributeValueRequest::string(choices[0].0.clone()),
+    })
+}
+
+/// Decides how each attribute is drawn, from its name, type and default and from the rules.
+fn shapes(rule_set: &RuleSet) -> Vec<Shape> {
+    let analysis = Analysis::of(rule_set);
+    let literals = string_literals(rule_set);
+    rule_set
+        .attributes
+        .iter()
+        .enumerate()
+        .map(|(id, attribute)| {
+            let name = attribute.name.to_lowercase();
+            // Tests per team with equal literals (`teams[monster]...wantsToBeMonster = 1`):
+            // each value as often as its team has seats.
+            let seats = |tests: Vec<(f64, u32)>| -> Option<Vec<(f64, f64)>> {
+                (!tests.is_empty())
+                    .then(|| tests.into_iter().map(|(v, n)| (v, f64::from(n))).collect())
+            };
+            let team_values: Vec<(f64, u32)> = analysis
+                .player_tests
+                .iter()
+                .filter(|t| {
+                    t.attribute.0 == id && t.test == Test::Compare(ComparisonOperation::Equal)
+                })
+                .filter_map(|t| {
+                    let value = literal(rule_set, t.rule)?;
+                    Some((
+                        value,
+                        t.teams
+                            .iter()
+                            .map(|team| rule_set.teams[team.0].max_players)
+                            .sum(),
+                    ))
+                })
+                .collect();
+            match attribute.ty {
+                AttributeType::Number => {
+                    if let Some(choices) = seats(team_values) {
+                        Shape::Numbers(choices)
+                    } else if ["skill", "rating", "mmr", "elo", "experience", "kills"]
+                        .iter()
+                        .any(|w| name.contains(w))
+                    {
+                        Shape::Skill
+                    } else if ["league", "tier", "rank", "level", "division"]
+                        .iter()
+                        .any(|w| name.contains(w))
+                    {
+                        Shape::Tier(10.0)
+                    } else {
+                        match &attribute.default {
+                            Some(AttributeValue::Number(d)) => Shape::Numbers(vec![
+                                (*d, 3.0),
+                                (d + 1.0, 1.0),
+                                ((d - 1.0).max(0.0), 1.0),
+                            ]),
+                            _ => Shape::Tier(5.0),
+                        }
+                    }
+                }
+                AttributeType::String => {
+                    let mut values: Vec<String> = match &attribute.default {
+                        Some(AttributeValue::String(d)) => vec![d.clone()],
+                        _ => Vec::new(),
+                    };
+                    values.extend(vocabulary(&name));
+                    values.dedup();
+                    // The first value (the default, or the most popular) dominates, as in life.
+                    Shape::Strings(
+                        values
+                            .iter()
+                            .enumerate()
+                            .map(|(i, v)| (v.clone(), if i == 0 { 4.0 } else { 1.0 }))
+                            .collect(),
+                    )
+                }
+                AttributeType::StringList => {
+                    if name.contains("block") || is_block_list(rule_set, id) {
+                        return Shape::Empty;
+                    }
+                    // A string a rule caps (`contains "medic" max 5`) is as common as the cap
+                    // allows: about half the capped share of a full match.
+                    if let Some(share) = capped_share(rule_set, id) {
+                        return Shape::Capped(vocabulary(&name), literals.clone(), share);
+                    }
+                    let mut values: Vec<String> = match &attribute.default {
+                        Some(AttributeValue::StringList(d)) => d.clone(),
+                        _ => Vec::new(),
+                    };
+                    values.extend(literals.iter().cloned());
+                    values.extend(vocabulary(&name));
+                    let mut seen = Vec::new();
+                    values.retain(|v| {
+                        let new = !seen.contains(v);
+                        seen.push(v.clone());
+                        new
+                    });
+                    Shape::List(values, 0.6)
+                }
+                AttributeType::StringNumberMap => {
+                    let mut keys: Vec<String> = match &attribute.default {
+                        Some(AttributeValue::StringNumberMap(d)) => {
+                            d.iter().map(|(k, _)| k.clone()).collect()
+                        }
+                        _ => Vec::new(),
+                    };
+                    keys.extend(vocabulary(&name));
+                    keys.dedup();
+                    Shape::Map(keys)
+                }
+            }
+        })
+        .collect()
+}
+
+fn vocabulary(name: &str) -> Vec<String> {
+    let words: &[&str] = if name.contains("mode") {
+        &["ctf", "deathmatch", "conquest"]
+    } else if name.contains("map") || name.contains("arena") {
+        &["dust", "harbor", "neon_pit"]
+    } else if name.contains("role") || name.contains("character") {
+        &["tank", "medic", "support", "scout"]
+    } else if name.contains("lang") {
+        &["en", "de", "es"]
+    } else {
+        &["alpha", "beta", "gamma"]
+    };
+    words.iter().map(|w| w.to_string()).collect()
+}
+
+fn literal(rule_set: &RuleSet, rule: rally_rules::model::RuleId) -> Option<f64> {
+    let reference = match &rule_set.rule(rule).kind {
+        RuleKind::Comparison(c) => c.reference.as_ref()?,
+        _ => return None,
+    };
+    match reference.node {
+        ExprNode::Number(n) => Some(n),
+        _ => None,
+    }
+}
+
+/// For a string-list attribute a `contains` rule caps: the share of players that may hold the
+/// capped strings (half the cap over the match's seats).
+fn capped_share(rule_set: &RuleSet, attribute: usize) -> Option<f64> {
+    let seats = rule_set.max_players().max(1) as f64;
+    rule_set.rules.iter().find_map(|rule| match &rule.kind {
+        RuleKind::Collection(c)
+            if c.operation == rally_rules::model::CollectionOperation::Contains
+                && c.max_count.is_some()
+                && first_select_attribute(&c.measurement) == Some(attribute) =>
+        {
+            Some((0.5 * f64::from(c.max_count?) / seats).clamp(0.02, 0.5))
+        }
+        _ => None,
+    })
+}
+
+fn first_select_attribute(expr: &TypedExpr) -> Option<usize> {
+    match &expr.node {
+        ExprNode::Select {
+            field: SelectField::Attribute(a),
+            ..
+        } => Some(a.0),
+        ExprNode::Call { arg, .. } => first_select_attribute(arg),
+        _ => None,
+    }
+}
+
+/// String literals the rules compare with (`contains "medic"`), so generated lists hold them.
+fn string_literals(rule_set: &RuleSet) -> Vec<String> {
+    fn walk(expr: &TypedExpr, out: &mut Vec<String>) {
+        match &expr.node {
+            ExprNode::String(text) => out.push(text.clone()),
+            ExprNode::List(items) => items.iter().for_each(|i| walk(i, out)),
+            ExprNode::Call { arg, .. } => walk(arg, out),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for rule in &rule_set.rules {
+        if let RuleKind::Collection(CollectionRule {
+            reference: Some(reference),
+            ..
+        }) = &rule.kind
+        {
+            walk(reference, &mut out);
+        }
+    }
+    out
+}
+
+/// An attribute measured against player ids (`reference_intersection_count` with
+/// `players[playerId]`): a block list.
+fn is_block_list(rule_set: &RuleSet, attribute: usize) -> bool {
+    fn reads(expr: &TypedExpr, wanted: &dyn Fn(&SelectField) -> bool) -> bool {
+        match &expr.node {
+            ExprNode::Select { field, .. } => wanted(field),
+            ExprNode::Call { arg, .. } => reads(arg, wanted),
+            ExprNode::List(items) => items.iter().any(|i| reads(i, wanted)),
+            _ => false,
+        }
+    }
+    rule_set.rules.iter().any(|rule| match &rule.kind {
+        RuleKind::Collection(c) => {
+            reads(&c.measurement, &|f| {
+                *f == SelectField::Attribute(rally_rules::model::AttributeId(attribute))
+            }) && c
+                .reference
+                .as_ref()
+                .is_some_and(|r| reads(r, &|f| *f == SelectField::PlayerId))
+        }
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rally_rules::{SourceFormat, check_source};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn skill_follows_the_published_percentiles() {
+        let population = Population::embedded();
+        assert_eq!(population.skill_at(50.0), 1670.9);
+        assert_eq!(population.skill_at(90.0), 2113.1);
+        assert!(population.skill_at(0.0) < 845.4 && population.skill_at(100.0) > 2447.9);
+        assert!((population.skill_at(30.0) - (1137.2 + (1670.9 - 1137.2) * 0.5)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn tickets_fit_the_rule_set_and_repeat_with_the_seed() {
+        let checked = check_source(
+            r#"attribute skill: number
+attribute wants: number = 0
+attribute mode: string = "ranked"
+attribute BlockList: string_list = []
+team hunters players 5
+team monster players 1
+rule monster: comparison teams[monster].players.attributes[wants] = 1
+rule hunters: comparison teams[hunters].players.attributes[wants] = 0
+rule blocks: collection flatten(teams[*].players.attributes[BlockList]) reference_intersection_count flatten(teams[*].players[playerId]) max 0
+rule ping: latency max 150ms
+"#,
+            SourceFormat::Dsl,
+        );
+        let rule_set = checked.rule_set.unwrap();
+        let population = Population::embedded();
+        let options = GenerateOptions {
+            count: 600,
+            start_window: 60.0,
+        };
+        let generate = |seed| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            tickets(&rule_set, &population, options.clone(), &mut rng).collect::<Vec<_>>()
+        };
+        let first = generate(7);
+        assert_eq!(first, generate(7));
+        assert_ne!(first, generate(8));
+        let players: Vec<&PlayerRequest> = first.iter().flat_map(|t| &t.players).collect();
+        let monsters = players
+            .iter()
+            .filter(|p| p.player_attributes["wants"] == AttributeValueRequest::number(1.0))
+            .count();
+        // One seat in six is the monster's.
+        let share = monsters as f64 / players.len() as f64;
+        assert!((0.1..0.25).contains(&share), "{share}");
+        assert!(players.iter().all(|p| p.player_attributes["BlockList"]
+            == AttributeValueRequest::string_list(Vec::<String>::new())));
+        assert!(players.iter().all(|p| p.latency_in_ms.len() == 8));
+        assert!(first.windows(2).all(|w| w[0].start_time <= w[1].start_time));
+        assert!(first.iter().all(|t| t.validate().is_ok()));
+        let solos = first.iter().filter(|t| t.players.len() == 1).count();
+        assert!(solos > first.len() / 2, "mostly solo players");
+    }
+}

@@ -1,0 +1,159 @@
+//! `rally bench`: what a rule set costs to match. Generates a realistic pool that fits the rule
+//! set, runs one batch and reports the matches, the batch time and the memory used.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rally_matchmaker::batch::{BatchOptions, run_batch};
+use rally_matchmaker::generate::{GenerateOptions, Population, tickets};
+use rally_matchmaker::pool::Pool;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::input::Color;
+use crate::matching::load_rule_set;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The rule set: `.json` (FlexMatch) or `.rules` (rally DSL).
+    #[arg(long, value_name = "FILE")]
+    rules: String,
+    /// How many tickets to generate.
+    #[arg(long, value_name = "N")]
+    tickets: usize,
+    /// Seeds the generated pool and the batch.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Tickets' start times spread over this many seconds before the batch.
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    window: f64,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Serialize)]
+struct Report {
+    tickets: usize,
+    matches: usize,
+    players_matched: usize,
+    batch_ms: f64,
+    tickets_per_sec: f64,
+    peak_rss_bytes: Option<u64>,
+}
+
+pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<ExitCode> {
+    let Some(rule_set) = load_rule_set(&args.rules, args.color)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let population = Population::embedded();
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+    let mut pool = Pool::new(Arc::new(rule_set.clone()));
+    let options = GenerateOptions {
+        count: args.tickets,
+        start_window: args.window,
+    };
+    for request in tickets(&rule_set, &population, options, &mut rng) {
+        pool.insert(&request).map_err(|error| {
+            anyhow::anyhow!(
+                "generated ticket `{}` was refused: {error}",
+                request.ticket_id
+            )
+        })?;
+    }
+    let started = Instant::now();
+    let result = run_batch(
+        &pool,
+        &BatchOptions {
+            now: args.window,
+            seed: args.seed,
+        },
+    );
+    let elapsed = started.elapsed().as_secs_f64();
+    let players_matched = result
+        .matches
+        .iter()
+        .flat_map(|m| m.tickets())
+        .map(|key| pool.ticket(key).players.len())
+        .sum();
+    let report = Report {
+        tickets: args.tickets,
+        matches: result.matches.len(),
+        players_matched,
+        batch_ms: elapsed * 1e3,
+        tickets_per_sec: args.tickets as f64 / elapsed.max(1e-9),
+        peak_rss_bytes: peak_rss_bytes(),
+    };
+    match args.format {
+        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
+        OutputFormat::Text => {
+            writeln!(out, "tickets          {}", report.tickets)?;
+            writeln!(out, "matches          {}", report.matches)?;
+            writeln!(out, "players matched  {}", report.players_matched)?;
+            writeln!(out, "batch            {:.1} ms", report.batch_ms)?;
+            writeln!(out, "tickets/s        {:.0}", report.tickets_per_sec)?;
+            match report.peak_rss_bytes {
+                Some(bytes) => writeln!(
+                    out,
+                    "peak memory      {:.1} MiB",
+                    bytes as f64 / (1024.0 * 1024.0)
+                )?,
+                None => writeln!(out, "peak memory      unknown on this system")?,
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The process's peak resident set size, from Linux's `/proc/self/status` (`VmHWM`).
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// `rally generate`: the same generated tickets as `rally bench`, written as JSON Lines for
+/// `rally match` (or a test, or a simulation).
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// The rule set the tickets should fit.
+    #[arg(long, value_name = "FILE")]
+    rules: String,
+    /// How many tickets to generate.
+    #[arg(long, value_name = "N")]
+    tickets: usize,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Start times spread over this many seconds.
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    window: f64,
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+pub fn generate(args: &GenerateArgs, out: &mut impl Write) -> anyhow::Result<ExitCode> {
+    let Some(rule_set) = load_rule_set(&args.rules, args.color)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let population = Population::embedded();
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+    let options = GenerateOptions {
+        count: args.tickets,
+        start_window: args.window,
+    };
+    for request in tickets(&rule_set, &population, options, &mut rng) {
+        writeln!(out, "{}", serde_json::to_string(&request)?)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
