@@ -59,10 +59,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     let population = Population::embedded();
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     let mut pool = Pool::new(Arc::new(rule_set.clone()));
-    let options = GenerateOptions {
-        count: args.tickets,
-        start_window: args.window,
-    };
+    let options = GenerateOptions::new(args.tickets, args.window);
     for request in tickets(&rule_set, &population, options, &mut rng) {
         pool.insert(&request).map_err(|error| {
             anyhow::anyhow!(
@@ -148,10 +145,7 @@ pub fn generate(args: &GenerateArgs, out: &mut impl Write) -> anyhow::Result<Exi
     };
     let population = Population::embedded();
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
-    let options = GenerateOptions {
-        count: args.tickets,
-        start_window: args.window,
-    };
+    let options = GenerateOptions::new(args.tickets, args.window);
     for request in tickets(&rule_set, &population, options, &mut rng) {
         writeln!(out, "{}", serde_json::to_string(&request)?)?;
     }

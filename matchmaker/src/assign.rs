@@ -95,7 +95,7 @@ pub fn party_numbers(ticket: &Ticket, attribute: AttributeId, party: PartyAggreg
             _ => None,
         })
         .collect();
-    if own.len() <= 1 {
+    if !ticket.is_party() {
         return own;
     }
     let combined = match party {
@@ -316,16 +316,13 @@ impl Search<'_> {
             self.counts[team] += size;
             self.sums[team] += self.totals[next];
             let found = self.place(next + 1);
+            if found.is_some() {
+                // Leave every placement on the way down in place: the caller reads `teams`.
+                return found;
+            }
             self.teams[team].pop();
             self.counts[team] -= size;
             self.sums[team] -= self.totals[next];
-            if found.is_some() {
-                // Put the winning placement back: the caller reads `teams`.
-                self.teams[team].push(key);
-                self.counts[team] += size;
-                self.sums[team] += self.totals[next];
-                return found;
-            }
             if self.budget == 0 || self.nodes == 0 {
                 return None;
             }

@@ -340,11 +340,12 @@ impl MatchView<'_> {
         let tickets: Vec<&Ticket> = self.tickets().collect();
         let mut accepted = Vec::new();
         for location in self.reported_locations() {
-            let latencies: Option<Vec<f64>> = tickets
+            let latencies: Option<Vec<Vec<f64>>> = tickets
                 .iter()
-                .map(|ticket| ticket_latency(ticket, location, aggregation))
+                .map(|ticket| unit_latencies(ticket, location, aggregation))
                 .collect();
             let Some(latencies) = latencies else { continue };
+            let latencies: Vec<f64> = latencies.into_iter().flatten().collect();
             if let Some(max) = params.max_latency
                 && latencies.iter().any(|l| *l > max)
             {
@@ -429,19 +430,23 @@ impl MatchView<'_> {
     }
 }
 
-/// A ticket's latency at `location` under `aggregation`, or `None` if a player did not
-/// report it.
-fn ticket_latency(
+/// The latencies a latency rule checks at `location`: one per party (its players' combined
+/// under `aggregation`), one per player of a backfill ticket; `None` if someone did not
+/// report the location.
+fn unit_latencies(
     ticket: &Ticket,
     location: LocationId,
     aggregation: PartyAggregation,
-) -> Option<f64> {
-    let latencies: Option<Vec<f64>> = ticket
+) -> Option<Vec<f64>> {
+    let latencies: Vec<f64> = ticket
         .players
         .iter()
         .map(|player| player.latency(location).map(f64::from))
-        .collect();
-    aggregate_numbers(&latencies?, aggregation)
+        .collect::<Option<_>>()?;
+    if ticket.is_backfill() {
+        return Some(latencies);
+    }
+    Some(vec![aggregate_numbers(&latencies, aggregation)?])
 }
 
 fn aggregate_numbers(numbers: &[f64], aggregation: PartyAggregation) -> Option<f64> {
@@ -461,7 +466,7 @@ fn party_value(ticket: &Ticket, index: usize, attribute: usize, party: Party) ->
     let own = &ticket.players[index].values[attribute];
     match (own, party) {
         (Value::Number(n), Party::Numbers(aggregation)) => {
-            if ticket.players.len() == 1 {
+            if !ticket.is_party() {
                 return V::Num(*n);
             }
             let numbers: Vec<f64> = ticket
@@ -475,7 +480,7 @@ fn party_value(ticket: &Ticket, index: usize, attribute: usize, party: Party) ->
             aggregate_numbers(&numbers, aggregation).map_or(V::Missing, V::Num)
         }
         (Value::Number(n), Party::Lists(_)) => V::Num(*n),
-        (Value::StringList(list), Party::Lists(aggregation)) if ticket.players.len() > 1 => {
+        (Value::StringList(list), Party::Lists(aggregation)) if ticket.is_party() => {
             let lists: Vec<&[Symbol]> = ticket
                 .players
                 .iter()

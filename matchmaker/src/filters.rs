@@ -357,6 +357,12 @@ fn ticket_latencies(ticket: &Ticket, party: PartyAggregation) -> Vec<(LocationId
                 .iter()
                 .map(|p| p.latency(*location).map(f64::from))
                 .collect::<Option<_>>()?;
+            // A backfill ticket's players are each on their own: the worst of them counts.
+            let party = if ticket.is_backfill() {
+                PartyAggregation::Max
+            } else {
+                party
+            };
             let combined = match party {
                 PartyAggregation::Min => latencies.iter().cloned().fold(f64::INFINITY, f64::min),
                 PartyAggregation::Max => {
@@ -399,7 +405,7 @@ fn party_lists(
             _ => Vec::new(),
         })
         .collect();
-    if own.len() <= 1 {
+    if !ticket.is_party() {
         return own;
     }
     let combined: Vec<Symbol> = match party {

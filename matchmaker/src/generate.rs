@@ -140,6 +140,19 @@ pub struct GenerateOptions {
     pub count: usize,
     /// `StartTime`s spread evenly over this many seconds, oldest first.
     pub start_window: f64,
+    /// The skill percentiles players are drawn from: (0, 100) for everyone, narrower for a
+    /// bracket (a ranked queue that admits one band of players).
+    pub skill_percentiles: (f64, f64),
+}
+
+impl GenerateOptions {
+    pub fn new(count: usize, start_window: f64) -> GenerateOptions {
+        GenerateOptions {
+            count,
+            start_window,
+            skill_percentiles: (0.0, 100.0),
+        }
+    }
 }
 
 /// How one attribute's values are drawn.
@@ -161,6 +174,67 @@ enum Shape {
     Capped(Vec<String>, Vec<String>, f64),
     /// Numbers for each key.
     Map(Vec<String>),
+    /// A number a rule tests against a literal for every player (`gamesPlayed >= 10`):
+    /// most players pass, some do not (fresh accounts), so expansions have work to do.
+    Threshold(Threshold),
+}
+
+#[derive(Clone, Debug)]
+struct Threshold {
+    /// Values that pass lie in `pass`, values that fail in `fail` (either may be empty).
+    pass: (f64, f64),
+    fail: (f64, f64),
+}
+
+/// The share of players that pass a threshold test.
+const THRESHOLD_PASS_SHARE: f64 = 0.85;
+
+impl Threshold {
+    /// The ranges for a test `value <operation> reference` (or within `max` of `reference`).
+    fn of(test: &Test, reference: f64, max_distance: Option<f64>) -> Threshold {
+        // Whole numbers: counts, levels and ranks are what such rules test.
+        let width = reference.abs().max(10.0);
+        let below = (reference - width, reference);
+        let above = (reference + 1.0, reference + width);
+        let (pass, fail) = match test {
+            Test::Compare(ComparisonOperation::GreaterOrEqual) => {
+                ((reference, reference + width), below)
+            }
+            Test::Compare(ComparisonOperation::Greater) => {
+                (above, (reference - width, reference + 1.0))
+            }
+            Test::Compare(ComparisonOperation::LessOrEqual) => {
+                ((reference - width, reference + 1.0), above)
+            }
+            Test::Compare(ComparisonOperation::Less) => (below, (reference, reference + width)),
+            Test::Compare(ComparisonOperation::NotEqual) => (above, (reference, reference + 1.0)),
+            Test::Compare(ComparisonOperation::Equal) => ((reference, reference + 1.0), above),
+            Test::Distance => {
+                let max = max_distance.unwrap_or(width);
+                (
+                    (reference - max, reference + max),
+                    (reference + max + 1.0, reference + max + width),
+                )
+            }
+        };
+        Threshold { pass, fail }
+    }
+
+    fn draw<R: Rng>(&self, rng: &mut R) -> f64 {
+        let (low, high) = if rng.random_bool(THRESHOLD_PASS_SHARE) {
+            self.pass
+        } else {
+            self.fail
+        };
+        let value = if high > low {
+            rng.random_range(low..high)
+        } else {
+            low
+        };
+        // Non-negative whole numbers unless the rule asks for negatives.
+        let value = value.floor();
+        if low >= 0.0 { value.max(0.0) } else { value }
+    }
 }
 
 /// Generates tickets one at a time (a million fit in the pool, not twice in memory).
@@ -193,12 +267,22 @@ pub fn tickets<'a, R: Rng>(
         let size = party_sizes[Population::pick(&party_weights, rng)].0;
         let home = Population::pick(&population.region_shares, rng);
         // Friends play together: a party shares a home region and a rough skill level.
-        let percentile: f64 = rng.random_range(0.0..100.0);
+        let (low, high) = options.skill_percentiles;
+        let percentile: f64 = if high > low {
+            rng.random_range(low..high)
+        } else {
+            low
+        };
         let players = (0..size)
             .map(|j| {
                 let mut attributes = BTreeMap::new();
                 for (attribute, shape) in rule_set.attributes.iter().zip(&shapes) {
-                    let own = (percentile + rng.random_range(-8.0..8.0_f64)).clamp(0.0, 100.0);
+                    let spread = ((high - low) / 12.0).min(8.0);
+                    let own = if spread > 0.0 {
+                        (percentile + rng.random_range(-spread..spread)).clamp(low, high)
+                    } else {
+                        percentile
+                    };
                     if let Some(value) = draw(shape, attribute.ty, own, population, rng) {
                         attributes.insert(attribute.name.clone(), value);
                     }
@@ -269,6 +353,7 @@ fn draw<R: Rng>(
             keys.iter()
                 .map(|k| (k.clone(), f64::from(rng.random_range(1..=5)))),
         ),
+        (Shape::Threshold(threshold), _) => AttributeValueRequest::number(threshold.draw(rng)),
         (Shape::Strings(choices), _) => AttributeValueRequest::string(choices[0].0.clone()),
     })
 }
@@ -320,6 +405,8 @@ fn shapes(rule_set: &RuleSet) -> Vec<Shape> {
                         .any(|w| name.contains(w))
                     {
                         Shape::Tier(10.0)
+                    } else if let Some(threshold) = threshold(rule_set, &analysis, id) {
+                        Shape::Threshold(threshold)
                     } else {
                         match &attribute.default {
                             Some(AttributeValue::Number(d)) => Shape::Numbers(vec![
@@ -330,6 +417,12 @@ fn shapes(rule_set: &RuleSet) -> Vec<Shape> {
                             _ => Shape::Tier(5.0),
                         }
                     }
+                }
+                AttributeType::String if must_differ(rule_set, id) => {
+                    // Every player of a match needs their own value (a hero pick): a roster
+                    // several times the match's size, picked evenly.
+                    let roster = (rule_set.max_players() as usize * 4).clamp(8, 400);
+                    Shape::Strings((1..=roster).map(|i| (format!("{name}_{i}"), 1.0)).collect())
                 }
                 AttributeType::String => {
                     let mut values: Vec<String> = match &attribute.default {
@@ -384,6 +477,33 @@ fn shapes(rule_set: &RuleSet) -> Vec<Shape> {
             }
         })
         .collect()
+}
+
+/// A test every player must pass against a literal (`flatten(teams[*]...gamesPlayed) >= 10`).
+fn threshold(rule_set: &RuleSet, analysis: &Analysis, attribute: usize) -> Option<Threshold> {
+    analysis
+        .player_tests
+        .iter()
+        .filter(|t| t.attribute.0 == attribute && t.teams.len() == rule_set.teams.len())
+        .find_map(|t| match &rule_set.rule(t.rule).kind {
+            RuleKind::Distance(d) => match d.reference.node {
+                ExprNode::Number(r) => Some(Threshold::of(&t.test, r, d.max_distance)),
+                _ => None,
+            },
+            _ => Some(Threshold::of(&t.test, literal(rule_set, t.rule)?, None)),
+        })
+}
+
+/// An attribute every player of a match must hold a different value of (`all different`).
+fn must_differ(rule_set: &RuleSet, attribute: usize) -> bool {
+    rule_set.rules.iter().any(|rule| match &rule.kind {
+        RuleKind::Comparison(c) => {
+            c.reference.is_none()
+                && c.operation == ComparisonOperation::NotEqual
+                && first_select_attribute(&c.measurement) == Some(attribute)
+        }
+        _ => false,
+    })
 }
 
 fn vocabulary(name: &str) -> Vec<String> {
@@ -520,10 +640,7 @@ rule ping: latency max 150ms
         );
         let rule_set = checked.rule_set.unwrap();
         let population = Population::embedded();
-        let options = GenerateOptions {
-            count: 600,
-            start_window: 60.0,
-        };
+        let options = GenerateOptions::new(600, 60.0);
         let generate = |seed| {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             tickets(&rule_set, &population, options.clone(), &mut rng).collect::<Vec<_>>()
