@@ -8,8 +8,8 @@
 
 use rally_rules::model::{
     AttributeId, AttributeType, CollectionOperation, CollectionPartyAggregation, CollectionRule,
-    ComparisonOperation, ExprNode, Function, PartyAggregation, RuleId, RuleKind, RuleSet,
-    SelectField, TeamId, TypedExpr,
+    ComparisonOperation, Condition, ExprNode, Function, PartyAggregation, RuleId, RuleKind,
+    RuleSet, SelectField, TeamId, TypedExpr,
 };
 
 use crate::params::{Params, RuleParams};
@@ -120,11 +120,59 @@ pub struct Analysis {
     pub closeness: Vec<AttributeId>,
 }
 
+/// Most variants a rule set's compound rules may split the search into; beyond it the
+/// compound rules give no filters (the judge still checks them).
+pub const MAX_VARIANTS: usize = 8;
+
 impl Analysis {
+    /// The filters the deciding rules imply.
     pub fn of(rule_set: &RuleSet) -> Analysis {
+        let deciding: Vec<RuleId> = rule_set.deciding_rules().map(|(id, _)| id).collect();
+        Analysis::of_rules(rule_set, &deciding)
+    }
+
+    /// One analysis per way the compound rules can be satisfied: a compound rule
+    /// `or(and(SameMap, SameMode), and(CloseSkill, CloseLeague))` holds only when one of its
+    /// `and` branches does, so the search runs once with the first branch's rules as filters
+    /// and once with the second's. Without compound rules there is one variant, [`Analysis::of`].
+    pub fn variants(rule_set: &RuleSet) -> Vec<Analysis> {
+        let deciding: Vec<RuleId> = rule_set.deciding_rules().map(|(id, _)| id).collect();
+        let mut branches: Vec<Vec<RuleId>> = vec![Vec::new()];
+        for id in &deciding {
+            let RuleKind::Compound(compound) = &rule_set.rule(*id).kind else {
+                continue;
+            };
+            let options = implied_conjunctions(&compound.condition);
+            let product: Vec<Vec<RuleId>> = branches
+                .iter()
+                .flat_map(|branch| {
+                    options.iter().map(move |option| {
+                        let mut joined = branch.clone();
+                        joined.extend(option.iter().filter(|r| !branch.contains(r)));
+                        joined
+                    })
+                })
+                .collect();
+            if product.len() <= MAX_VARIANTS {
+                branches = product;
+            }
+        }
+        branches
+            .into_iter()
+            .map(|branch| {
+                let mut rules = deciding.clone();
+                rules.extend(branch);
+                Analysis::of_rules(rule_set, &rules)
+            })
+            .collect()
+    }
+
+    /// The filters the rules `rules` imply, every one of which a valid match satisfies.
+    fn of_rules(rule_set: &RuleSet, rules: &[RuleId]) -> Analysis {
         let mut analysis = Analysis::default();
         let all_teams: Vec<TeamId> = (0..rule_set.teams.len()).map(TeamId).collect();
-        for (id, rule) in rule_set.deciding_rules() {
+        for &id in rules {
+            let rule = rule_set.rule(id);
             match &rule.kind {
                 RuleKind::Latency(latency) => analysis.latency.push(LatencyCap {
                     rule: id,
@@ -236,6 +284,40 @@ impl Analysis {
         });
         analysis.closeness = closeness;
         analysis
+    }
+}
+
+/// Sets of rules, one of which holds in full whenever `condition` holds: its disjunctive
+/// normal form over the rules it names, where `not` contributes no rule (it implies nothing
+/// about a rule passing) and `xor` counts as `or`. A single empty set means no rule is implied.
+fn implied_conjunctions(condition: &Condition) -> Vec<Vec<RuleId>> {
+    let options = match condition {
+        Condition::Rule(id) => vec![vec![*id]],
+        Condition::Not(_) => vec![Vec::new()],
+        Condition::Or(a, b) | Condition::Xor(a, b) => {
+            let mut options = implied_conjunctions(a);
+            options.extend(implied_conjunctions(b));
+            options
+        }
+        Condition::And(a, b) => {
+            let right = implied_conjunctions(b);
+            implied_conjunctions(a)
+                .into_iter()
+                .flat_map(|left| {
+                    right.iter().map(move |r| {
+                        let mut joined = left.clone();
+                        joined.extend(r.iter().filter(|id| !left.contains(id)));
+                        joined
+                    })
+                })
+                .collect()
+        }
+    };
+    // An empty branch implies nothing, and so does a form too large to search branch by branch.
+    if options.iter().any(Vec::is_empty) || options.len() > MAX_VARIANTS {
+        vec![Vec::new()]
+    } else {
+        options
     }
 }
 
@@ -399,5 +481,55 @@ rule either: compound or(same_mode, close)
         assert!(analysis.equal.is_empty());
         assert!(analysis.spreads.is_empty());
         assert_eq!(analysis.closeness, [AttributeId(1)], "still a good order");
+    }
+
+    fn variants(dsl: &str) -> Vec<Analysis> {
+        let checked = check_source(dsl, SourceFormat::Dsl);
+        assert!(checked.is_valid(), "{:?}", checked.diagnostics);
+        Analysis::variants(&checked.rule_set.unwrap())
+    }
+
+    const PARTS: &str = r#"attribute mode: string = "a"
+attribute map: string = "a"
+attribute skill: number = 1
+team a players 2
+rule same_mode: comparison flatten(teams[*].players.attributes[mode]) all equal
+rule same_map: comparison flatten(teams[*].players.attributes[map]) all equal
+rule close: distance max(flatten(teams[*].players.attributes[skill])) to min(flatten(teams[*].players.attributes[skill])) max 10
+"#;
+
+    #[test]
+    fn each_branch_of_a_compound_rule_is_a_variant() {
+        let found = variants(&format!(
+            "{PARTS}rule either: compound or(and(same_mode, same_map), close)\n"
+        ));
+        assert_eq!(found.len(), 2);
+        let equal: Vec<AttributeId> = found[0].equal.iter().map(|e| e.attribute).collect();
+        assert_eq!(equal, [AttributeId(0), AttributeId(1)]);
+        assert!(found[0].spreads.is_empty());
+        assert!(found[1].equal.is_empty());
+        assert_eq!(found[1].spreads[0].attribute, AttributeId(2));
+    }
+
+    #[test]
+    fn negations_imply_nothing_and_and_distributes() {
+        let negated = variants(&format!(
+            "{PARTS}rule either: compound or(not(same_mode), close)\n"
+        ));
+        assert_eq!(negated.len(), 1);
+        // `same_map` is not in the compound rule, so it decides on its own.
+        assert!(negated[0].spreads.is_empty());
+        let equal: Vec<AttributeId> = negated[0].equal.iter().map(|e| e.attribute).collect();
+        assert_eq!(equal, [AttributeId(1)]);
+        let distributed = variants(&format!(
+            "{PARTS}rule both: compound and(close, xor(same_mode, same_map))\n"
+        ));
+        assert_eq!(distributed.len(), 2);
+        assert!(
+            distributed
+                .iter()
+                .all(|a| a.spreads.len() == 1 && a.equal.len() == 1)
+        );
+        assert_ne!(distributed[0].equal, distributed[1].equal);
     }
 }

@@ -77,6 +77,12 @@ struct Profile {
     age: f64,
     players: usize,
     backfill: bool,
+    /// What the ticket is in each variant of the search (see [`Analysis::variants`]).
+    variants: Vec<VariantProfile>,
+}
+
+/// A ticket in one variant of the search.
+struct VariantProfile {
     filters: FilterState,
     /// Values for ordering candidates: per closeness attribute, the ticket's average.
     closeness: Vec<f64>,
@@ -87,7 +93,7 @@ struct Profile {
 /// Forms matches from every ticket in `pool` that had started by `options.now`.
 pub fn run_batch(pool: &Pool, options: &BatchOptions) -> BatchResult {
     let rule_set = pool.rule_set();
-    let analysis = Analysis::of(rule_set);
+    let variants = Analysis::variants(rule_set);
     let table = ParamsTable::new(rule_set);
     let started: Vec<TicketKey> = pool
         .keys()
@@ -119,7 +125,7 @@ pub fn run_batch(pool: &Pool, options: &BatchOptions) -> BatchResult {
                 reasons: ticket.unmatchable.clone(),
             });
         } else {
-            profiles.push(profile(pool, key, options.now, &analysis, &bounds));
+            profiles.push(profile(pool, key, options.now, &variants, &bounds));
         }
     }
     let priority = rule_set.algorithm.backfill_priority;
@@ -143,7 +149,7 @@ pub fn run_batch(pool: &Pool, options: &BatchOptions) -> BatchResult {
     let mut search = Search {
         pool,
         rule_set,
-        analysis: &analysis,
+        variants: &variants,
         bounds: &bounds,
         profiles: &profiles,
         metrics: &mut metrics,
@@ -203,22 +209,33 @@ fn profile(
     pool: &Pool,
     key: TicketKey,
     now: f64,
-    analysis: &Analysis,
+    variants: &[Analysis],
     bounds: &Bounds<'_>,
 ) -> Profile {
     let ticket = pool.ticket(key);
     let age = ticket.age(now);
-    let (filters, alone_fails) = FilterState::of_ticket(pool, ticket, analysis, bounds.reach(age));
-    let closeness = analysis
-        .closeness
+    let variants = variants
         .iter()
-        .map(|attribute| {
-            let numbers = party_numbers(
-                ticket,
-                *attribute,
-                rally_rules::model::PartyAggregation::Avg,
-            );
-            numbers.iter().sum::<f64>() / numbers.len().max(1) as f64
+        .map(|analysis| {
+            let (filters, alone_fails) =
+                FilterState::of_ticket(pool, ticket, analysis, bounds.reach(age));
+            let closeness = analysis
+                .closeness
+                .iter()
+                .map(|attribute| {
+                    let numbers = party_numbers(
+                        ticket,
+                        *attribute,
+                        rally_rules::model::PartyAggregation::Avg,
+                    );
+                    numbers.iter().sum::<f64>() / numbers.len().max(1) as f64
+                })
+                .collect();
+            VariantProfile {
+                filters,
+                closeness,
+                alone_fails,
+            }
         })
         .collect();
     Profile {
@@ -226,9 +243,7 @@ fn profile(
         age,
         players: ticket.players.len(),
         backfill: ticket.is_backfill(),
-        filters,
-        closeness,
-        alone_fails,
+        variants,
     }
 }
 
@@ -265,7 +280,7 @@ impl Bounds<'_> {
 struct Search<'a> {
     pool: &'a Pool,
     rule_set: &'a RuleSet,
-    analysis: &'a Analysis,
+    variants: &'a [Analysis],
     bounds: &'a Bounds<'a>,
     profiles: &'a [Profile],
     metrics: &'a mut RuleMetrics,
@@ -292,18 +307,33 @@ impl Search<'_> {
         attempt: &mut Attempt,
     ) -> Option<(Vec<usize>, Match)> {
         let a = &self.profiles[anchor];
-        if let Some(rule) = a.alone_fails {
-            attempt.alone_fails = Some(rule);
+        if a.variants.iter().all(|v| v.alone_fails.is_some()) {
+            attempt.alone_fails = a.variants[0].alone_fails;
             return None;
         }
-        let candidates = self.candidates(anchor, matched, attempt);
-        attempt.compatible = candidates.len();
+        (0..self.variants.len())
+            .filter(|v| a.variants[*v].alone_fails.is_none())
+            .find_map(|v| self.around_in(v, anchor, matched, attempt))
+    }
+
+    /// [`Search::around`] in one variant of the search.
+    fn around_in(
+        &mut self,
+        variant: usize,
+        anchor: usize,
+        matched: &[bool],
+        attempt: &mut Attempt,
+    ) -> Option<(Vec<usize>, Match)> {
+        let a = &self.profiles[anchor];
+        let analysis = &self.variants[variant];
+        let candidates = self.candidates(variant, anchor, matched, attempt);
+        attempt.compatible = attempt.compatible.max(candidates.len());
         let mut gathering = Gathering {
             members: vec![anchor],
             players: a.players,
             backfill: a.backfill.then_some(anchor),
             age: a.age,
-            filters: a.filters.clone(),
+            filters: a.variants[variant].filters.clone(),
         };
         attempt.players_needed = self.params_for(&gathering.members).min_players() as usize;
         attempt.most_players = a.players;
@@ -319,8 +349,8 @@ impl Search<'_> {
                 continue;
             }
             let Ok(filters) = gathering.filters.join(
-                &c.filters,
-                self.analysis,
+                &c.variants[variant].filters,
+                analysis,
                 self.rule_set,
                 self.bounds.reach(age),
             ) else {
@@ -337,7 +367,7 @@ impl Search<'_> {
             attempt.most_players = attempt.most_players.max(gathering.players);
             if gathering.players == max_players {
                 sets_tried += 1;
-                if let Some(found) = self.finalize(&gathering, attempt) {
+                if let Some(found) = self.finalize(analysis, &gathering, attempt) {
                     return Some((gathering.members, found));
                 }
                 // Drop the candidate that completed the set and look further.
@@ -355,7 +385,7 @@ impl Search<'_> {
                 break;
             }
             sets_tried += 1;
-            if let Some(found) = self.finalize(&gathering, attempt) {
+            if let Some(found) = self.finalize(analysis, &gathering, attempt) {
                 return Some((gathering.members, found));
             }
             if gathering.members.len() == 1 {
@@ -372,11 +402,17 @@ impl Search<'_> {
 
     /// The other unmatched tickets that pass every filter with the anchor, in the order the
     /// anchor should try them.
-    fn candidates(&self, anchor: usize, matched: &[bool], attempt: &mut Attempt) -> Vec<usize> {
+    fn candidates(
+        &self,
+        variant: usize,
+        anchor: usize,
+        matched: &[bool],
+        attempt: &mut Attempt,
+    ) -> Vec<usize> {
         let a = &self.profiles[anchor];
         let mut candidates = Vec::new();
         for (index, c) in self.profiles.iter().enumerate() {
-            if index == anchor || matched[index] || c.alone_fails.is_some() {
+            if index == anchor || matched[index] || c.variants[variant].alone_fails.is_some() {
                 continue;
             }
             if a.backfill && c.backfill {
@@ -384,19 +420,21 @@ impl Search<'_> {
                 continue;
             }
             let reach = self.bounds.reach(self.bounds.combine(a.age, c.age));
-            match a
-                .filters
-                .join(&c.filters, self.analysis, self.rule_set, reach)
-            {
+            match a.variants[variant].filters.join(
+                &c.variants[variant].filters,
+                &self.variants[variant],
+                self.rule_set,
+                reach,
+            ) {
                 Ok(_) => candidates.push(index),
                 Err(why) => attempt.exclude(why),
             }
         }
-        self.order(anchor, &mut candidates);
+        self.order(variant, anchor, &mut candidates);
         candidates
     }
 
-    fn order(&self, anchor: usize, candidates: &mut [usize]) {
+    fn order(&self, variant: usize, anchor: usize, candidates: &mut [usize]) {
         let a = &self.profiles[anchor];
         let anchor_ticket = self.pool.ticket(a.key);
         let sort_rules: Vec<(&SortRule, bool)> = self
@@ -439,15 +477,15 @@ impl Search<'_> {
                 .zip(ky)
                 .map(|(a, b)| a.total_cmp(b))
                 .find(|o| o.is_ne());
-            let by_closeness = a
-                .closeness
+            let (ax, cx, cy) = (
+                &a.variants[variant].closeness,
+                &px.variants[variant].closeness,
+                &py.variants[variant].closeness,
+            );
+            let by_closeness = ax
                 .iter()
                 .enumerate()
-                .map(|(i, v)| {
-                    (px.closeness[i] - v)
-                        .abs()
-                        .total_cmp(&(py.closeness[i] - v).abs())
-                })
+                .map(|(i, v)| (cx[i] - v).abs().total_cmp(&(cy[i] - v).abs()))
                 .find(|o| o.is_ne());
             by_sort
                 .or(by_closeness)
@@ -474,7 +512,12 @@ impl Search<'_> {
     }
 
     /// Puts the gathered tickets on teams and judges the result.
-    fn finalize(&mut self, gathering: &Gathering, attempt: &mut Attempt) -> Option<Match> {
+    fn finalize(
+        &mut self,
+        analysis: &Analysis,
+        gathering: &Gathering,
+        attempt: &mut Attempt,
+    ) -> Option<Match> {
         if gathering.backfill.is_some() && gathering.members.len() < 2 {
             return None; // a backfill ticket needs at least one other ticket
         }
@@ -519,14 +562,7 @@ impl Search<'_> {
                 metrics.record(evaluation);
                 attempt.record(evaluation);
             };
-            match assign_small(
-                self.pool,
-                &keys,
-                backfill,
-                params,
-                self.analysis,
-                &mut judged,
-            ) {
+            match assign_small(self.pool, &keys, backfill, params, analysis, &mut judged) {
                 Assigned::Valid(teams, evaluation) => {
                     self.balance_small(teams, evaluation, backfill, params)
                 }

@@ -1,0 +1,187 @@
+//! The matcher on small, hand-written pools: one behaviour of FlexMatch's semantics per test
+//! (compound rules, backfill, expansions, team filling), each match also judged by the
+//! independent checker.
+
+mod support;
+
+use rally_matchmaker::batch::{BatchOptions, BatchResult, run_batch};
+use rally_matchmaker::pool::Pool;
+use rally_rules::model::RuleSet;
+
+use support::checker::{CheckedMatch, Checker, described};
+use support::{pool_of, rule_set, tickets};
+
+/// One batch at `now`; every match is checked. Returns the matches as ticket ids per team
+/// (each team's ids sorted), the pool and the raw result.
+fn run(rule_set: &RuleSet, jsonl: &str, now: f64) -> (Vec<CheckedMatch>, Pool, BatchResult) {
+    let tickets = tickets(jsonl);
+    let pool = pool_of(rule_set, &tickets);
+    let result = run_batch(&pool, &BatchOptions { now, seed: 9 });
+    let mut matches = described(&pool, &result.matches);
+    if let Err(error) = Checker::new(rule_set, &tickets, now).check_all(&matches) {
+        panic!("{error}");
+    }
+    for found in &mut matches {
+        found.teams.iter_mut().for_each(|team| team.sort());
+    }
+    (matches, pool, result)
+}
+
+/// The tickets of each match, sorted, for comparing matches regardless of teams.
+fn groups(matches: &[CheckedMatch]) -> Vec<Vec<String>> {
+    let mut groups: Vec<Vec<String>> = matches
+        .iter()
+        .map(|m| {
+            let mut ids: Vec<String> = m.teams.concat();
+            ids.sort();
+            ids.dedup();
+            ids
+        })
+        .collect();
+    groups.sort();
+    groups
+}
+
+#[test]
+fn a_compound_rule_matches_through_either_branch() {
+    let rules = rule_set(
+        r#"attribute map: string
+attribute mode: string
+attribute skill: number
+team duelist players 1 quantity 2
+rule same_map: comparison flatten(teams[*].players.attributes[map]) all equal
+rule same_mode: comparison flatten(teams[*].players.attributes[mode]) all equal
+rule close: distance max(flatten(teams[*].players.attributes[skill])) to min(flatten(teams[*].players.attributes[skill])) max 10
+rule either: compound or(and(same_map, same_mode), close)
+"#,
+    );
+    let (matches, _, result) = run(
+        &rules,
+        r#"{"TicketId":"a","StartTime":0,"Players":[{"PlayerId":"a","PlayerAttributes":{"map":{"S":"dust"},"mode":{"S":"ctf"},"skill":{"N":100}}}]}
+{"TicketId":"b","StartTime":1,"Players":[{"PlayerId":"b","PlayerAttributes":{"map":{"S":"dust"},"mode":{"S":"ctf"},"skill":{"N":900}}}]}
+{"TicketId":"c","StartTime":2,"Players":[{"PlayerId":"c","PlayerAttributes":{"map":{"S":"harbor"},"mode":{"S":"dm"},"skill":{"N":500}}}]}
+{"TicketId":"d","StartTime":3,"Players":[{"PlayerId":"d","PlayerAttributes":{"map":{"S":"pit"},"mode":{"S":"ctf"},"skill":{"N":505}}}]}
+{"TicketId":"e","StartTime":4,"Players":[{"PlayerId":"e","PlayerAttributes":{"map":{"S":"pit"},"mode":{"S":"dm"},"skill":{"N":2000}}}]}
+"#,
+        10.0,
+    );
+    // `a` and `b` share map and mode though 800 apart; `c` and `d` are 5 apart on different
+    // maps; `e` fits neither branch with anyone.
+    assert_eq!(groups(&matches), [vec!["a", "b"], vec!["c", "d"]]);
+    assert_eq!(result.unmatched.len(), 1);
+}
+
+const BACKFILL_RULES: &str = r#"attribute skill: number = 1000
+algorithm {
+    backfillPriority: high
+}
+team red players 3
+team blue players 3
+rule spread: distance max(flatten(teams[*].players.attributes[skill])) to min(flatten(teams[*].players.attributes[skill])) max 500
+"#;
+
+#[test]
+fn a_backfill_ticket_keeps_its_players_and_fills_its_open_slots() {
+    let rules = rule_set(BACKFILL_RULES);
+    // A running game: two on red and one on blue, so one red and two blue seats are open.
+    let (matches, _, _) = run(
+        &rules,
+        r#"{"TicketId":"game","StartTime":5,"GameSessionArn":"arn:gs/1","Players":[{"PlayerId":"r1","Team":"red"},{"PlayerId":"r2","Team":"red"},{"PlayerId":"b1","Team":"blue"}]}
+{"TicketId":"duo","StartTime":0,"Players":[{"PlayerId":"d1"},{"PlayerId":"d2"}]}
+{"TicketId":"solo","StartTime":1,"Players":[{"PlayerId":"s1"}]}
+"#,
+        10.0,
+    );
+    assert_eq!(matches.len(), 1);
+    // The duo only fits blue's two open seats; the backfill ticket is listed on both teams.
+    assert_eq!(
+        matches[0].teams,
+        [vec!["game", "solo"], vec!["duo", "game"]]
+    );
+}
+
+#[test]
+fn a_match_holds_one_backfill_ticket_and_never_only_one() {
+    let rules = rule_set(BACKFILL_RULES);
+    let (matches, pool, result) = run(
+        &rules,
+        r#"{"TicketId":"old-game","StartTime":0,"GameSessionArn":"arn:gs/1","Players":[{"PlayerId":"a1","Team":"red"},{"PlayerId":"a2","Team":"red"},{"PlayerId":"a3","Team":"red"},{"PlayerId":"a4","Team":"blue"},{"PlayerId":"a5","Team":"blue"}]}
+{"TicketId":"new-game","StartTime":3,"GameSessionArn":"arn:gs/2","Players":[{"PlayerId":"b1","Team":"blue"},{"PlayerId":"b2","Team":"blue"},{"PlayerId":"b3","Team":"blue"}]}
+{"TicketId":"solo","StartTime":6,"Players":[{"PlayerId":"s1"}]}
+"#,
+        10.0,
+    );
+    // Both games could take the solo player: the older backfill ticket goes first. The other
+    // game alone is no match, and two games never merge.
+    assert_eq!(groups(&matches), [vec!["old-game", "solo"]]);
+    let waiting: Vec<&str> = result
+        .unmatched
+        .iter()
+        .map(|u| pool.ticket(u.ticket).id.as_str())
+        .collect();
+    assert_eq!(waiting, ["new-game"]);
+}
+
+#[test]
+fn expansions_follow_the_newest_or_the_oldest_ticket() {
+    let rules = |selection: &str| {
+        rule_set(&format!(
+            r#"attribute skill: number
+algorithm {{
+    expansionAgeSelection: {selection}
+}}
+team duelist players 1 quantity 2
+rule close: distance max(flatten(teams[*].players.attributes[skill])) to min(flatten(teams[*].players.attributes[skill])) max 10
+expand rules[close].maxDistance: 30s -> 100
+"#
+        ))
+    };
+    // At 40 s the old ticket has waited 40 s and the new one 5 s; they are 50 apart.
+    let pool = r#"{"TicketId":"old","StartTime":0,"Players":[{"PlayerId":"o","PlayerAttributes":{"skill":{"N":1000}}}]}
+{"TicketId":"new","StartTime":35,"Players":[{"PlayerId":"n","PlayerAttributes":{"skill":{"N":1050}}}]}
+"#;
+    let (oldest, _, _) = run(&rules("oldest"), pool, 40.0);
+    assert_eq!(oldest.len(), 1, "the oldest ticket's wait widens the rule");
+    let (newest, _, result) = run(&rules("newest"), pool, 40.0);
+    assert!(newest.is_empty(), "the newest ticket has not waited 30 s");
+    assert!(
+        result.unmatched[0]
+            .reasons
+            .iter()
+            .any(|r| r.contains("`close`")),
+        "{:?}",
+        result.unmatched[0].reasons
+    );
+    let (later, _, _) = run(&rules("newest"), pool, 65.0);
+    assert_eq!(later.len(), 1, "once the newest ticket has waited too");
+}
+
+#[test]
+fn teams_fill_towards_the_maximum_and_settle_for_the_minimum() {
+    let rules = rule_set(
+        r#"attribute skill: number = 1000
+team red players 2..4
+team blue players 2..4
+rule even: comparison count(teams[red].players) = count(teams[blue].players)
+"#,
+    );
+    let solo = |i: usize| {
+        format!(r#"{{"TicketId":"t{i}","StartTime":{i},"Players":[{{"PlayerId":"p{i}"}}]}}"#)
+    };
+    let ten: Vec<String> = (0..10).map(solo).collect();
+    let (matches, _, _) = run(&rules, &ten.join("\n"), 20.0);
+    // Ten players: a full 4v4 first, and the two left over cannot make 2v2.
+    assert_eq!(matches.len(), 1);
+    assert_eq!(
+        matches[0].teams.iter().map(Vec::len).collect::<Vec<_>>(),
+        [4, 4]
+    );
+    let five: Vec<String> = (0..5).map(solo).collect();
+    let (matches, _, _) = run(&rules, &five.join("\n"), 20.0);
+    // Five: no 4v4, so the largest even match that meets the minimum, 2v2.
+    assert_eq!(matches.len(), 1);
+    assert_eq!(
+        matches[0].teams.iter().map(Vec::len).collect::<Vec<_>>(),
+        [2, 2]
+    );
+}
