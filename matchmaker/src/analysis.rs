@@ -118,6 +118,12 @@ pub struct Analysis {
     /// Number attributes candidates are ordered by (nearest to the anchor first) when no sort
     /// rule orders them: those the rules bound, then `sortByAttributes`.
     pub closeness: Vec<AttributeId>,
+    /// The filters say exactly what the rules say: every rule is one of them (or a sort
+    /// rule), none depends on how the tickets are split into teams, and each filter checked
+    /// with the match's own values passes exactly when its rule does. A set of tickets whose
+    /// filters hold at the match's age, put on teams whose sizes hold, is then a valid match
+    /// without judging it rule by rule.
+    pub exact: bool,
 }
 
 /// Most variants a rule set's compound rules may split the search into; beyond it the
@@ -259,6 +265,10 @@ impl Analysis {
                 RuleKind::AbsoluteSort(_) | RuleKind::DistanceSort(_) | RuleKind::Compound(_) => {}
             }
         }
+        analysis.exact = analysis.latency.len() <= 1
+            && rules
+                .iter()
+                .all(|id| analysis.filters_exactly(rule_set, *id, &all_teams));
         let mut closeness: Vec<AttributeId> =
             analysis.spreads.iter().map(|s| s.attribute).collect();
         for rule in &rule_set.rules {
@@ -284,6 +294,42 @@ impl Analysis {
         });
         analysis.closeness = closeness;
         analysis
+    }
+}
+
+impl Analysis {
+    /// Whether rule `id` is one of the filters, checked exactly (see [`Analysis::exact`]) at
+    /// every age.
+    fn filters_exactly(&self, rule_set: &RuleSet, id: RuleId, all_teams: &[TeamId]) -> bool {
+        let table = crate::params::ParamsTable::new(rule_set);
+        let at_every_age = |holds: &dyn Fn(&RuleParams) -> bool| {
+            table.all().iter().all(|params| holds(&params.rules[id.0]))
+        };
+        if rule_set.rule(id).kind.is_sort() {
+            return true;
+        }
+        if self.latency.iter().any(|l| l.rule == id) {
+            // A cap is a filter; a distance from the best latency is not.
+            return at_every_age(&|p| p.max_distance.is_none());
+        }
+        if self.spreads.iter().any(|s| s.rule == id) {
+            return at_every_age(&|p| p.min_distance.is_none());
+        }
+        if self.equal.iter().any(|e| e.rule == id) {
+            return true;
+        }
+        if let Some(test) = self.player_tests.iter().find(|t| t.rule == id) {
+            return test.teams == all_teams;
+        }
+        if let Some(collection) = self.collections.iter().find(|c| c.rule == id) {
+            return match collection.kind {
+                CollectionKind::Shared => at_every_age(&|p| p.max_count.is_none()),
+                CollectionKind::Contains(_) | CollectionKind::Blocks => {
+                    at_every_age(&|p| p.min_count.is_none())
+                }
+            };
+        }
+        false
     }
 }
 

@@ -382,7 +382,7 @@ impl MatchView<'_> {
     }
 
     /// Without latency rules: the locations every player reports.
-    fn common_locations(&self) -> Vec<LocationId> {
+    pub fn common_locations(&self) -> Vec<LocationId> {
         let common: Vec<LocationId> = self
             .reported_locations()
             .into_iter()
@@ -396,7 +396,7 @@ impl MatchView<'_> {
     }
 
     /// Nearest first by the players' average latency; ties by location name.
-    fn order_by_latency(&self, mut locations: Vec<LocationId>) -> Vec<LocationId> {
+    pub fn order_by_latency(&self, mut locations: Vec<LocationId>) -> Vec<LocationId> {
         let average = |location: LocationId| {
             let (sum, count) = self
                 .tickets()

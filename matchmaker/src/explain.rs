@@ -63,7 +63,9 @@ pub enum Exclusion {
 /// What one ticket's attempt to form a match around it ran into.
 #[derive(Clone, Debug, Default)]
 pub struct Attempt {
-    /// Other tickets that passed every filter.
+    /// Other tickets compared with this one (a sample near it in the queue), and how many
+    /// of them passed every filter.
+    pub sampled: usize,
     pub compatible: usize,
     pub excluded: Vec<(Exclusion, usize)>,
     /// The most players any candidate set reached, and the fewest the teams need.
@@ -141,39 +143,58 @@ impl Attempt {
         }
         let mut excluded = self.excluded.clone();
         excluded.sort_by_key(|e| std::cmp::Reverse(e.1));
+        let sampled = self.sampled;
         for (why, count) in excluded {
-            let tickets = if count == 1 { "ticket" } else { "tickets" };
+            // "97 of the 128 tickets compared", or "all 128" / "the one ticket compared".
+            let of = match (count == sampled, sampled) {
+                (true, 1) => "the one ticket compared".to_string(),
+                (true, _) => format!("all {sampled} tickets compared"),
+                (false, _) => format!("{count} of the {sampled} tickets compared"),
+            };
+            let verb = |one: &str, many: &str| -> String {
+                if count == 1 {
+                    one.to_string()
+                } else {
+                    many.to_string()
+                }
+            };
             reasons.push(match why {
                 Exclusion::Latency(rule) => {
                     let cap = match &rule_set.rule(rule).kind {
                         RuleKind::Latency(_) => params.rules[rule.0].max_latency,
                         _ => None,
                     };
-                    match (cap, self.compatible) {
-                        (Some(cap), 0) => format!(
-                            "`{}`: no location under {cap} ms shared with any other ticket",
-                            name(rule)
+                    match cap {
+                        Some(cap) => format!(
+                            "`{}`: {of} {} no location under {cap} ms with it",
+                            name(rule),
+                            verb("shares", "share")
                         ),
-                        (Some(cap), _) => format!(
-                            "`{}`: {count} {tickets} share no location under {cap} ms with it",
-                            name(rule)
+                        None => format!(
+                            "`{}`: {of} {} no reported location with it",
+                            name(rule),
+                            verb("shares", "share")
                         ),
-                        (None, _) => format!("`{}`: {count} {tickets} share no reported location with it", name(rule)),
                     }
                 }
-                Exclusion::Equal(rule) => {
-                    format!("`{}`: {count} {tickets} have a different value", name(rule))
-                }
-                Exclusion::Spread(rule) => {
-                    format!("`{}`: {count} {tickets} are too far apart", name(rule))
-                }
-                Exclusion::Collection(rule) => {
-                    format!("`{}`: {count} {tickets} would make it fail", name(rule))
-                }
-                Exclusion::Teams => format!(
-                    "{count} {tickets} could join only teams already full of players limited like them"
+                Exclusion::Equal(rule) => format!(
+                    "`{}`: {of} {} a different value",
+                    name(rule),
+                    verb("has", "have")
                 ),
-                Exclusion::Backfill => format!("{count} backfill {tickets}: a match holds only one"),
+                Exclusion::Spread(rule) => format!(
+                    "`{}`: {of} {} too far from it",
+                    name(rule),
+                    verb("is", "are")
+                ),
+                Exclusion::Collection(rule) => format!("`{}`: {of} would make it fail", name(rule)),
+                Exclusion::Teams => {
+                    format!("{of} could join only teams already full of players limited like them")
+                }
+                Exclusion::Backfill => format!(
+                    "{of} {} backfill tickets too, and a match holds only one",
+                    verb("is", "are")
+                ),
             });
         }
         if self.most_players < self.players_needed {

@@ -10,9 +10,10 @@ use crate::assign::party_numbers;
 use crate::explain::Exclusion;
 use crate::params::Params;
 use crate::pool::{LocationId, Pool, Symbol, Ticket, Value};
+use smallvec::{SmallVec, smallvec};
 
 /// A value everyone in a match must share.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Key {
     Number(u64),
     Symbol(Symbol),
@@ -32,22 +33,28 @@ pub enum CollectionState {
     },
 }
 
+/// Each location every member can use, with the worst member latency there. Inline up to
+/// the number of AWS regions a game usually offers.
+pub type Latencies = SmallVec<[(LocationId, f32); 8]>;
+
+/// The state is kept inline (no allocation) for the common rule sets: a million tickets each
+/// hold one, and every join of a candidate builds one.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FilterState {
     /// Per latency filter: each location every member can use, with the worst member latency.
-    pub latency: Vec<Vec<(LocationId, f64)>>,
+    pub latency: SmallVec<[Latencies; 1]>,
     /// Per equality filter: the shared value.
-    pub equal: Vec<Option<Key>>,
+    pub equal: SmallVec<[Option<Key>; 2]>,
     /// Per spread filter: the lowest and highest value.
-    pub ranges: Vec<(f64, f64)>,
+    pub ranges: SmallVec<[(f64, f64); 2]>,
     pub collections: Vec<CollectionState>,
     /// Players by the set of teams they may join (a bit per team; all bits when unknown).
-    pub by_allowed: Vec<(u64, usize)>,
+    pub by_allowed: SmallVec<[(u64, usize); 2]>,
 }
 
 /// The widest value of a bound over `bound`, for a filter that must never reject what a later
 /// age would allow.
-fn widest(bound: &[Params], value: impl Fn(&Params) -> Option<f64>, unbounded: f64) -> f64 {
+pub fn widest(bound: &[Params], value: impl Fn(&Params) -> Option<f64>, unbounded: f64) -> f64 {
     bound
         .iter()
         .map(|p| value(p).unwrap_or(unbounded))
@@ -64,12 +71,12 @@ impl FilterState {
     ) -> (FilterState, Option<RuleId>) {
         let rule_set = pool.rule_set();
         let mut fails = None;
-        let latency: Vec<Vec<(LocationId, f64)>> = analysis
+        let latency: SmallVec<[Latencies; 1]> = analysis
             .latency
             .iter()
             .map(|cap| ticket_latencies(ticket, cap.party))
             .collect();
-        let equal: Vec<Option<Key>> = analysis
+        let equal: SmallVec<[Option<Key>; 2]> = analysis
             .equal
             .iter()
             .map(|key| {
@@ -82,7 +89,7 @@ impl FilterState {
                     .filter(|first| values.iter().all(|v| v == first))
             })
             .collect();
-        let ranges: Vec<(f64, f64)> = analysis
+        let ranges: SmallVec<[(f64, f64); 2]> = analysis
             .spreads
             .iter()
             .map(|spread| {
@@ -130,7 +137,7 @@ impl FilterState {
                 }
             })
             .collect();
-        let by_allowed = vec![(
+        let by_allowed = smallvec![(
             allowed_teams(pool, ticket, analysis, bound),
             ticket.players.len(),
         )];
@@ -171,6 +178,34 @@ impl FilterState {
             }
         }
         (state, fails)
+    }
+
+    /// The locations under every latency cap in `bound`, with the set's worst latency there;
+    /// `None` without latency filters.
+    pub fn feasible_locations(&self, analysis: &Analysis, bound: &[Params]) -> Option<Latencies> {
+        let (first, others) = self.latency.split_first()?;
+        let caps: Vec<f64> = analysis
+            .latency
+            .iter()
+            .map(|cap| widest(bound, |p| p.rules[cap.rule.0].max_latency, f64::INFINITY))
+            .collect();
+        Some(
+            first
+                .iter()
+                .filter(|(_, worst)| f64::from(*worst) <= caps[0])
+                .filter_map(|(location, worst)| {
+                    let mut worst = *worst;
+                    for (i, list) in others.iter().enumerate() {
+                        let (_, there) = list.iter().find(|(l, _)| l == location)?;
+                        if f64::from(*there) > caps[i + 1] {
+                            return None;
+                        }
+                        worst = worst.max(*there);
+                    }
+                    Some((*location, worst))
+                })
+                .collect(),
+        )
     }
 
     /// The state of this set joined with `other`, or which filter forbids the join.
@@ -257,7 +292,7 @@ impl FilterState {
     }
 
     /// Whether the set can still be part of a valid match under the widest bounds in `bound`.
-    fn check(
+    pub fn check(
         &self,
         analysis: &Analysis,
         rule_set: &RuleSet,
@@ -266,7 +301,7 @@ impl FilterState {
         for (i, locations) in self.latency.iter().enumerate() {
             let rule = analysis.latency[i].rule;
             let cap = widest(bound, |p| p.rules[rule.0].max_latency, f64::INFINITY);
-            if !locations.iter().any(|(_, worst)| *worst <= cap) {
+            if !locations.iter().any(|(_, worst)| f64::from(*worst) <= cap) {
                 return Err(Exclusion::Latency(rule));
             }
         }
@@ -326,8 +361,8 @@ impl FilterState {
     }
 }
 
-fn merge_latencies(a: &[(LocationId, f64)], b: &[(LocationId, f64)]) -> Vec<(LocationId, f64)> {
-    let mut merged = Vec::with_capacity(a.len().min(b.len()));
+fn merge_latencies(a: &[(LocationId, f32)], b: &[(LocationId, f32)]) -> Latencies {
+    let mut merged = Latencies::new();
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
         match a[i].0.cmp(&b[j].0) {
@@ -344,9 +379,9 @@ fn merge_latencies(a: &[(LocationId, f64)], b: &[(LocationId, f64)]) -> Vec<(Loc
 }
 
 /// Each location every player of the ticket reports, with the party's latency there.
-fn ticket_latencies(ticket: &Ticket, party: PartyAggregation) -> Vec<(LocationId, f64)> {
+fn ticket_latencies(ticket: &Ticket, party: PartyAggregation) -> Latencies {
     let Some(first) = ticket.players.first() else {
-        return Vec::new();
+        return Latencies::new();
     };
     first
         .latencies
@@ -370,7 +405,7 @@ fn ticket_latencies(ticket: &Ticket, party: PartyAggregation) -> Vec<(LocationId
                 }
                 PartyAggregation::Avg => latencies.iter().sum::<f64>() / latencies.len() as f64,
             };
-            Some((*location, combined))
+            Some((*location, combined as f32))
         })
         .collect()
 }
@@ -446,6 +481,22 @@ fn allowed_teams(pool: &Pool, ticket: &Ticket, analysis: &Analysis, bound: &[Par
         }
     }
     allowed
+}
+
+/// The first per-player test over every team that a player of `ticket` fails with `params`.
+pub fn failed_player_test(
+    pool: &Pool,
+    ticket: &Ticket,
+    analysis: &Analysis,
+    params: &Params,
+) -> Option<RuleId> {
+    let rule_set = pool.rule_set();
+    analysis
+        .player_tests
+        .iter()
+        .filter(|t| t.teams.len() == rule_set.teams.len())
+        .find(|t| !passes_somewhere(rule_set, ticket, t, std::slice::from_ref(params)))
+        .map(|t| t.rule)
 }
 
 fn passes_somewhere(

@@ -9,10 +9,12 @@
 //! | [`eval`] | whether one concrete match satisfies the rule set, and where it can be played |
 //! | [`analysis`] | filters the rules imply for every part of a match, found before matching |
 //! | [`filters`] | those filters' state for a ticket or a growing set, and joining them |
+//! | [`index`] | the batch's tickets partitioned and sorted, so anchors find partners nearby |
 //! | [`assign`] | putting a set of tickets on teams: search, fill order, balancing |
 //! | [`batch`] | one batch: anchors, candidates, and the matches formed |
 //! | [`explain`] | why a ticket waits; rule pass/fail counts |
 //! | [`generate`] | realistic tickets for any rule set (bench, tests) |
+//! | [`quality`] | upper bounds on the matches a pool allows, to measure batches against |
 //!
 //! The crate does no I/O and reads no clock: the batch's time and seed are parameters, and
 //! the same pool, time and seed give the same matches.
@@ -24,6 +26,8 @@ pub mod eval;
 pub mod explain;
 pub mod filters;
 pub mod generate;
+pub mod index;
 pub mod params;
 pub mod pool;
+pub mod quality;
 pub mod ticket;

@@ -1,0 +1,365 @@
+//! The candidate index of one batch: the tickets of one search variant partitioned by what
+//! every ticket of a match must share — the values of the equality rules, and a location
+//! under every latency cap — and sorted within each partition along one number attribute
+//! (the *axis*, usually the one a spread rule bounds). An anchor looks for partners in its own
+//! partitions only, nearest on the axis first, and stops where the spread rule's window
+//! ends, instead of scanning the pool.
+//!
+//! A ticket with several locations under the caps sits in one partition per location. Every
+//! valid match has a location all its tickets share, so all of them sit in that location's
+//! partition: partitioning loses no match.
+//!
+//! Matched tickets leave every partition they sit in; the walk skips them through a
+//! union-find over positions, so a partition never needs compacting within a batch.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use crate::filters::Key;
+use crate::pool::LocationId;
+
+/// Where one ticket sits in one partition.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Slot {
+    pub partition: u32,
+    pub position: u32,
+    /// The ticket's worst latency at the partition's location (0 without latency rules), so
+    /// that a ticket tries its nearest locations first.
+    pub latency: f32,
+}
+
+/// What the index needs to know of one ticket in one variant.
+#[derive(Clone, Debug)]
+pub struct Placement<'a> {
+    /// The values the equality rules compare, all known.
+    pub keys: &'a [Option<Key>],
+    /// The locations under every latency cap with the ticket's worst latency there; `None`
+    /// when the variant has no latency rule.
+    pub locations: Option<&'a [(LocationId, f32)]>,
+    pub axis: f64,
+    pub players: usize,
+}
+
+#[derive(Debug)]
+pub struct Partition {
+    pub location: Option<LocationId>,
+    /// Profile indices, ascending on the axis (ties in anchor order).
+    members: Vec<u32>,
+    axis: Vec<f64>,
+    /// `next[i]` leads to the first alive position at or after `i` (`members.len()` if none):
+    /// a union-find with path halving.
+    next: Vec<u32>,
+    /// The same downwards, shifted by one: `prev[i + 1]` leads to the last alive position at
+    /// or before `i`, plus one; 0 if none.
+    prev: Vec<u32>,
+    /// The players of the members still unmatched, for `largestPopulation`.
+    pub players_alive: usize,
+}
+
+impl Partition {
+    fn first_alive_from(&mut self, mut i: u32) -> Option<u32> {
+        while self.next[i as usize] != i {
+            let skip = self.next[self.next[i as usize] as usize];
+            self.next[i as usize] = skip;
+            i = skip;
+        }
+        ((i as usize) < self.members.len()).then_some(i)
+    }
+
+    /// The last alive position strictly before `position`.
+    fn last_alive_before(&mut self, position: u32) -> Option<u32> {
+        let mut i = position;
+        while self.prev[i as usize] != i {
+            let skip = self.prev[self.prev[i as usize] as usize];
+            self.prev[i as usize] = skip;
+            i = skip;
+        }
+        i.checked_sub(1)
+    }
+
+    fn remove(&mut self, position: u32, players: usize) {
+        self.next[position as usize] = position + 1;
+        self.prev[position as usize + 1] = position;
+        self.players_alive -= players;
+    }
+
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+}
+
+/// One variant's partitions, and where each ticket sits in them.
+#[derive(Debug, Default)]
+pub struct VariantIndex {
+    pub partitions: Vec<Partition>,
+    /// The slots of profile `p` are `slots[starts[p]..starts[p + 1]]`.
+    starts: Vec<u32>,
+    slots: Vec<Slot>,
+}
+
+/// A walk outward from an anchor along the axis of its partition.
+#[derive(Clone, Debug)]
+pub struct Walk {
+    partition: u32,
+    left: Option<u32>,
+    right: Option<u32>,
+    axis: f64,
+    /// Members farther than this from the anchor on the axis cannot join it.
+    window: f64,
+}
+
+impl VariantIndex {
+    /// Partitions the tickets `placements` (indexed by profile; `None` for a ticket that
+    /// cannot match in this variant) over `locations` locations.
+    pub fn build(placements: &[Option<Placement<'_>>], locations: usize) -> VariantIndex {
+        // Tickets with equal keys form a group; a group has a partition per location (and
+        // one, `locations`, for rule sets without latency rules).
+        let mut groups: HashMap<&[Option<Key>], u32> = HashMap::new();
+        let mut partition_of: Vec<Vec<u32>> = Vec::new();
+        let mut partitions: Vec<Partition> = Vec::new();
+        let mut starts = Vec::with_capacity(placements.len() + 1);
+        let mut slots = Vec::new();
+        for (profile, placement) in placements.iter().enumerate() {
+            starts.push(slots.len() as u32);
+            let Some(placement) = placement else {
+                continue;
+            };
+            let next_group = groups.len() as u32;
+            let group = *groups.entry(placement.keys).or_insert(next_group);
+            if group as usize == partition_of.len() {
+                partition_of.push(vec![u32::MAX; locations + 1]);
+            }
+            let mut enter = |location: Option<LocationId>, latency: f32| {
+                let column = location.map_or(locations, |l| l.0 as usize);
+                let id = &mut partition_of[group as usize][column];
+                if *id == u32::MAX {
+                    *id = partitions.len() as u32;
+                    partitions.push(Partition {
+                        location,
+                        members: Vec::new(),
+                        axis: Vec::new(),
+                        next: Vec::new(),
+                        prev: Vec::new(),
+                        players_alive: 0,
+                    });
+                }
+                let partition = &mut partitions[*id as usize];
+                partition.members.push(profile as u32);
+                partition.axis.push(placement.axis);
+                partition.players_alive += placement.players;
+                slots.push(Slot {
+                    partition: *id,
+                    position: 0,
+                    latency,
+                });
+            };
+            match placement.locations {
+                None => enter(None, 0.0),
+                Some(locations) => {
+                    for (location, latency) in locations {
+                        enter(Some(*location), *latency);
+                    }
+                }
+            }
+        }
+        starts.push(slots.len() as u32);
+
+        partitions.par_iter_mut().for_each(|partition| {
+            let mut order: Vec<(f64, u32)> = partition
+                .axis
+                .iter()
+                .copied()
+                .zip(partition.members.iter().copied())
+                .collect();
+            order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            for (i, (axis, member)) in order.into_iter().enumerate() {
+                partition.axis[i] = axis;
+                partition.members[i] = member;
+            }
+            let len = partition.members.len() as u32;
+            partition.next = (0..=len).collect();
+            partition.prev = (0..=len).collect();
+        });
+        let mut index = VariantIndex {
+            partitions,
+            starts,
+            slots,
+        };
+        // Each slot learns its position once the partitions are sorted.
+        for (id, partition) in index.partitions.iter().enumerate() {
+            for (position, member) in partition.members.iter().enumerate() {
+                let profile = *member as usize;
+
+                let range = index.starts[profile] as usize..index.starts[profile + 1] as usize;
+                let slot = index.slots[range]
+                    .iter_mut()
+                    .find(|s| s.partition == id as u32)
+                    .expect("the member's slot");
+                slot.position = position as u32;
+            }
+        }
+        index
+    }
+
+    /// Members next to each other in a partition and within `window` on the axis, as profile
+    /// pairs. Two tickets that can share a match are joined by a chain of such pairs (every
+    /// member between them on the axis is nearer than they are to each other).
+    pub fn neighbours(&self, window: f64) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.partitions.iter().flat_map(move |partition| {
+            (1..partition.members.len())
+                .filter(move |i| partition.axis[*i] - partition.axis[i - 1] <= window)
+                .map(|i| {
+                    (
+                        partition.members[i - 1] as usize,
+                        partition.members[i] as usize,
+                    )
+                })
+        })
+    }
+
+    /// The partitions profile `profile` sits in.
+    pub fn slots(&self, profile: usize) -> &[Slot] {
+        &self.slots[self.starts[profile] as usize..self.starts[profile + 1] as usize]
+    }
+
+    pub fn partition(&self, slot: &Slot) -> &Partition {
+        &self.partitions[slot.partition as usize]
+    }
+
+    /// Takes a matched ticket out of every partition.
+    pub fn remove(&mut self, profile: usize, players: usize) {
+        let range = self.starts[profile] as usize..self.starts[profile + 1] as usize;
+        for slot in &self.slots[range] {
+            self.partitions[slot.partition as usize].remove(slot.position, players);
+        }
+    }
+
+    /// A walk from the ticket at `slot` over the members within `window` of it on the axis.
+    pub fn walk(&mut self, slot: &Slot, window: f64) -> Walk {
+        let partition = &mut self.partitions[slot.partition as usize];
+        let axis = partition.axis[slot.position as usize];
+        let left = partition.last_alive_before(slot.position);
+        let right = partition.first_alive_from(slot.position + 1);
+        Walk {
+            partition: slot.partition,
+            left,
+            right,
+            axis,
+            window,
+        }
+    }
+
+    /// The next member of the walk, nearest to the anchor on the axis first.
+    pub fn step(&mut self, walk: &mut Walk) -> Option<usize> {
+        let partition = &mut self.partitions[walk.partition as usize];
+        let below = walk
+            .left
+            .map(|i| walk.axis - partition.axis[i as usize])
+            .filter(|d| *d <= walk.window);
+        let above = walk
+            .right
+            .map(|i| partition.axis[i as usize] - walk.axis)
+            .filter(|d| *d <= walk.window);
+        let take_left = match (below, above) {
+            (None, None) => return None,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some(b), Some(a)) => b <= a,
+        };
+        if take_left {
+            let i = walk.left.expect("a member below");
+            walk.left = partition.last_alive_before(i);
+            Some(partition.members[i as usize] as usize)
+        } else {
+            let i = walk.right.expect("a member above");
+            walk.right = partition.first_alive_from(i + 1);
+            Some(partition.members[i as usize] as usize)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placement(
+        keys: &[Option<Key>],
+        locations: Option<&'static [(LocationId, f32)]>,
+        axis: f64,
+    ) -> Option<Placement<'static>> {
+        let keys: &'static [Option<Key>] = Box::leak(keys.to_vec().into_boxed_slice());
+        Some(Placement {
+            keys,
+            locations,
+            axis,
+            players: 1,
+        })
+    }
+
+    fn walk_all(index: &mut VariantIndex, profile: usize, window: f64) -> Vec<Vec<usize>> {
+        let slots = index.slots(profile).to_vec();
+        slots
+            .iter()
+            .map(|slot| {
+                let mut walk = index.walk(slot, window);
+                std::iter::from_fn(|| index.step(&mut walk)).collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn partitions_by_keys_and_locations_and_walks_nearest_first() {
+        const EAST: &[(LocationId, f32)] = &[(LocationId(0), 20.0)];
+        const BOTH: &[(LocationId, f32)] = &[(LocationId(0), 80.0), (LocationId(1), 30.0)];
+        const WEST: &[(LocationId, f32)] = &[(LocationId(1), 25.0)];
+        let ctf = [Some(Key::Number(1))];
+        let dm = [Some(Key::Number(2))];
+        let placements = vec![
+            placement(&ctf, Some(BOTH), 1000.0), // 0: anchor, east and west
+            placement(&ctf, Some(EAST), 1090.0), // 1
+            placement(&ctf, Some(EAST), 950.0),  // 2
+            placement(&ctf, Some(WEST), 1010.0), // 3
+            placement(&dm, Some(BOTH), 1000.0),  // 4: another mode
+            None,                                // 5: cannot match
+            placement(&ctf, Some(EAST), 1400.0), // 6: out of the window
+        ];
+        let mut index = VariantIndex::build(&placements, 2);
+        assert_eq!(
+            index.partitions.len(),
+            4,
+            "ctf east, ctf west, dm east, dm west"
+        );
+        assert!(index.slots(5).is_empty());
+        assert_eq!(walk_all(&mut index, 0, 200.0), [vec![2, 1], vec![3]]);
+        assert_eq!(walk_all(&mut index, 1, f64::INFINITY), [vec![0, 2, 6]]);
+        index.remove(2, 1);
+        index.remove(0, 1);
+        assert_eq!(walk_all(&mut index, 1, f64::INFINITY), [vec![6]]);
+        assert_eq!(
+            walk_all(&mut index, 3, f64::INFINITY),
+            [Vec::<usize>::new()]
+        );
+        let east = index.slots(1)[0];
+        assert_eq!(index.partition(&east).players_alive, 2);
+    }
+
+    #[test]
+    fn removal_skips_runs_of_matched_members_both_ways() {
+        let placements: Vec<Option<Placement<'_>>> = (0..100)
+            .map(|i| placement(&[], None, f64::from(i)))
+            .collect();
+        let mut index = VariantIndex::build(&placements, 0);
+        for i in (40..60).filter(|i| *i != 50) {
+            index.remove(i, 1);
+        }
+        let slot = index.slots(50)[0];
+        let mut walk = index.walk(&slot, 15.0);
+        let seen: Vec<usize> = std::iter::from_fn(|| index.step(&mut walk)).collect();
+        assert_eq!(seen, [60, 39, 61, 38, 62, 37, 63, 36, 64, 35, 65]);
+    }
+}
