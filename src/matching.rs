@@ -154,7 +154,7 @@ impl Report {
             .matches
             .iter()
             .map(|found| MatchReport {
-                match_id: found.id.clone(),
+                match_id: found.id.to_string(),
                 teams: found
                     .teams
                     .iter()

@@ -12,6 +12,8 @@
 
 use rally_rules::model::{AttributeId, PartyAggregation, TeamId};
 
+use smallvec::SmallVec;
+
 use crate::analysis::Analysis;
 use crate::eval::{Evaluation, MatchView, evaluate};
 use crate::params::Params;
@@ -331,37 +333,36 @@ impl Search<'_> {
     }
 }
 
-/// Large matches: FlexMatch's fill order, then balancing. Returns `None` when a party fits no
-/// team. The result is not judged here.
-pub fn assign_large(
+/// Each ticket placed by [`fill_order`] with its team, and the players on each team.
+pub type Filled = (SmallVec<[(TicketKey, usize); 8]>, SmallVec<[usize; 4]>);
+
+/// FlexMatch's documented fill order: a backfill ticket's players stay on their teams; the
+/// other tickets, larger parties first, go to a team below its minimum if any, else to the
+/// team with the most open slots. Returns each other ticket's team and the players per team;
+/// `None` when a party fits no team.
+pub fn fill_order(
     pool: &Pool,
     tickets: &[TicketKey],
     backfill: Option<TicketKey>,
     params: &Params,
-    balanced: Option<AttributeId>,
-) -> Option<Vec<Vec<TicketKey>>> {
+) -> Option<Filled> {
     let team_count = pool.rule_set().teams.len();
-    let mut teams: Vec<Vec<TicketKey>> = vec![Vec::new(); team_count];
-    let mut counts = vec![0usize; team_count];
+    let mut counts: SmallVec<[usize; 4]> = smallvec::smallvec![0; team_count];
     if let Some(key) = backfill {
         for player in &pool.ticket(key).players {
-            let team = player.team.expect("backfill players have teams").0;
-            if !teams[team].contains(&key) {
-                teams[team].push(key);
-            }
-            counts[team] += 1;
+            counts[player.team.expect("backfill players have teams").0] += 1;
         }
     }
     // Larger parties first (first-fit decreasing): in arrival order, a party of four can find
     // every team one seat short. Within a size the given order stands.
-    let mut order: Vec<TicketKey> = tickets
+    let mut order: SmallVec<[(TicketKey, usize); 8]> = tickets
         .iter()
-        .copied()
-        .filter(|k| Some(*k) != backfill)
+        .filter(|k| Some(**k) != backfill)
+        .map(|k| (*k, pool.ticket(*k).players.len()))
         .collect();
-    order.sort_by_key(|k| std::cmp::Reverse(pool.ticket(*k).players.len()));
-    for key in order {
-        let size = pool.ticket(key).players.len();
+    order.sort_by_key(|(_, size)| std::cmp::Reverse(*size));
+    let mut placed = SmallVec::new();
+    for (key, size) in order {
         let open = |t: usize| (params.team_max[t] as usize).saturating_sub(counts[t]);
         let below_min = |t: usize| counts[t] < params.team_min[t] as usize;
         // Teams below their minimum first; among those, then all, the most open slots.
@@ -373,9 +374,45 @@ pub fn assign_large(
                     .then(open(*a).cmp(&open(*b)))
                     .then(b.cmp(a))
             })?;
-        teams[team].push(key);
+        placed.push((key, team));
         counts[team] += size;
     }
+    Some((placed, counts))
+}
+
+/// Teams as lists of tickets from [`fill_order`]'s placement; a backfill ticket first on
+/// each team it has players on.
+pub fn team_lists(
+    pool: &Pool,
+    backfill: Option<TicketKey>,
+    placed: &[(TicketKey, usize)],
+) -> Vec<Vec<TicketKey>> {
+    let mut teams: Vec<Vec<TicketKey>> = vec![Vec::new(); pool.rule_set().teams.len()];
+    if let Some(key) = backfill {
+        for player in &pool.ticket(key).players {
+            let team = player.team.expect("backfill players have teams").0;
+            if !teams[team].contains(&key) {
+                teams[team].push(key);
+            }
+        }
+    }
+    for (key, team) in placed {
+        teams[*team].push(*key);
+    }
+    teams
+}
+
+/// Large matches: FlexMatch's fill order, then balancing. Returns `None` when a party fits no
+/// team. The result is not judged here.
+pub fn assign_large(
+    pool: &Pool,
+    tickets: &[TicketKey],
+    backfill: Option<TicketKey>,
+    params: &Params,
+    balanced: Option<AttributeId>,
+) -> Option<Vec<Vec<TicketKey>>> {
+    let (placed, _) = fill_order(pool, tickets, backfill, params)?;
+    let mut teams = team_lists(pool, backfill, &placed);
     if let Some(attribute) = balanced {
         balance(pool, &mut teams, backfill, attribute);
     }

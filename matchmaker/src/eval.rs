@@ -27,6 +27,8 @@ use rally_rules::model::{
     TeamId, Type, TypedExpr,
 };
 
+use smallvec::SmallVec;
+
 use crate::params::{Params, RuleParams};
 use crate::pool::{LocationId, Pool, Symbol, Ticket, TicketKey, Value};
 
@@ -142,6 +144,30 @@ pub fn evaluate(view: MatchView<'_>, params: &Params) -> Evaluation {
         teams_out_of_bounds,
         locations,
         no_common_location,
+    }
+}
+
+/// Orders `locations` nearest first by the average latency of the players of `tickets`;
+/// ties by location name.
+pub fn order_by_latency(pool: &Pool, tickets: &[&Ticket], locations: &mut [LocationId]) {
+    let average = |location: LocationId| {
+        let (sum, count) = tickets
+            .iter()
+            .flat_map(|ticket| &ticket.players)
+            .filter_map(|player| player.latency(location))
+            .fold((0u64, 0u64), |(sum, count), l| {
+                (sum + u64::from(l), count + 1)
+            });
+        sum as f64 / count.max(1) as f64
+    };
+    let mut keyed: SmallVec<[(f64, LocationId); 8]> =
+        locations.iter().map(|l| (average(*l), *l)).collect();
+    keyed.sort_by(|a, b| {
+        a.0.total_cmp(&b.0)
+            .then_with(|| pool.location_name(a.1).cmp(pool.location_name(b.1)))
+    });
+    for (slot, (_, location)) in locations.iter_mut().zip(keyed) {
+        *slot = location;
     }
 }
 
@@ -397,21 +423,8 @@ impl MatchView<'_> {
 
     /// Nearest first by the players' average latency; ties by location name.
     pub fn order_by_latency(&self, mut locations: Vec<LocationId>) -> Vec<LocationId> {
-        let average = |location: LocationId| {
-            let (sum, count) = self
-                .tickets()
-                .flat_map(|ticket| &ticket.players)
-                .filter_map(|player| player.latency(location))
-                .fold((0u64, 0u64), |(sum, count), l| {
-                    (sum + u64::from(l), count + 1)
-                });
-            sum as f64 / count.max(1) as f64
-        };
-        locations.sort_by(|a, b| {
-            average(*a)
-                .total_cmp(&average(*b))
-                .then_with(|| self.pool.location_name(*a).cmp(self.pool.location_name(*b)))
-        });
+        let tickets: Vec<&Ticket> = self.tickets().collect();
+        order_by_latency(self.pool, &tickets, &mut locations);
         locations
     }
 

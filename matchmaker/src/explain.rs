@@ -33,6 +33,18 @@ impl RuleMetrics {
         }
     }
 
+    /// One match judged without evaluating it rule by rule: every deciding rule passed, or
+    /// all but `failed`.
+    pub fn record_judged(&mut self, rule_set: &RuleSet, failed: Option<RuleId>) {
+        for (id, _) in rule_set.deciding_rules() {
+            if Some(id) == failed {
+                self.failed[id.0] += 1;
+            } else {
+                self.passed[id.0] += 1;
+            }
+        }
+    }
+
     pub fn add(&mut self, other: &RuleMetrics) {
         for (mine, theirs) in self.passed.iter_mut().zip(&other.passed) {
             *mine += theirs;
@@ -87,6 +99,15 @@ impl Attempt {
             Some((_, count)) => *count += 1,
             None => self.excluded.push((why, 1)),
         }
+    }
+
+    /// A candidate match judged without evaluating it rule by rule, which failed `rule`.
+    pub fn record_failure(&mut self, rule: RuleId, rules: usize) {
+        self.judged += 1;
+        if self.rule_failures.len() < rules {
+            self.rule_failures.resize(rules, 0);
+        }
+        self.rule_failures[rule.0] += 1;
     }
 
     pub fn record(&mut self, evaluation: &Evaluation) {

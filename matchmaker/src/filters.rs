@@ -8,7 +8,7 @@ use rally_rules::model::{CollectionPartyAggregation, PartyAggregation, RuleId, R
 use crate::analysis::{Analysis, CollectionKind};
 use crate::assign::party_numbers;
 use crate::explain::Exclusion;
-use crate::params::Params;
+use crate::params::{Params, ParamsTable};
 use crate::pool::{LocationId, Pool, Symbol, Ticket, Value};
 use smallvec::{SmallVec, smallvec};
 
@@ -61,6 +61,80 @@ pub fn widest(bound: &[Params], value: impl Fn(&Params) -> Option<f64>, unbounde
         .fold(f64::NEG_INFINITY, f64::max)
 }
 
+/// What the filters know of one ticket that stays true while it waits, for one variant of
+/// the search: worked out once, when the ticket joins the pool.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TicketFilters {
+    /// The ticket's state; the teams it may join are those of any age.
+    pub state: FilterState,
+    /// Per closeness attribute of the variant, the ticket's average.
+    pub closeness: SmallVec<[f64; 2]>,
+    /// The locations under every latency cap at its loosest, with the ticket's worst latency
+    /// there; `None` when the variant has no latency rule.
+    pub locations: Option<Latencies>,
+    /// From which age of its match the ticket passes the filters on its own (`None`: at no
+    /// age), and the rule it fails before then.
+    pub alone_from: Option<f64>,
+    pub alone_fails: Option<RuleId>,
+}
+
+impl TicketFilters {
+    pub fn of(pool: &Pool, ticket: &Ticket, analysis: &Analysis, table: &ParamsTable) -> Self {
+        let (state, _) = FilterState::of_ticket(pool, ticket, analysis, table.all());
+        let closeness = analysis
+            .closeness
+            .iter()
+            .map(|attribute| {
+                let numbers = party_numbers(ticket, *attribute, PartyAggregation::Avg);
+                numbers.iter().sum::<f64>() / numbers.len().max(1) as f64
+            })
+            .collect();
+        let locations = state.feasible_locations(analysis, table.all());
+        let mut alone_from = None;
+        let mut alone_fails = None;
+        for (start, params) in table.steps() {
+            match state.fails_alone(pool, ticket, analysis, std::slice::from_ref(params)) {
+                None => {
+                    alone_from = Some(start);
+                    break;
+                }
+                Some(rule) => {
+                    alone_fails.get_or_insert(rule);
+                }
+            }
+        }
+        TicketFilters {
+            state,
+            closeness,
+            locations,
+            alone_from,
+            alone_fails,
+        }
+    }
+
+    /// The rule the ticket fails on its own in a match judged at an age of at most `age`;
+    /// `None` when it passes at some such age: such a match may be judged with the values of
+    /// any expansion step started by then, so the first step the ticket passes at decides.
+    pub fn fails_alone_by(&self, age: f64) -> Option<RuleId> {
+        match self.alone_from {
+            Some(from) if age >= from => None,
+            _ => Some(self.alone_fails.unwrap_or(RuleId(0))),
+        }
+    }
+
+    /// The location under the caps where the ticket's worst latency is lowest, as a
+    /// one-entry list of `locations` (empty when none is under the caps); `None` without
+    /// latency rules.
+    pub fn home(&self) -> Option<&[(LocationId, f32)]> {
+        let locations = self.locations.as_deref()?;
+        let best = (0..locations.len()).min_by(|a, b| {
+            let (a, b) = (locations[*a], locations[*b]);
+            a.1.total_cmp(&b.1).then(a.0.cmp(&b.0))
+        });
+        Some(best.map_or(&[], |i| &locations[i..=i]))
+    }
+}
+
 impl FilterState {
     /// One ticket's state, and the first rule it fails on its own, whatever its partners.
     pub fn of_ticket(
@@ -69,8 +143,6 @@ impl FilterState {
         analysis: &Analysis,
         bound: &[Params],
     ) -> (FilterState, Option<RuleId>) {
-        let rule_set = pool.rule_set();
-        let mut fails = None;
         let latency: SmallVec<[Latencies; 1]> = analysis
             .latency
             .iter()
@@ -148,6 +220,22 @@ impl FilterState {
             collections,
             by_allowed,
         };
+        let fails = state.fails_alone(pool, ticket, analysis, bound);
+        (state, fails)
+    }
+
+    /// The first rule a ticket whose state this is fails on its own, whatever its partners,
+    /// when the match may be judged with any of `bound`.
+    fn fails_alone(
+        &self,
+        pool: &Pool,
+        ticket: &Ticket,
+        analysis: &Analysis,
+        bound: &[Params],
+    ) -> Option<RuleId> {
+        let rule_set = pool.rule_set();
+        let state = self;
+        let mut fails = None;
         // A ticket is a set of one: it fails alone what it fails joined with nothing.
         if let Err(why) = state.check(analysis, rule_set, bound) {
             fails = Some(match why {
@@ -177,7 +265,7 @@ impl FilterState {
                 fails.get_or_insert(test.rule);
             }
         }
-        (state, fails)
+        fails
     }
 
     /// The locations under every latency cap in `bound`, with the set's worst latency there;

@@ -11,7 +11,8 @@
 //! | [`filters`] | those filters' state for a ticket or a growing set, and joining them |
 //! | [`index`] | the batch's tickets partitioned and sorted, so anchors find partners nearby |
 //! | [`assign`] | putting a set of tickets on teams: search, fill order, balancing |
-//! | [`batch`] | one batch: anchors, candidates, and the matches formed |
+//! | [`batch`] | one batch: anchor order, the two phases, the matches formed |
+//! | [`search`] | one group's search: candidates around each anchor, gathered and judged |
 //! | [`explain`] | why a ticket waits; rule pass/fail counts |
 //! | [`generate`] | realistic tickets for any rule set (bench, tests) |
 //! | [`quality`] | upper bounds on the matches a pool allows, to measure batches against |
@@ -30,4 +31,5 @@ pub mod index;
 pub mod params;
 pub mod pool;
 pub mod quality;
+pub mod search;
 pub mod ticket;

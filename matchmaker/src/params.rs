@@ -164,6 +164,11 @@ impl ParamsTable {
     pub fn all(&self) -> &[Params] {
         &self.params
     }
+
+    /// Each age at which values change (the first is 0), with the values from then on.
+    pub fn steps(&self) -> impl Iterator<Item = (f64, &Params)> {
+        self.starts.iter().copied().zip(&self.params)
+    }
 }
 
 /// A match's age from its tickets' ages: the newest ticket's by default ("a newly added

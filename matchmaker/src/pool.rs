@@ -1,12 +1,19 @@
 //! The ticket pool of one matchmaking configuration: tickets resolved against its compiled
 //! rule set — attributes by id with defaults applied, strings and locations interned — and
-//! checked for what would keep them from ever matching.
+//! checked for what would keep them from ever matching. Each ticket also carries what the
+//! matcher's filters know of it (`filters::TicketFilters`), worked out once when it joins,
+//! since a ticket waits through many batches.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use rally_rules::model::{AttributeType, AttributeValue, RuleKind, RuleSet, TeamId};
 
+use smallvec::SmallVec;
+
+use crate::analysis::Analysis;
+use crate::filters::TicketFilters;
+use crate::params::ParamsTable;
 use crate::ticket::{AttributeValueRequest, TicketError, TicketRequest};
 
 /// An interned string: attribute values, map keys, player ids in block lists.
@@ -100,6 +107,9 @@ pub struct Ticket {
     pub game_session_arn: Option<String>,
     /// Why the ticket can never match, when it cannot.
     pub unmatchable: Vec<String>,
+    /// What the matcher's filters know of the ticket, per variant of the search (see
+    /// [`Pool::variants`]); empty for a ticket that can never match.
+    pub filters: SmallVec<[TicketFilters; 1]>,
 }
 
 impl Ticket {
@@ -135,6 +145,9 @@ pub struct Pool {
     by_player_id: HashMap<String, TicketKey>,
     has_latency_rule: bool,
     largest_team: u32,
+    /// The rule set's filters, one analysis per variant of the search.
+    variants: Arc<[Analysis]>,
+    table: Arc<ParamsTable>,
 }
 
 impl Pool {
@@ -156,7 +169,11 @@ impl Pool {
         for text in rule_literals(&rule_set) {
             strings.intern(text);
         }
+        let variants = Analysis::variants(&rule_set).into();
+        let table = Arc::new(ParamsTable::new(&rule_set));
         Pool {
+            variants,
+            table,
             rule_set,
             strings,
             locations: Interner::default(),
@@ -171,6 +188,17 @@ impl Pool {
 
     pub fn rule_set(&self) -> &Arc<RuleSet> {
         &self.rule_set
+    }
+
+    /// The filters the rule set implies, per variant of the search (one unless compound
+    /// rules split it; see [`Analysis::variants`]).
+    pub fn variants(&self) -> &[Analysis] {
+        &self.variants
+    }
+
+    /// The rule set's relaxable values at every age.
+    pub fn params_table(&self) -> &ParamsTable {
+        &self.table
     }
 
     pub fn strings(&self) -> &Interner {
@@ -253,7 +281,14 @@ impl Pool {
         let resolved = self.resolve(request, &mut strings, &mut locations);
         self.strings = strings;
         self.locations = locations;
-        let ticket = resolved?;
+        let mut ticket = resolved?;
+        if ticket.unmatchable.is_empty() {
+            ticket.filters = self
+                .variants
+                .iter()
+                .map(|analysis| TicketFilters::of(self, &ticket, analysis, &self.table))
+                .collect();
+        }
 
         let key = match self.free.pop() {
             Some(slot) => TicketKey(slot),
@@ -367,6 +402,7 @@ impl Pool {
             players,
             game_session_arn: request.game_session_arn.clone(),
             unmatchable,
+            filters: SmallVec::new(),
         })
     }
 

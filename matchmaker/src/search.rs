@@ -1,0 +1,856 @@
+//! One group's search: for each anchor in turn, candidates from the index around it,
+//! gathered into a set towards the teams' maximum, put on teams and judged.
+
+use rally_rules::model::{
+    BatchingPreference, ExpansionAgeSelection, MapKey, RuleId, RuleKind, RuleSet, SortDirection,
+    SortRule,
+};
+use smallvec::{SmallVec, smallvec};
+
+use crate::analysis::Analysis;
+use crate::assign::{
+    Assigned, assign_large, assign_small, balance, fill_order, party_numbers, team_lists,
+};
+use crate::batch::{Match, MatchId, Teams};
+use crate::eval::{Evaluation, MatchView, evaluate, order_by_latency};
+use crate::explain::{Attempt, Exclusion, RuleMetrics};
+use crate::filters::{FilterState, TicketFilters, failed_player_test, widest};
+use crate::index::{Placement, Slot, VariantIndex, Walk};
+use crate::params::{Params, ParamsTable, match_age};
+use crate::pool::{LocationId, Pool, Ticket, TicketKey, Value};
+
+/// Full candidate sets one anchor may judge in one partition, and in all, before it waits
+/// for the next batch.
+pub const MAX_SETS_PER_PARTITION: usize = 16;
+pub const MAX_SETS_PER_ANCHOR: usize = 64;
+/// Members of a partition one walk may look at.
+pub const SCAN_BUDGET: usize = 4096;
+/// Candidates one anchor's search may consider in one partition, counting each time a
+/// backtracking search considers one again.
+pub const SEARCH_STEPS: usize = 8192;
+/// Candidates taken from a walk and sorted when sort rules order them.
+pub const SORT_CHUNK: usize = 256;
+
+/// A ticket taking part in a batch.
+#[derive(Clone, Copy, Debug)]
+pub struct Profile {
+    pub key: TicketKey,
+    pub age: f64,
+    pub players: usize,
+    pub backfill: bool,
+    /// Its place in the batch's anchor order.
+    pub rank: u32,
+}
+
+/// How one variant of the search orders and bounds candidates.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    axis: Axis,
+    /// Sort rules order candidates, so a walk's candidates are gathered, then sorted.
+    sorted_by_rules: bool,
+}
+
+/// The number partitions are sorted on.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Axis {
+    /// The low end of the values of `analysis.spreads[i]`; the spread's bound is the window.
+    Spread(usize),
+    /// The value of `analysis.closeness[i]`.
+    Closeness(usize),
+    /// Anchor order: oldest first.
+    Rank,
+}
+
+impl Plan {
+    pub fn of(pool: &Pool, profiles: &[Profile], variant: usize) -> Plan {
+        let rule_set = pool.rule_set();
+        let analysis = &pool.variants()[variant];
+        let table = pool.params_table();
+        let sorted_by_rules = rule_set.rules.iter().any(|r| r.kind.is_sort());
+        // The most selective spread: the narrowest bound relative to how widely the
+        // attribute's values spread (10th to 90th percentile of a sample).
+        let widest = |spread: &crate::analysis::Spread| {
+            table
+                .all()
+                .iter()
+                .map(|p| spread.bound(p))
+                .fold(0.0, f64::max)
+        };
+        let selectivity = |i: usize| {
+            let stride = (profiles.len() / 1024).max(1);
+            let mut sample: Vec<f64> = profiles
+                .iter()
+                .step_by(stride)
+                .map(|p| pool.ticket(p.key).filters[variant].state.ranges[i].0)
+                .filter(|v| v.is_finite())
+                .collect();
+            sample.sort_unstable_by(f64::total_cmp);
+            let spread = match sample.len() {
+                0 => 0.0,
+                n => sample[n * 9 / 10] - sample[n / 10],
+            };
+            widest(&analysis.spreads[i]) / spread.max(f64::MIN_POSITIVE)
+        };
+        let axis = (0..analysis.spreads.len())
+            .min_by(|a, b| selectivity(*a).total_cmp(&selectivity(*b)))
+            .map(Axis::Spread)
+            .or_else(|| (!analysis.closeness.is_empty()).then_some(Axis::Closeness(0)))
+            .unwrap_or(Axis::Rank);
+        Plan {
+            axis,
+            sorted_by_rules,
+        }
+    }
+
+    fn axis_value(&self, filters: &TicketFilters, profile: &Profile) -> f64 {
+        match self.axis {
+            Axis::Spread(i) => filters.state.ranges[i].0,
+            Axis::Closeness(i) => filters.closeness[i],
+            Axis::Rank => f64::from(profile.rank),
+        }
+    }
+}
+
+/// The relaxable values a set of tickets may be judged with, by the set's age so far.
+#[derive(Clone, Debug)]
+pub struct Bounds<'t> {
+    pub table: &'t ParamsTable,
+    pub selection: ExpansionAgeSelection,
+    /// The oldest ticket's age: with `oldest` selection, a match may reach it.
+    pub oldest: f64,
+}
+
+impl Bounds<'_> {
+    /// A set's age so far with one more ticket.
+    pub fn combine(&self, age: f64, other: f64) -> f64 {
+        match self.selection {
+            ExpansionAgeSelection::Newest => age.min(other),
+            ExpansionAgeSelection::Oldest => age.max(other),
+        }
+    }
+
+    /// Every `Params` the match may yet be judged with, given the set's age so far. With the
+    /// newest ticket's age, joining tickets can only make the match younger; with the
+    /// oldest's, older, up to the oldest ticket in the pool. (Expansions usually relax with
+    /// age, but nothing forbids a step that tightens, so every value in reach counts.)
+    pub fn reach(&self, age: f64) -> &[Params] {
+        match self.selection {
+            ExpansionAgeSelection::Newest => self.table.up_to(age),
+            ExpansionAgeSelection::Oldest => self.table.up_to(self.oldest.max(age)),
+        }
+    }
+
+    /// The latest age a match holding a ticket of age `age` may be judged at.
+    pub fn latest(&self, age: f64) -> f64 {
+        match self.selection {
+            ExpansionAgeSelection::Newest => age,
+            ExpansionAgeSelection::Oldest => self.oldest.max(age),
+        }
+    }
+}
+
+/// What every search of a batch shares.
+#[derive(Debug)]
+pub struct Context<'a> {
+    pub pool: &'a Pool,
+    pub rule_set: &'a RuleSet,
+    pub variants: &'a [Analysis],
+    pub plans: &'a [Plan],
+    pub bounds: Bounds<'a>,
+}
+
+impl Context<'_> {
+    pub fn filters(&self, profile: &Profile, variant: usize) -> &TicketFilters {
+        &self.pool.ticket(profile.key).filters[variant]
+    }
+
+    /// The rule `profile`'s ticket fails on its own in variant `variant` in this batch.
+    pub fn fails_alone(&self, profile: &Profile, variant: usize) -> Option<RuleId> {
+        self.filters(profile, variant)
+            .fails_alone_by(self.bounds.latest(profile.age))
+    }
+}
+
+/// Which partitions a group of tickets is searched in.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Scope {
+    /// The first variant only, each ticket at its nearest location: groups that share no
+    /// ticket, searched side by side.
+    Home,
+    /// Every variant, each ticket at every location under the caps.
+    Everywhere,
+}
+
+/// What searching one group of tickets found.
+#[derive(Debug, Default)]
+pub struct GroupResult {
+    /// Each match with its anchor's rank.
+    pub matches: Vec<(u32, Match)>,
+    /// The ranks of the tickets matched.
+    pub matched: Vec<u32>,
+    /// Why each anchor that formed no match waits, by rank.
+    pub attempts: Vec<(u32, Attempt)>,
+    pub metrics: RuleMetrics,
+}
+
+impl Context<'_> {
+    /// Forms matches among `profiles` (in anchor order), each anchor in turn.
+    pub fn search(&self, profiles: &[Profile], scope: Scope) -> GroupResult {
+        let variant_count = match scope {
+            Scope::Home => 1,
+            Scope::Everywhere => self.variants.len(),
+        };
+        let locations = self.pool.locations().len();
+        let indexes: Vec<VariantIndex> = (0..variant_count)
+            .map(|v| {
+                let placements: Vec<Option<Placement<'_>>> = profiles
+                    .iter()
+                    .map(|p| {
+                        let filters = self.filters(p, v);
+                        if self.fails_alone(p, v).is_some() {
+                            return None;
+                        }
+                        let locations = match scope {
+                            Scope::Home => filters.home(),
+                            Scope::Everywhere => filters.locations.as_deref(),
+                        };
+                        Some(Placement {
+                            keys: &filters.state.equal,
+                            locations,
+                            axis: self.plans[v].axis_value(filters, p),
+                            players: p.players,
+                        })
+                    })
+                    .collect();
+                VariantIndex::build(&placements, locations)
+            })
+            .collect();
+        let mut search = Search {
+            pool: self.pool,
+            rule_set: self.rule_set,
+            context: self,
+            variants: &self.variants[..variant_count],
+            plans: self.plans,
+            indexes,
+            bounds: &self.bounds,
+            profiles,
+            metrics: RuleMetrics::new(self.rule_set.rules.len()),
+        };
+        let mut result = GroupResult::default();
+        let mut matched = vec![false; profiles.len()];
+        for anchor in 0..profiles.len() {
+            if matched[anchor] {
+                continue;
+            }
+            let mut attempt = Attempt::default();
+            match search.around(anchor, &mut attempt) {
+                Some((members, found)) => {
+                    for member in members {
+                        matched[member] = true;
+                        result.matched.push(profiles[member].rank);
+                        for index in search.indexes.iter_mut() {
+                            index.remove(member, profiles[member].players);
+                        }
+                    }
+                    result.matches.push((profiles[anchor].rank, found));
+                }
+                None => result.attempts.push((profiles[anchor].rank, attempt)),
+            }
+        }
+        result.metrics = search.metrics;
+        result
+    }
+}
+
+/// The state one group's search works on.
+struct Search<'a> {
+    pool: &'a Pool,
+    rule_set: &'a RuleSet,
+    context: &'a Context<'a>,
+    variants: &'a [Analysis],
+    plans: &'a [Plan],
+    indexes: Vec<VariantIndex>,
+    bounds: &'a Bounds<'a>,
+    profiles: &'a [Profile],
+    metrics: RuleMetrics,
+}
+
+/// The profiles of a candidate set, the anchor first.
+type Members = SmallVec<[usize; 8]>;
+
+/// A growing candidate set.
+#[derive(Clone)]
+struct Gathering {
+    members: Members,
+    players: usize,
+    backfill: Option<usize>,
+    /// The set's age so far (its newest or oldest member's, per the rule set).
+    age: f64,
+    filters: FilterState,
+}
+
+/// Where one partition's candidates come from: straight from the walk, nearest first, or
+/// (when sort rules order candidates) from a chunk of the walk sorted by those rules.
+struct Source {
+    walk: Walk,
+    sorted: Option<std::vec::IntoIter<usize>>,
+    scanned: usize,
+}
+
+impl Source {
+    fn next(&mut self, index: &mut VariantIndex) -> Option<usize> {
+        if let Some(sorted) = &mut self.sorted {
+            return sorted.next();
+        }
+        if self.scanned >= SCAN_BUDGET {
+            return None;
+        }
+        self.scanned += 1;
+        index.step(&mut self.walk)
+    }
+}
+
+/// Full candidate sets judged so far for one anchor, in all and in the current partition.
+#[derive(Default)]
+struct SetsTried {
+    anchor: usize,
+    partition: usize,
+}
+
+impl SetsTried {
+    fn count(&mut self) {
+        self.anchor += 1;
+        self.partition += 1;
+    }
+
+    fn exhausted(&self) -> bool {
+        self.anchor >= MAX_SETS_PER_ANCHOR || self.partition >= MAX_SETS_PER_PARTITION
+    }
+}
+
+impl Search<'_> {
+    /// Tries to form a match around `anchor`; returns its members (profile indices) and the
+    /// match, or records in `attempt` what stood in the way.
+    fn around(&mut self, anchor: usize, attempt: &mut Attempt) -> Option<(Members, Match)> {
+        let a = &self.profiles[anchor];
+        let fails: SmallVec<[Option<RuleId>; 1]> = (0..self.variants.len())
+            .map(|v| self.context.fails_alone(a, v))
+            .collect();
+        if fails.iter().all(Option::is_some) {
+            attempt.alone_fails = fails[0];
+            return None;
+        }
+        let mut tried = SetsTried::default();
+        for variant in 0..self.variants.len() {
+            if fails[variant].is_some() {
+                continue;
+            }
+            let mut slots: SmallVec<[Slot; 8]> = self.indexes[variant].slots(anchor).into();
+            self.prefer(variant, &mut slots);
+            for slot in slots {
+                tried.partition = 0;
+                if tried.exhausted() {
+                    return None;
+                }
+                if let Some(found) = self.gather(variant, anchor, &slot, attempt, &mut tried) {
+                    return Some(found);
+                }
+            }
+        }
+        None
+    }
+
+    /// Orders an anchor's partitions: the most populated first for a large match batched by
+    /// `largestPopulation`, otherwise the anchor's nearest location first.
+    fn prefer(&self, variant: usize, slots: &mut [Slot]) {
+        let by_population = self.rule_set.is_large_match()
+            && self.rule_set.algorithm.batching_preference == BatchingPreference::LargestPopulation;
+        let index = &self.indexes[variant];
+        slots.sort_by(|x, y| {
+            let population = if by_population {
+                index
+                    .partition(y)
+                    .players_alive
+                    .cmp(&index.partition(x).players_alive)
+            } else {
+                std::cmp::Ordering::Equal
+            };
+            population
+                .then(x.latency.total_cmp(&y.latency))
+                .then(x.partition.cmp(&y.partition))
+        });
+    }
+
+    /// Gathers candidates around `anchor` in one partition greedily towards the teams'
+    /// maximum, judging each full set; without enough for the maximum, the largest set that
+    /// meets the minimums.
+    fn gather(
+        &mut self,
+        variant: usize,
+        anchor: usize,
+        slot: &Slot,
+        attempt: &mut Attempt,
+        tried: &mut SetsTried,
+    ) -> Option<(Members, Match)> {
+        let variants = self.variants;
+        let analysis = &variants[variant];
+        let profiles = self.profiles;
+        let a = &profiles[anchor];
+        let window = match self.plans[variant].axis {
+            Axis::Spread(i) => widest(
+                self.bounds.reach(a.age),
+                |p| Some(analysis.spreads[i].bound(p)),
+                0.0,
+            ),
+            Axis::Closeness(_) | Axis::Rank => f64::INFINITY,
+        };
+        let mut source = Source {
+            walk: self.indexes[variant].walk(slot, window),
+            sorted: None,
+            scanned: 0,
+        };
+        if self.plans[variant].sorted_by_rules {
+            let mut chunk = Vec::new();
+            while chunk.len() < SORT_CHUNK {
+                let Some(candidate) = source.next(&mut self.indexes[variant]) else {
+                    break;
+                };
+                chunk.push(candidate);
+            }
+            self.order(variant, anchor, &mut chunk);
+            source.sorted = Some(chunk.into_iter());
+        }
+
+        let mut gathering = Gathering {
+            members: smallvec![anchor],
+            players: a.players,
+            backfill: a.backfill.then_some(anchor),
+            age: a.age,
+            filters: self.context.filters(a, variant).state.clone(),
+        };
+        attempt.players_needed = self.params_for(&gathering.members).min_players() as usize;
+        attempt.most_players = attempt.most_players.max(a.players);
+        // A depth-first search over the candidates in order: the first path is the greedy
+        // one (take every candidate that fits); a full set that fails, or the end of the
+        // candidates short of the maximum, backtracks to try the next candidate instead of
+        // the last one taken — so parties that did not fit get their turn.
+        let mut seen: SmallVec<[usize; 16]> = SmallVec::new();
+        // Per member after the anchor: its position in `seen` and the set before it joined.
+        let mut taken: Vec<(usize, Gathering)> = Vec::new();
+        let mut fallback: Option<Gathering> = None;
+        // Players of every candidate seen: when they cannot fill the teams, no other path can.
+        let mut seen_players = a.players;
+        let most = self
+            .bounds
+            .reach(a.age)
+            .iter()
+            .map(|p| p.max_players() as usize)
+            .max()
+            .unwrap_or(0);
+        let mut position = 0;
+        let mut steps = 0;
+        loop {
+            if position == seen.len()
+                && let Some(candidate) = source.next(&mut self.indexes[variant])
+            {
+                seen.push(candidate);
+                seen_players += profiles[candidate].players;
+            }
+            let Some(&candidate) = seen.get(position) else {
+                // The end of the candidates: keep the first (greedy) set for the fallback,
+                // then backtrack.
+                if fallback.is_none() {
+                    fallback = Some(gathering.clone());
+                    if seen_players < most {
+                        break;
+                    }
+                }
+                let Some((at, before)) = taken.pop() else {
+                    break;
+                };
+                gathering = before;
+                position = at + 1;
+                continue;
+            };
+            steps += 1;
+            if steps > SEARCH_STEPS {
+                break;
+            }
+            position += 1;
+            let c = &profiles[candidate];
+            if c.backfill && gathering.backfill.is_some() {
+                continue;
+            }
+            let age = self.bounds.combine(gathering.age, c.age);
+            let max_players = self.bounds.table.at(age).max_players() as usize;
+            if gathering.players + c.players > max_players {
+                continue;
+            }
+            let Ok(filters) = gathering.filters.join(
+                &self.context.filters(c, variant).state,
+                analysis,
+                self.rule_set,
+                self.bounds.reach(age),
+            ) else {
+                continue;
+            };
+            let before = gathering.clone();
+            gathering.members.push(candidate);
+            gathering.players += c.players;
+            gathering.age = age;
+            gathering.filters = filters;
+            if c.backfill {
+                gathering.backfill = Some(candidate);
+            }
+            attempt.most_players = attempt.most_players.max(gathering.players);
+            if gathering.players == max_players {
+                tried.count();
+                if let Some(found) = self.finalize(analysis, &gathering, attempt) {
+                    return Some((gathering.members, found));
+                }
+                // Drop the candidate that completed the set and look further.
+                gathering = before;
+                if tried.exhausted() {
+                    break;
+                }
+            } else {
+                taken.push((position - 1, before));
+            }
+        }
+        let mut gathering = fallback.unwrap_or(gathering);
+        // Not enough for the maximum: the largest set that meets the minimums will do — the
+        // anchor alone, if the teams allow it.
+        while !tried.exhausted() {
+            let params = self.params_for(&gathering.members);
+            if gathering.players < params.min_players() as usize {
+                break;
+            }
+            tried.count();
+            if let Some(found) = self.finalize(analysis, &gathering, attempt) {
+                return Some((gathering.members, found));
+            }
+            if gathering.members.len() == 1 {
+                break;
+            }
+            let last = gathering.members.pop().expect("more than the anchor");
+            gathering.players -= profiles[last].players;
+            if gathering.backfill == Some(last) {
+                gathering.backfill = None;
+            }
+        }
+        None
+    }
+
+    fn order(&self, variant: usize, anchor: usize, candidates: &mut [usize]) {
+        let a = &self.profiles[anchor];
+        let anchor_ticket = self.pool.ticket(a.key);
+        let sort_rules: Vec<(&SortRule, bool)> = self
+            .rule_set
+            .rules
+            .iter()
+            .filter_map(|rule| match &rule.kind {
+                RuleKind::AbsoluteSort(sort) => Some((sort, false)),
+                RuleKind::DistanceSort(sort) => Some((sort, true)),
+                _ => None,
+            })
+            .collect();
+        let sort_keys = |index: usize| -> Vec<f64> {
+            let ticket = self.pool.ticket(self.profiles[index].key);
+            sort_rules
+                .iter()
+                .map(|(rule, by_distance)| {
+                    let value = sort_value(ticket, anchor_ticket, rule);
+                    let key = match (by_distance, value) {
+                        (_, None) => return f64::INFINITY,
+                        (true, Some(v)) => {
+                            (v - sort_value(anchor_ticket, anchor_ticket, rule).unwrap_or(v)).abs()
+                        }
+                        (false, Some(v)) => v,
+                    };
+                    if rule.direction == SortDirection::Descending {
+                        -key
+                    } else {
+                        key
+                    }
+                })
+                .collect()
+        };
+        let mut keyed: Vec<(usize, Vec<f64>)> =
+            candidates.iter().map(|i| (*i, sort_keys(*i))).collect();
+        keyed.sort_by(|(x, kx), (y, ky)| {
+            let (px, py) = (&self.profiles[*x], &self.profiles[*y]);
+            let by_sort = kx
+                .iter()
+                .zip(ky)
+                .map(|(a, b)| a.total_cmp(b))
+                .find(|o| o.is_ne());
+            let (ax, cx, cy) = (
+                &self.context.filters(a, variant).closeness,
+                &self.context.filters(px, variant).closeness,
+                &self.context.filters(py, variant).closeness,
+            );
+            let by_closeness = ax
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (cx[i] - v).abs().total_cmp(&(cy[i] - v).abs()))
+                .find(|o| o.is_ne());
+            by_sort
+                .or(by_closeness)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(py.age.total_cmp(&px.age))
+                .then_with(|| {
+                    self.pool
+                        .ticket(px.key)
+                        .id
+                        .cmp(&self.pool.ticket(py.key).id)
+                })
+        });
+        for (slot, (index, _)) in candidates.iter_mut().zip(keyed) {
+            *slot = index;
+        }
+    }
+
+    fn params_for(&self, members: &[usize]) -> &Params {
+        let age = match_age(
+            self.rule_set.algorithm.expansion_age_selection,
+            members.iter().map(|m| self.profiles[*m].age),
+        );
+        self.bounds.table.at(age)
+    }
+
+    /// Puts the gathered tickets on teams and judges the result.
+    fn finalize(
+        &mut self,
+        analysis: &Analysis,
+        gathering: &Gathering,
+        attempt: &mut Attempt,
+    ) -> Option<Match> {
+        if gathering.backfill.is_some() && gathering.members.len() < 2 {
+            return None; // a backfill ticket needs at least one other ticket
+        }
+        let age = match_age(
+            self.rule_set.algorithm.expansion_age_selection,
+            gathering.members.iter().map(|m| self.profiles[*m].age),
+        );
+        let params = self.bounds.table.at(age);
+        let keys: SmallVec<[TicketKey; 8]> = gathering
+            .members
+            .iter()
+            .map(|m| self.profiles[*m].key)
+            .collect();
+        let backfill = gathering.backfill.map(|m| self.profiles[m].key);
+        if analysis.exact
+            && let Some(judged) =
+                self.finalize_exact(analysis, gathering, params, &keys, backfill, attempt)
+        {
+            return judged.map(|(teams, locations)| Match {
+                id: MatchId::default(),
+                teams,
+                locations,
+                backfill,
+                age,
+            });
+        }
+        let (teams, evaluation) = if self.rule_set.is_large_match() {
+            let Some(teams) = assign_large(
+                self.pool,
+                &keys,
+                backfill,
+                params,
+                self.rule_set.algorithm.balanced_attribute,
+            ) else {
+                attempt.no_fit += 1;
+                return None;
+            };
+            let evaluation = evaluate(
+                MatchView {
+                    pool: self.pool,
+                    teams: &teams,
+                },
+                params,
+            );
+            self.metrics.record(&evaluation);
+            attempt.record(&evaluation);
+            if !evaluation.is_valid(self.rule_set) {
+                return None;
+            }
+            (teams, evaluation)
+        } else {
+            let metrics = &mut self.metrics;
+            let mut judged = |evaluation: &Evaluation| {
+                metrics.record(evaluation);
+                attempt.record(evaluation);
+            };
+            match assign_small(self.pool, &keys, backfill, params, analysis, &mut judged) {
+                Assigned::Valid(teams, evaluation) => {
+                    self.balance_small(teams, evaluation, backfill, params)
+                }
+                Assigned::NoFit => {
+                    attempt.no_fit += 1;
+                    return None;
+                }
+                Assigned::Invalid(_) => return None,
+            }
+        };
+        Some(Match {
+            id: MatchId::default(),
+            teams: Teams::from_lists(&teams),
+            locations: evaluation.locations.into_iter().collect(),
+            backfill,
+            age,
+        })
+    }
+
+    /// Judges a set when the filters say all the rules say ([`Analysis::exact`]): the filters
+    /// at the match's own age, then teams in FlexMatch's fill order. Returns the teams and
+    /// locations of a valid match, `Some(None)` for an invalid one, and `None` when the fill
+    /// order misses a team's bounds and the full team search should decide.
+    #[allow(clippy::type_complexity)]
+    fn finalize_exact(
+        &mut self,
+        analysis: &Analysis,
+        gathering: &Gathering,
+        params: &Params,
+        keys: &[TicketKey],
+        backfill: Option<TicketKey>,
+        attempt: &mut Attempt,
+    ) -> Option<Option<(Teams, SmallVec<[LocationId; 8]>)>> {
+        let rule_set = self.rule_set;
+        let pool = self.pool;
+        let failed = match gathering
+            .filters
+            .check(analysis, rule_set, std::slice::from_ref(params))
+        {
+            Err(
+                Exclusion::Latency(rule)
+                | Exclusion::Equal(rule)
+                | Exclusion::Spread(rule)
+                | Exclusion::Collection(rule),
+            ) => Some(rule),
+            Err(Exclusion::Teams | Exclusion::Backfill) => return None,
+            Ok(()) => keys
+                .iter()
+                .find_map(|key| failed_player_test(pool, pool.ticket(*key), analysis, params)),
+        };
+        if let Some(rule) = failed {
+            self.metrics.record_judged(rule_set, Some(rule));
+            attempt.record_failure(rule, rule_set.rules.len());
+            return Some(None);
+        }
+        let (placed, counts) = fill_order(pool, keys, backfill, params)?;
+        let sizes_hold = counts.iter().enumerate().all(|(team, players)| {
+            (params.team_min[team] as usize..=params.team_max[team] as usize).contains(players)
+        });
+        if !sizes_hold {
+            return None;
+        }
+        let teams = match rule_set.algorithm.balanced_attribute {
+            Some(attribute) => {
+                let mut lists = team_lists(pool, backfill, &placed);
+                balance(pool, &mut lists, backfill, attribute);
+                Teams::from_lists(&lists)
+            }
+            None => Teams::from_placed(pool, backfill, &placed),
+        };
+        let tickets: SmallVec<[&Ticket; 8]> = keys.iter().map(|k| pool.ticket(*k)).collect();
+        let mut locations: SmallVec<[LocationId; 8]> =
+            match (analysis.latency.first(), gathering.filters.latency.first()) {
+                (Some(cap), Some(latencies)) => {
+                    let cap = params.rules[cap.rule.0]
+                        .max_latency
+                        .unwrap_or(f64::INFINITY);
+                    latencies
+                        .iter()
+                        .filter(|(_, worst)| f64::from(*worst) <= cap)
+                        .map(|(location, _)| *location)
+                        .collect()
+                }
+                // Without latency rules: the locations every player reports.
+                _ => match tickets.first().and_then(|t| t.players.first()) {
+                    None => SmallVec::new(),
+                    Some(first) => first
+                        .latencies
+                        .iter()
+                        .map(|(location, _)| *location)
+                        .filter(|location| {
+                            tickets
+                                .iter()
+                                .flat_map(|t| &t.players)
+                                .all(|p| p.latency(*location).is_some())
+                        })
+                        .collect(),
+                },
+            };
+        order_by_latency(pool, &tickets, &mut locations);
+        self.metrics.record_judged(rule_set, None);
+        attempt.judged += 1;
+        Some(Some((teams, locations)))
+    }
+
+    /// A small match with a `balancedAttribute` (a "balanced" rule set rally runs as
+    /// exhaustiveSearch) is balanced after it forms, as long as it stays valid.
+    fn balance_small(
+        &mut self,
+        teams: Vec<Vec<TicketKey>>,
+        evaluation: Evaluation,
+        backfill: Option<TicketKey>,
+        params: &Params,
+    ) -> (Vec<Vec<TicketKey>>, Evaluation) {
+        let Some(attribute) = self.rule_set.algorithm.balanced_attribute else {
+            return (teams, evaluation);
+        };
+        let mut balanced = teams.clone();
+        balance(self.pool, &mut balanced, backfill, attribute);
+        if balanced == teams {
+            return (teams, evaluation);
+        }
+        let rebalanced = evaluate(
+            MatchView {
+                pool: self.pool,
+                teams: &balanced,
+            },
+            params,
+        );
+        self.metrics.record(&rebalanced);
+        if rebalanced.is_valid(self.rule_set) {
+            (balanced, rebalanced)
+        } else {
+            (teams, evaluation)
+        }
+    }
+}
+
+/// A ticket's value for a sort rule: its (party-aggregated) number, or for a map the value
+/// at the anchor's lowest or highest key.
+fn sort_value(ticket: &Ticket, anchor: &Ticket, rule: &SortRule) -> Option<f64> {
+    let attribute = rule.attribute.0;
+    match &ticket.players.first()?.values[attribute] {
+        Value::Number(_) => {
+            let numbers = party_numbers(ticket, rule.attribute, rule.party_aggregation);
+            numbers.first().copied()
+        }
+        Value::StringNumberMap(_) => {
+            let Value::StringNumberMap(anchor_map) = &anchor.players.first()?.values[attribute]
+            else {
+                return None;
+            };
+            let chosen = match rule.map_key? {
+                MapKey::MinValue => anchor_map.iter().min_by(|a, b| a.1.total_cmp(&b.1)),
+                MapKey::MaxValue => anchor_map.iter().max_by(|a, b| a.1.total_cmp(&b.1)),
+            }?
+            .0;
+            let values: Vec<f64> = ticket
+                .players
+                .iter()
+                .filter_map(|p| match &p.values[attribute] {
+                    Value::StringNumberMap(map) => {
+                        map.iter().find(|(k, _)| *k == chosen).map(|(_, v)| *v)
+                    }
+                    _ => None,
+                })
+                .collect();
+            (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+        }
+        _ => None,
+    }
+}
