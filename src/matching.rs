@@ -171,8 +171,8 @@ impl Report {
                                     .iter()
                                     .filter(move |p| !backfill || p.team.map(|t| t.0) == Some(team))
                                     .map(|p| PlayerReport {
-                                        player_id: p.id.clone(),
-                                        ticket_id: ticket.id.clone(),
+                                        player_id: p.id.to_string(),
+                                        ticket_id: ticket.id.to_string(),
                                     })
                             })
                             .collect(),
@@ -189,7 +189,7 @@ impl Report {
             .unmatched
             .iter()
             .map(|u| UnmatchedReport {
-                ticket_id: pool.ticket(u.ticket).id.clone(),
+                ticket_id: pool.ticket(u.ticket).id.to_string(),
                 reasons: u.reasons.clone(),
             })
             .collect();

@@ -184,10 +184,10 @@ pub fn run_batch(pool: &Pool, options: &BatchOptions) -> BatchResult {
                     ticket.start_time, options.now
                 )],
             });
-        } else if !ticket.unmatchable.is_empty() {
+        } else if !ticket.unmatchable().is_empty() {
             unmatched.push(Unmatched {
                 ticket: key,
-                reasons: ticket.unmatchable.clone(),
+                reasons: ticket.unmatchable().to_vec(),
             });
         } else {
             oldest = oldest.max(ticket.age(options.now));

@@ -233,7 +233,11 @@ impl MatchView<'_> {
                 let player = &ticket.players[i];
                 out.push(match field {
                     SelectField::Teams | SelectField::Players => V::Unit,
-                    SelectField::PlayerId => V::Str(player.id_symbol),
+                    SelectField::PlayerId => V::Str(
+                        player
+                            .id_symbol
+                            .expect("the pool interns player ids when a rule reads them"),
+                    ),
                     SelectField::Attribute(attribute) => party_value(ticket, i, attribute.0, party),
                 });
             }

@@ -46,10 +46,10 @@ pub struct FilterState {
     /// Per equality filter: the shared value.
     pub equal: SmallVec<[Option<Key>; 2]>,
     /// Per spread filter: the lowest and highest value.
-    pub ranges: SmallVec<[(f64, f64); 2]>,
+    pub ranges: SmallVec<[(f64, f64); 1]>,
     pub collections: Vec<CollectionState>,
     /// Players by the set of teams they may join (a bit per team; all bits when unknown).
-    pub by_allowed: SmallVec<[(u64, usize); 2]>,
+    pub by_allowed: SmallVec<[(u64, usize); 1]>,
 }
 
 /// The widest value of a bound over `bound`, for a filter that must never reject what a later
@@ -69,18 +69,28 @@ pub struct TicketFilters {
     pub state: FilterState,
     /// Per closeness attribute of the variant, the ticket's average.
     pub closeness: SmallVec<[f64; 2]>,
-    /// The locations under every latency cap at its loosest, with the ticket's worst latency
-    /// there; `None` when the variant has no latency rule.
-    pub locations: Option<Latencies>,
-    /// From which age of its match the ticket passes the filters on its own (`None`: at no
-    /// age), and the rule it fails before then.
-    pub alone_from: Option<f64>,
-    pub alone_fails: Option<RuleId>,
+    /// With several latency rules, the locations under every cap at its loosest, with the
+    /// ticket's worst latency there (with one rule, `state.latency[0]` is that list; see
+    /// [`TicketFilters::locations`]).
+    intersected: Option<Box<Latencies>>,
+    /// From which age of its match the ticket passes the filters on its own (infinity: at
+    /// no age), and the rule it fails before then.
+    pub alone_from: f64,
+    pub alone_fails: RuleId,
 }
 
 impl TicketFilters {
     pub fn of(pool: &Pool, ticket: &Ticket, analysis: &Analysis, table: &ParamsTable) -> Self {
-        let (state, _) = FilterState::of_ticket(pool, ticket, analysis, table.all());
+        let (mut state, _) = FilterState::of_ticket(pool, ticket, analysis, table.all());
+        // A location over a cap at its loosest can hold no match with this ticket in it.
+        for (list, cap) in state.latency.iter_mut().zip(&analysis.latency) {
+            let loosest = widest(
+                table.all(),
+                |p| p.rules[cap.rule.0].max_latency,
+                f64::INFINITY,
+            );
+            list.retain(|(_, worst)| f64::from(*worst) <= loosest);
+        }
         let closeness = analysis
             .closeness
             .iter()
@@ -89,13 +99,19 @@ impl TicketFilters {
                 numbers.iter().sum::<f64>() / numbers.len().max(1) as f64
             })
             .collect();
-        let locations = state.feasible_locations(analysis, table.all());
-        let mut alone_from = None;
+        let intersected = if analysis.latency.len() > 1 {
+            state
+                .feasible_locations(analysis, table.all())
+                .map(Box::new)
+        } else {
+            None
+        };
+        let mut alone_from = f64::INFINITY;
         let mut alone_fails = None;
         for (start, params) in table.steps() {
             match state.fails_alone(pool, ticket, analysis, std::slice::from_ref(params)) {
                 None => {
-                    alone_from = Some(start);
+                    alone_from = start;
                     break;
                 }
                 Some(rule) => {
@@ -106,9 +122,18 @@ impl TicketFilters {
         TicketFilters {
             state,
             closeness,
-            locations,
+            intersected,
             alone_from,
-            alone_fails,
+            alone_fails: alone_fails.unwrap_or(RuleId(0)),
+        }
+    }
+
+    /// The locations under every latency cap at its loosest, with the ticket's worst latency
+    /// there; `None` when the variant has no latency rule.
+    pub fn locations(&self) -> Option<&[(LocationId, f32)]> {
+        match &self.intersected {
+            Some(list) => Some(list),
+            None => self.state.latency.first().map(|list| &list[..]),
         }
     }
 
@@ -116,17 +141,14 @@ impl TicketFilters {
     /// `None` when it passes at some such age: such a match may be judged with the values of
     /// any expansion step started by then, so the first step the ticket passes at decides.
     pub fn fails_alone_by(&self, age: f64) -> Option<RuleId> {
-        match self.alone_from {
-            Some(from) if age >= from => None,
-            _ => Some(self.alone_fails.unwrap_or(RuleId(0))),
-        }
+        (age < self.alone_from).then_some(self.alone_fails)
     }
 
     /// The location under the caps where the ticket's worst latency is lowest, as a
     /// one-entry list of `locations` (empty when none is under the caps); `None` without
     /// latency rules.
     pub fn home(&self) -> Option<&[(LocationId, f32)]> {
-        let locations = self.locations.as_deref()?;
+        let locations = self.locations()?;
         let best = (0..locations.len()).min_by(|a, b| {
             let (a, b) = (locations[*a], locations[*b]);
             a.1.total_cmp(&b.1).then(a.0.cmp(&b.0))
@@ -161,7 +183,7 @@ impl FilterState {
                     .filter(|first| values.iter().all(|v| v == first))
             })
             .collect();
-        let ranges: SmallVec<[(f64, f64); 2]> = analysis
+        let ranges: SmallVec<[(f64, f64); 1]> = analysis
             .spreads
             .iter()
             .map(|spread| {
@@ -194,10 +216,13 @@ impl FilterState {
                         )
                     }
                     CollectionKind::Blocks => {
-                        let ids: Vec<Symbol> = ticket.players.iter().map(|p| p.id_symbol).collect();
+                        let ids: Vec<Symbol> =
+                            ticket.players.iter().filter_map(|p| p.id_symbol).collect();
                         CollectionState::Blocks {
+                            // An empty block list blocks nobody, and is most players'.
                             lists: lists
                                 .into_iter()
+                                .filter(|list| !list.is_empty())
                                 .map(|list| {
                                     let count = list.iter().filter(|s| ids.contains(s)).count();
                                     (list, count)

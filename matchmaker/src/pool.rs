@@ -4,10 +4,14 @@
 //! matcher's filters know of it (`filters::TicketFilters`), worked out once when it joins,
 //! since a ticket waits through many batches.
 
-use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
-use rally_rules::model::{AttributeType, AttributeValue, RuleKind, RuleSet, TeamId};
+use hashbrown::{DefaultHashBuilder, HashTable};
+
+use rally_rules::model::{
+    AttributeType, AttributeValue, ExprNode, RuleKind, RuleSet, SelectField, TeamId, TypedExpr,
+};
 
 use smallvec::SmallVec;
 
@@ -28,39 +32,103 @@ pub struct LocationId(pub u16);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TicketKey(pub u32);
 
-/// Strings numbered in the order they are first seen; lookups by text go through a map,
-/// but nothing iterates it.
+/// Strings numbered as they are first seen, each with a count of the tickets that hold it.
+/// A string no ticket holds any more is forgotten and its number reused, so a pool that runs
+/// for weeks does not grow with every player id and attribute value it has ever seen.
+/// The text is stored once; the lookup table holds numbers only, and nothing iterates it.
 #[derive(Clone, Debug, Default)]
 pub struct Interner {
-    ids: HashMap<Box<str>, u32>,
-    names: Vec<Box<str>>,
+    ids: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+    entries: Vec<Entry>,
+    free: Vec<u32>,
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    /// `None` once forgotten.
+    text: Option<Box<str>>,
+    holders: u32,
 }
 
 impl Interner {
+    /// The number of `text`, counting one more holder of it. Strings interned and never
+    /// released (the rule set's literals) stay for the pool's life.
     pub fn intern(&mut self, text: &str) -> u32 {
-        if let Some(&id) = self.ids.get(text) {
-            return id;
+        self.intern_under(text, u32::MAX)
+            .expect("fewer than 2^32 distinct strings")
+    }
+
+    /// Like [`Interner::intern`], unless that would need a number above `limit`.
+    pub fn intern_under(&mut self, text: &str, limit: u32) -> Option<u32> {
+        let hash = self.hasher.hash_one(text);
+        if let Some(&id) = self.ids.find(hash, |id| self.text(*id) == text) {
+            self.entries[id as usize].holders += 1;
+            return Some(id);
         }
-        let id = u32::try_from(self.names.len()).expect("fewer than 2^32 distinct strings");
-        self.names.push(text.into());
-        self.ids.insert(text.into(), id);
-        id
+        let entry = Entry {
+            text: Some(text.into()),
+            holders: 1,
+        };
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.entries[id as usize] = entry;
+                id
+            }
+            None => {
+                let id = u32::try_from(self.entries.len())
+                    .ok()
+                    .filter(|id| *id <= limit)?;
+                self.entries.push(entry);
+                id
+            }
+        };
+        let (entries, hasher) = (&self.entries, &self.hasher);
+        self.ids.insert_unique(hash, id, |id| {
+            hasher.hash_one(entries[*id as usize].text.as_deref().unwrap_or(""))
+        });
+        Some(id)
+    }
+
+    /// One holder of `id` lets go of it; the last one forgets the string.
+    pub fn release(&mut self, id: u32) {
+        let entry = &mut self.entries[id as usize];
+        entry.holders -= 1;
+        if entry.holders == 0 {
+            let hash = self.hasher.hash_one(self.text(id));
+            if let Ok(found) = self.ids.find_entry(hash, |other| *other == id) {
+                found.remove();
+            }
+            self.entries[id as usize].text = None;
+            self.free.push(id);
+        }
     }
 
     pub fn get(&self, text: &str) -> Option<u32> {
-        self.ids.get(text).copied()
+        let hash = self.hasher.hash_one(text);
+        self.ids.find(hash, |id| self.text(*id) == text).copied()
     }
 
+    /// The text of a held string; panics on a forgotten one, which is a caller's bug.
     pub fn resolve(&self, id: u32) -> &str {
-        &self.names[id as usize]
+        self.entries[id as usize]
+            .text
+            .as_deref()
+            .expect("the string is still held")
     }
 
+    /// The text of `id`, or "" once forgotten (which no lookup then matches).
+    fn text(&self, id: u32) -> &str {
+        self.entries[id as usize].text.as_deref().unwrap_or("")
+    }
+
+    /// How many strings are held.
     pub fn len(&self) -> usize {
-        self.names.len()
+        self.ids.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.ids.is_empty()
     }
 }
 
@@ -76,11 +144,27 @@ pub enum Value {
     Missing,
 }
 
+impl Value {
+    /// The interned strings the value holds.
+    pub fn symbols(&self) -> impl Iterator<Item = Symbol> + '_ {
+        let (one, list, map): (Option<Symbol>, &[Symbol], &[(Symbol, f64)]) = match self {
+            Value::String(symbol) => (Some(*symbol), &[], &[]),
+            Value::StringList(list) => (None, list, &[]),
+            Value::StringNumberMap(map) => (None, &[], map),
+            Value::Number(_) | Value::Missing => (None, &[], &[]),
+        };
+        one.into_iter()
+            .chain(list.iter().copied())
+            .chain(map.iter().map(|(key, _)| *key))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Player {
-    pub id: String,
-    /// The id as a string value, for rules that compare ids (block lists).
-    pub id_symbol: Symbol,
+    pub id: Box<str>,
+    /// The id as a string value, for rules that compare ids (block lists); `None` when no
+    /// rule reads player ids.
+    pub id_symbol: Option<Symbol>,
     /// Indexed by `AttributeId`.
     pub values: Box<[Value]>,
     /// Milliseconds to each location the player reported, sorted by location.
@@ -100,19 +184,25 @@ impl Player {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ticket {
-    pub id: String,
+    pub id: Box<str>,
     pub start_time: f64,
-    pub players: Vec<Player>,
+    pub players: Box<[Player]>,
     /// The running game session a backfill ticket fills.
-    pub game_session_arn: Option<String>,
-    /// Why the ticket can never match, when it cannot.
-    pub unmatchable: Vec<String>,
+    pub game_session_arn: Option<Box<str>>,
+    /// Why the ticket can never match, when it cannot (rare, hence boxed: an empty list
+    /// costs a pointer).
+    unmatchable: Option<Box<[String]>>,
     /// What the matcher's filters know of the ticket, per variant of the search (see
     /// [`Pool::variants`]); empty for a ticket that can never match.
     pub filters: SmallVec<[TicketFilters; 1]>,
 }
 
 impl Ticket {
+    /// Why the ticket can never match; empty when it can.
+    pub fn unmatchable(&self) -> &[String] {
+        self.unmatchable.as_deref().unwrap_or_default()
+    }
+
     pub fn is_backfill(&self) -> bool {
         self.game_session_arn.is_some()
     }
@@ -139,11 +229,12 @@ pub struct Pool {
     rule_set: Arc<RuleSet>,
     strings: Interner,
     locations: Interner,
-    slots: Vec<Option<Ticket>>,
+    slots: Slots,
     free: Vec<u32>,
-    by_ticket_id: HashMap<String, TicketKey>,
-    by_player_id: HashMap<String, TicketKey>,
+    ids: IdIndex,
     has_latency_rule: bool,
+    /// Whether some rule reads player ids, which are then interned as strings.
+    reads_player_ids: bool,
     largest_team: u32,
     /// The rule set's filters, one analysis per variant of the search.
     variants: Arc<[Analysis]>,
@@ -166,9 +257,11 @@ impl Pool {
             .max(largest_expanded_team(&rule_set));
         // Every string the rules compare with gets a symbol, so evaluation never looks text up.
         let mut strings = Interner::default();
-        for text in rule_literals(&rule_set) {
+        let exprs = rule_exprs(&rule_set);
+        for text in rule_literals(&rule_set, &exprs) {
             strings.intern(text);
         }
+        let reads_player_ids = exprs.iter().any(|expr| reads_player_ids(expr));
         let variants = Analysis::variants(&rule_set).into();
         let table = Arc::new(ParamsTable::new(&rule_set));
         Pool {
@@ -177,11 +270,11 @@ impl Pool {
             rule_set,
             strings,
             locations: Interner::default(),
-            slots: Vec::new(),
+            slots: Slots::default(),
             free: Vec::new(),
-            by_ticket_id: HashMap::new(),
-            by_player_id: HashMap::new(),
+            ids: IdIndex::default(),
             has_latency_rule,
+            reads_player_ids,
             largest_team,
         }
     }
@@ -222,15 +315,15 @@ impl Pool {
     }
 
     pub fn len(&self) -> usize {
-        self.by_ticket_id.len()
+        self.ids.tickets.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_ticket_id.is_empty()
+        self.ids.tickets.is_empty()
     }
 
     pub fn get(&self, key: TicketKey) -> Option<&Ticket> {
-        self.slots.get(key.0 as usize).and_then(Option::as_ref)
+        self.slots.get(key)
     }
 
     /// The ticket at `key`; panics if it was removed, which is a caller's bug.
@@ -239,16 +332,12 @@ impl Pool {
     }
 
     pub fn key_of(&self, ticket_id: &str) -> Option<TicketKey> {
-        self.by_ticket_id.get(ticket_id).copied()
+        self.ids.ticket(&self.slots, ticket_id)
     }
 
     /// Every ticket in the pool, in key order.
     pub fn keys(&self) -> impl Iterator<Item = TicketKey> + '_ {
-        self.slots
-            .iter()
-            .enumerate()
-            .filter(|(_, slot)| slot.is_some())
-            .map(|(i, _)| TicketKey(i as u32))
+        self.slots.keys()
     }
 
     /// Resolves a ticket against the rule set and adds it. A ticket that can never match is
@@ -256,33 +345,50 @@ impl Pool {
     /// the rule set or another ticket is refused and nothing changes.
     pub fn insert(&mut self, request: &TicketRequest) -> Result<TicketKey, Rejected> {
         let reject = |path: String, message: String| Rejected(TicketError::new(path, message));
-        if self.by_ticket_id.contains_key(&request.ticket_id) {
+        if self.key_of(&request.ticket_id).is_some() {
             return Err(reject(
                 "TicketId".into(),
                 format!("ticket `{}` is already in the pool", request.ticket_id),
             ));
         }
         for (i, player) in request.players.iter().enumerate() {
-            if let Some(other) = self.by_player_id.get(&player.player_id) {
+            if let Some(other) = self.ids.player(&self.slots, &player.player_id) {
                 return Err(reject(
                     format!("Players[{i}].PlayerId"),
                     format!(
                         "player `{}` is already in ticket `{}`",
                         player.player_id,
-                        self.ticket(*other).id
+                        self.ticket(other).id
                     ),
                 ));
             }
+            if request.players[..i]
+                .iter()
+                .any(|earlier| earlier.player_id == player.player_id)
+            {
+                return Err(reject(
+                    format!("Players[{i}].PlayerId"),
+                    format!("player `{}` is in the ticket twice", player.player_id),
+                ));
+            }
         }
-        // Resolve into a scratch copy of the interners first, so a refused ticket leaves none
-        // of its strings behind.
+        // The interners are taken out while the ticket resolves (it reads the rest of the
+        // pool); whatever a refused ticket interned is released again.
         let mut strings = std::mem::take(&mut self.strings);
         let mut locations = std::mem::take(&mut self.locations);
-        let resolved = self.resolve(request, &mut strings, &mut locations);
+        let mut taken = Taken {
+            strings: Tally::new(&mut strings),
+            locations: Tally::new(&mut locations),
+        };
+        let resolved = self.resolve(request, &mut taken);
+        if resolved.is_err() {
+            taken.strings.release_all();
+            taken.locations.release_all();
+        }
         self.strings = strings;
         self.locations = locations;
         let mut ticket = resolved?;
-        if ticket.unmatchable.is_empty() {
+        if ticket.unmatchable().is_empty() {
             ticket.filters = self
                 .variants
                 .iter()
@@ -292,36 +398,39 @@ impl Pool {
 
         let key = match self.free.pop() {
             Some(slot) => TicketKey(slot),
-            None => {
-                self.slots.push(None);
-                TicketKey(u32::try_from(self.slots.len() - 1).expect("fewer than 2^32 tickets"))
-            }
+            None => self.slots.push_empty(),
         };
-        self.by_ticket_id.insert(ticket.id.clone(), key);
-        for player in &ticket.players {
-            self.by_player_id.insert(player.id.clone(), key);
-        }
-        self.slots[key.0 as usize] = Some(ticket);
+        *self.slots.get_mut(key) = Some(ticket);
+        self.ids.add(&self.slots, key);
         Ok(key)
     }
 
-    /// Removes a ticket, e.g. once it is matched or cancelled.
+    /// Removes a ticket, e.g. once it is matched or cancelled, and lets go of its strings.
     pub fn remove(&mut self, key: TicketKey) -> Option<Ticket> {
-        let ticket = self.slots.get_mut(key.0 as usize)?.take()?;
-        self.by_ticket_id.remove(&ticket.id);
+        if key.0 as usize >= self.slots.len() {
+            return None;
+        }
+        self.slots.get(key)?;
+        self.ids.remove(&self.slots, key);
+        let ticket = self.slots.get_mut(key).take()?;
         for player in &ticket.players {
-            self.by_player_id.remove(&player.id);
+            if let Some(symbol) = player.id_symbol {
+                self.strings.release(symbol.0);
+            }
+            for value in &player.values {
+                for symbol in value.symbols() {
+                    self.strings.release(symbol.0);
+                }
+            }
+            for (location, _) in &player.latencies {
+                self.locations.release(u32::from(location.0));
+            }
         }
         self.free.push(key.0);
         Some(ticket)
     }
 
-    fn resolve(
-        &self,
-        request: &TicketRequest,
-        strings: &mut Interner,
-        locations: &mut Interner,
-    ) -> Result<Ticket, Rejected> {
+    fn resolve(&self, request: &TicketRequest, taken: &mut Taken<'_>) -> Result<Ticket, Rejected> {
         let rule_set = &self.rule_set;
         let mut unmatchable = Vec::new();
         let mut players = Vec::with_capacity(request.players.len());
@@ -329,19 +438,20 @@ impl Pool {
             let mut values = Vec::with_capacity(rule_set.attributes.len());
             for attribute in &rule_set.attributes {
                 let value = match player.player_attributes.get(&attribute.name) {
-                    Some(sent) => resolve_value(sent, attribute.ty, strings).ok_or_else(|| {
-                        Rejected(TicketError::new(
-                            format!("Players[{i}].PlayerAttributes.{}", attribute.name),
-                            format!(
-                                "the rule set declares `{}` as {}, found `{}`",
-                                attribute.name,
-                                describe_type(attribute.ty),
-                                sent.kind().unwrap_or("?")
-                            ),
-                        ))
-                    })?,
+                    Some(sent) => resolve_value(sent, attribute.ty, &mut taken.strings)
+                        .ok_or_else(|| {
+                            Rejected(TicketError::new(
+                                format!("Players[{i}].PlayerAttributes.{}", attribute.name),
+                                format!(
+                                    "the rule set declares `{}` as {}, found `{}`",
+                                    attribute.name,
+                                    describe_type(attribute.ty),
+                                    sent.kind().unwrap_or("?")
+                                ),
+                            ))
+                        })?,
                     None => match &attribute.default {
-                        Some(default) => resolve_default(default, strings),
+                        Some(default) => resolve_default(default, &mut taken.strings),
                         None => {
                             unmatchable.push(format!(
                                 "player `{}` has no `{}`, and the rule set gives it no default",
@@ -353,15 +463,23 @@ impl Pool {
                 };
                 values.push(value);
             }
-            let mut latencies: Vec<(LocationId, u32)> = player
-                .latency_in_ms
-                .iter()
-                .map(|(location, ms)| {
-                    let id = u16::try_from(locations.intern(location))
-                        .expect("fewer than 65,536 locations");
-                    (LocationId(id), *ms as u32)
-                })
-                .collect();
+            let mut latencies: Vec<(LocationId, u32)> =
+                Vec::with_capacity(player.latency_in_ms.len());
+            for (location, ms) in &player.latency_in_ms {
+                let id = taken
+                    .locations
+                    .intern_under(location, u32::from(u16::MAX))
+                    .ok_or_else(|| {
+                        Rejected(TicketError::new(
+                            format!("Players[{i}].LatencyInMs.{location}"),
+                            format!(
+                                "the pool already knows {} locations, the most it can hold",
+                                u32::from(u16::MAX) + 1
+                            ),
+                        ))
+                    })?;
+                latencies.push((LocationId(id as u16), *ms as u32));
+            }
             latencies.sort_unstable();
             if self.has_latency_rule && latencies.is_empty() {
                 unmatchable.push(format!(
@@ -380,8 +498,10 @@ impl Pool {
                 })?),
             };
             players.push(Player {
-                id: player.player_id.clone(),
-                id_symbol: Symbol(strings.intern(&player.player_id)),
+                id: player.player_id.as_str().into(),
+                id_symbol: self
+                    .reads_player_ids
+                    .then(|| Symbol(taken.strings.intern(&player.player_id))),
                 values: values.into_boxed_slice(),
                 latencies: latencies.into_boxed_slice(),
                 team,
@@ -397,11 +517,11 @@ impl Pool {
             ));
         }
         Ok(Ticket {
-            id: request.ticket_id.clone(),
+            id: request.ticket_id.as_str().into(),
             start_time: request.start_time,
-            players,
-            game_session_arn: request.game_session_arn.clone(),
-            unmatchable,
+            players: players.into_boxed_slice(),
+            game_session_arn: request.game_session_arn.as_deref().map(Box::from),
+            unmatchable: (!unmatchable.is_empty()).then(|| unmatchable.into_boxed_slice()),
             filters: SmallVec::new(),
         })
     }
@@ -435,9 +555,205 @@ impl Pool {
     }
 }
 
+/// The interners a ticket draws on while it resolves.
+struct Taken<'a> {
+    strings: Tally<'a>,
+    locations: Tally<'a>,
+}
+
+/// An interner, remembering what one ticket took from it so that a refused ticket can give
+/// it all back.
+struct Tally<'a> {
+    interner: &'a mut Interner,
+    taken: Vec<u32>,
+}
+
+impl<'a> Tally<'a> {
+    fn new(interner: &'a mut Interner) -> Tally<'a> {
+        Tally {
+            interner,
+            taken: Vec::new(),
+        }
+    }
+
+    fn intern(&mut self, text: &str) -> u32 {
+        let id = self.interner.intern(text);
+        self.taken.push(id);
+        id
+    }
+
+    fn intern_under(&mut self, text: &str, limit: u32) -> Option<u32> {
+        let id = self.interner.intern_under(text, limit)?;
+        self.taken.push(id);
+        Some(id)
+    }
+
+    /// Gives back the string taken last.
+    fn release_last(&mut self) {
+        if let Some(id) = self.taken.pop() {
+            self.interner.release(id);
+        }
+    }
+
+    fn release_all(&mut self) {
+        while !self.taken.is_empty() {
+            self.release_last();
+        }
+    }
+}
+
+/// Where each ticket id and player id is in the pool. The ids live in the tickets; the
+/// tables hold keys (and a player's place in the ticket) only.
+#[derive(Clone, Debug, Default)]
+struct IdIndex {
+    tickets: HashTable<TicketKey>,
+    players: HashTable<(TicketKey, u32)>,
+    hasher: DefaultHashBuilder,
+}
+
+impl IdIndex {
+    fn ticket(&self, slots: &Slots, id: &str) -> Option<TicketKey> {
+        let hash = self.hasher.hash_one(id);
+        self.tickets
+            .find(hash, |key| slots.get(*key).is_some_and(|t| &*t.id == id))
+            .copied()
+    }
+
+    fn player(&self, slots: &Slots, id: &str) -> Option<TicketKey> {
+        let hash = self.hasher.hash_one(id);
+        self.players
+            .find(hash, |(key, i)| player_id(slots, *key, *i) == Some(id))
+            .map(|(key, _)| *key)
+    }
+
+    /// Indexes the ticket at `key`, already in its slot.
+    fn add(&mut self, slots: &Slots, key: TicketKey) {
+        let hasher = &self.hasher;
+        let ticket = slots.get(key).expect("the ticket is in its slot");
+        self.tickets
+            .insert_unique(hasher.hash_one(&*ticket.id), key, |key| {
+                hasher.hash_one(slots.get(*key).map_or("", |t| &*t.id))
+            });
+        for (i, player) in ticket.players.iter().enumerate() {
+            self.players.insert_unique(
+                hasher.hash_one(&*player.id),
+                (key, i as u32),
+                |(key, i)| hasher.hash_one(player_id(slots, *key, *i).unwrap_or("")),
+            );
+        }
+    }
+
+    /// Forgets the ticket at `key`, still in its slot.
+    fn remove(&mut self, slots: &Slots, key: TicketKey) {
+        let Some(ticket) = slots.get(key) else {
+            return;
+        };
+        let hash = self.hasher.hash_one(&*ticket.id);
+        if let Ok(found) = self.tickets.find_entry(hash, |other| *other == key) {
+            found.remove();
+        }
+        for (i, player) in ticket.players.iter().enumerate() {
+            let hash = self.hasher.hash_one(&*player.id);
+            if let Ok(found) = self
+                .players
+                .find_entry(hash, |other| *other == (key, i as u32))
+            {
+                found.remove();
+            }
+        }
+    }
+}
+
+fn player_id(slots: &Slots, key: TicketKey, player: u32) -> Option<&str> {
+    let ticket = slots.get(key)?;
+    Some(&ticket.players.get(player as usize)?.id)
+}
+
+/// Tickets by key, in chunks of a fixed size: a big pool never copies itself to grow, and
+/// holds at most one chunk of slots it does not use.
+#[derive(Clone, Debug, Default)]
+struct Slots {
+    chunks: Vec<Vec<Option<Ticket>>>,
+}
+
+impl Slots {
+    const CHUNK: usize = 1024;
+
+    fn len(&self) -> usize {
+        self.chunks
+            .last()
+            .map_or(0, |last| (self.chunks.len() - 1) * Self::CHUNK + last.len())
+    }
+
+    fn get(&self, key: TicketKey) -> Option<&Ticket> {
+        let index = key.0 as usize;
+        self.chunks
+            .get(index / Self::CHUNK)?
+            .get(index % Self::CHUNK)?
+            .as_ref()
+    }
+
+    /// The slot at `key`; panics past the end, which is a caller's bug.
+    fn get_mut(&mut self, key: TicketKey) -> &mut Option<Ticket> {
+        let index = key.0 as usize;
+        &mut self.chunks[index / Self::CHUNK][index % Self::CHUNK]
+    }
+
+    /// Adds an empty slot at the end.
+    fn push_empty(&mut self) -> TicketKey {
+        let key = TicketKey(u32::try_from(self.len()).expect("fewer than 2^32 tickets"));
+        match self.chunks.last_mut() {
+            Some(last) if last.len() < Self::CHUNK => last.push(None),
+            _ => {
+                let mut chunk = Vec::with_capacity(Self::CHUNK);
+                chunk.push(None);
+                self.chunks.push(chunk);
+            }
+        }
+        key
+    }
+
+    fn keys(&self) -> impl Iterator<Item = TicketKey> + '_ {
+        self.chunks
+            .iter()
+            .flatten()
+            .enumerate()
+            .filter(|(_, slot)| slot.is_some())
+            .map(|(i, _)| TicketKey(i as u32))
+    }
+}
+
+/// The expressions of the rules that have them.
+fn rule_exprs(rule_set: &RuleSet) -> Vec<&TypedExpr> {
+    let mut out = Vec::new();
+    for rule in &rule_set.rules {
+        match &rule.kind {
+            RuleKind::Comparison(c) => {
+                out.extend(std::iter::once(&c.measurement).chain(&c.reference))
+            }
+            RuleKind::Distance(d) => out.extend([&d.measurement, &d.reference]),
+            RuleKind::Collection(c) => {
+                out.extend(std::iter::once(&c.measurement).chain(&c.reference))
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Whether `expr` reads player ids (`players[playerId]`).
+fn reads_player_ids(expr: &TypedExpr) -> bool {
+    match &expr.node {
+        ExprNode::Select { field, .. } => *field == SelectField::PlayerId,
+        ExprNode::List(items) => items.iter().any(reads_player_ids),
+        ExprNode::Call { arg, .. } => reads_player_ids(arg),
+        ExprNode::String(_) | ExprNode::Number(_) => false,
+    }
+}
+
 /// The string literals of the rules' expressions and of expansion steps.
-fn rule_literals(rule_set: &RuleSet) -> Vec<&str> {
-    use rally_rules::model::{ExprNode, StepValue, TypedExpr};
+fn rule_literals<'a>(rule_set: &'a RuleSet, exprs: &[&'a TypedExpr]) -> Vec<&'a str> {
+    use rally_rules::model::StepValue;
     fn walk<'a>(expr: &'a TypedExpr, out: &mut Vec<&'a str>) {
         match &expr.node {
             ExprNode::String(text) => out.push(text),
@@ -447,20 +763,8 @@ fn rule_literals(rule_set: &RuleSet) -> Vec<&str> {
         }
     }
     let mut out = Vec::new();
-    for rule in &rule_set.rules {
-        let exprs: Vec<&TypedExpr> = match &rule.kind {
-            RuleKind::Comparison(c) => std::iter::once(&c.measurement)
-                .chain(&c.reference)
-                .collect(),
-            RuleKind::Distance(d) => vec![&d.measurement, &d.reference],
-            RuleKind::Collection(c) => std::iter::once(&c.measurement)
-                .chain(&c.reference)
-                .collect(),
-            _ => Vec::new(),
-        };
-        for expr in exprs {
-            walk(expr, &mut out);
-        }
+    for expr in exprs {
+        walk(expr, &mut out);
     }
     for step in rule_set.expansions.iter().flat_map(|e| &e.steps) {
         match &step.value {
@@ -505,7 +809,7 @@ fn describe_type(ty: AttributeType) -> &'static str {
 fn resolve_value(
     sent: &AttributeValueRequest,
     ty: AttributeType,
-    strings: &mut Interner,
+    strings: &mut Tally<'_>,
 ) -> Option<Value> {
     Some(match ty {
         AttributeType::String => Value::String(Symbol(strings.intern(sent.s.as_deref()?))),
@@ -525,7 +829,7 @@ fn resolve_value(
     })
 }
 
-fn resolve_default(default: &AttributeValue, strings: &mut Interner) -> Value {
+fn resolve_default(default: &AttributeValue, strings: &mut Tally<'_>) -> Value {
     match default {
         AttributeValue::String(text) => Value::String(Symbol(strings.intern(text))),
         AttributeValue::Number(number) => Value::Number(*number),
@@ -543,12 +847,15 @@ fn resolve_default(default: &AttributeValue, strings: &mut Interner) -> Value {
 /// FlexMatch ignores a string list's repeats after the first.
 fn dedup_symbols<'a>(
     items: impl Iterator<Item = &'a str>,
-    strings: &mut Interner,
+    strings: &mut Tally<'_>,
 ) -> Box<[Symbol]> {
     let mut symbols: Vec<Symbol> = Vec::new();
     for item in items {
         let symbol = Symbol(strings.intern(item));
-        if !symbols.contains(&symbol) {
+        if symbols.contains(&symbol) {
+            // The list holds the string once, so it holds it once.
+            strings.release_last();
+        } else {
             symbols.push(symbol);
         }
     }
@@ -590,7 +897,7 @@ rule ping: latency max 100ms
         assert_eq!(player.values[2], Value::Number(3.0));
         let us = LocationId(pool.locations().get("us-east-1").unwrap() as u16);
         assert_eq!(player.latency(us), Some(40));
-        assert!(ticket.unmatchable.is_empty());
+        assert!(ticket.unmatchable().is_empty());
         assert_eq!(ticket.age(12.0), 7.0);
     }
 
@@ -600,7 +907,7 @@ rule ping: latency max 100ms
         let key = pool
             .insert(&parse_ticket(r#"{"TicketId":"t1","Players":[{"PlayerId":"p1"},{"PlayerId":"p2","PlayerAttributes":{"rank":{"N":1}}},{"PlayerId":"p3","PlayerAttributes":{"rank":{"N":1}}},{"PlayerId":"p4","PlayerAttributes":{"rank":{"N":1}}}]}"#).unwrap())
             .unwrap();
-        let reasons = &pool.ticket(key).unmatchable;
+        let reasons = pool.ticket(key).unmatchable();
         assert!(
             reasons.contains(
                 &"player `p1` has no `rank`, and the rule set gives it no default".to_string()
@@ -669,5 +976,48 @@ rule ping: latency max 100ms
         let again = pool.insert(&parse_ticket(t).unwrap()).unwrap();
         assert_eq!(again, key, "the slot is reused");
         assert_eq!(pool.keys().collect::<Vec<_>>(), [key]);
+    }
+
+    #[test]
+    fn strings_no_ticket_holds_are_forgotten() {
+        let mut pool = pool(
+            r#"attribute modes: string_list = ["ctf"]
+attribute rank: number = 1
+attribute BlockList: string_list = []
+team red players 1
+team blue players 1
+rule blocks: collection flatten(teams[*].players.attributes[BlockList]) reference_intersection_count flatten(teams[*].players[playerId]) max 0
+"#,
+        );
+        let baseline = pool.strings().len();
+        let mut keys = Vec::new();
+        for n in 0..50 {
+            let ticket = format!(
+                r#"{{"TicketId":"t{n}","Players":[{{"PlayerId":"p{n}","PlayerAttributes":{{"modes":{{"SL":["m{n}","m{n}","ctf"]}},"BlockList":{{"SL":["p{}"]}}}}}}]}}"#,
+                n + 1
+            );
+            keys.push(pool.insert(&parse_ticket(&ticket).unwrap()).unwrap());
+        }
+        assert!(pool.symbol("m7").is_some() && pool.symbol("p7").is_some());
+        // `p8` is both a player id and in `p7`'s block list: two holders.
+        pool.remove(keys[8]);
+        assert!(
+            pool.symbol("p8").is_some(),
+            "p7's block list still holds it"
+        );
+        for key in keys {
+            pool.remove(key);
+        }
+        assert_eq!(
+            pool.strings().len(),
+            baseline,
+            "only the rules' literals remain"
+        );
+        assert!(pool.symbol("m7").is_none() && pool.symbol("p8").is_none());
+        // A refused ticket gives back what it interned before the error.
+        let refused = r#"{"TicketId":"x","Players":[{"PlayerId":"q1","PlayerAttributes":{"modes":{"SL":["fresh"]},"rank":{"S":"high"}}}]}"#;
+        assert!(pool.insert(&parse_ticket(refused).unwrap()).is_err());
+        assert!(pool.symbol("fresh").is_none());
+        assert_eq!(pool.strings().len(), baseline);
     }
 }

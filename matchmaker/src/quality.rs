@@ -23,7 +23,7 @@ pub fn pair_bound(pool: &Pool, now: f64) -> Option<usize> {
     let mut states = Vec::new();
     for key in pool.keys() {
         let ticket = pool.ticket(key);
-        if ticket.start_time > now || !ticket.unmatchable.is_empty() {
+        if ticket.start_time > now || !ticket.unmatchable().is_empty() {
             continue;
         }
         if ticket.players.len() != 1 || ticket.is_backfill() {

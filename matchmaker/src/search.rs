@@ -212,7 +212,7 @@ impl Context<'_> {
                         }
                         let locations = match scope {
                             Scope::Home => filters.home(),
-                            Scope::Everywhere => filters.locations.as_deref(),
+                            Scope::Everywhere => filters.locations(),
                         };
                         Some(Placement {
                             keys: &filters.state.equal,

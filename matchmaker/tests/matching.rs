@@ -249,7 +249,7 @@ proptest! {
         let pool = pool_of(&rule_set, &tickets);
         let eligible: Vec<&TicketRequest> = tickets
             .iter()
-            .filter(|t| pool.ticket(pool.key_of(&t.ticket_id).unwrap()).unmatchable.is_empty())
+            .filter(|t| pool.ticket(pool.key_of(&t.ticket_id).unwrap()).unmatchable().is_empty())
             .collect();
         let Some(anchor) = eligible.iter().min_by(|a, b| a.start_time.total_cmp(&b.start_time).then(a.ticket_id.cmp(&b.ticket_id))) else {
             return Ok(());

@@ -117,7 +117,7 @@ fn a_match_holds_one_backfill_ticket_and_never_only_one() {
     let waiting: Vec<&str> = result
         .unmatched
         .iter()
-        .map(|u| pool.ticket(u.ticket).id.as_str())
+        .map(|u| &*pool.ticket(u.ticket).id)
         .collect();
     assert_eq!(waiting, ["new-game"]);
 }

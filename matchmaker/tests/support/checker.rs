@@ -740,7 +740,11 @@ pub fn described(
             teams: m
                 .teams
                 .iter()
-                .map(|keys| keys.iter().map(|k| pool.ticket(*k).id.clone()).collect())
+                .map(|keys| {
+                    keys.iter()
+                        .map(|k| pool.ticket(*k).id.to_string())
+                        .collect()
+                })
                 .collect(),
             locations: m
                 .locations
