@@ -257,11 +257,16 @@ impl Report {
             .flat_map(|m| &m.teams)
             .map(|t| t.players.len())
             .sum();
+        let count = |n: usize, one: &str, many: &str| match n {
+            1 => format!("1 {one}"),
+            n => format!("{n} {many}"),
+        };
         let _ = writeln!(
             out,
-            "{} matches, {players} players matched, {} tickets waiting",
-            self.matches.len(),
-            self.unmatched.len()
+            "{}, {} matched, {} waiting",
+            count(self.matches.len(), "match", "matches"),
+            count(players, "player", "players"),
+            count(self.unmatched.len(), "ticket", "tickets")
         );
         out
     }

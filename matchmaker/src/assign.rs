@@ -494,3 +494,75 @@ pub fn balance(
         teams[low][j] = a;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ticket::parse_ticket;
+    use rally_rules::{SourceFormat, check_source};
+    use std::sync::Arc;
+
+    /// A pool of solo tickets `t0`, `t1`, … with the given skills, and their keys.
+    fn pool(dsl: &str, skills: &[f64]) -> (Pool, Vec<TicketKey>) {
+        let checked = check_source(dsl, SourceFormat::Dsl);
+        let mut pool = Pool::new(Arc::new(checked.rule_set.expect("valid rules")));
+        let keys = skills
+            .iter()
+            .enumerate()
+            .map(|(i, skill)| {
+                let line = format!(
+                    r#"{{"TicketId":"t{i}","Players":[{{"PlayerId":"p{i}","PlayerAttributes":{{"skill":{{"N":{skill}}}}}}}]}}"#
+                );
+                pool.insert(&parse_ticket(&line).unwrap()).unwrap()
+            })
+            .collect();
+        (pool, keys)
+    }
+
+    #[test]
+    fn teams_fill_in_flexmatchs_documented_order() {
+        // The worked example of FlexMatch's large-match docs: Red and Blue hold 5 to 10,
+        // Green 2 to 3.
+        let (pool, keys) = pool(
+            "attribute skill: number\nteam red players 5..10\nteam blue players 5..10\nteam green players 2..3\n",
+            &[1000.0; 24],
+        );
+        let params = pool.params_table().at(0.0);
+        let counts = |n: usize| {
+            fill_order(&pool, &keys[..n], None, params).map(|(_, counts)| counts.to_vec())
+        };
+        // The first ten fill Red and Blue to their minimum, the next two Green's; then the
+        // most open slots decide, and the last three take one seat each.
+        assert_eq!(counts(10), Some(vec![5, 5, 0]));
+        assert_eq!(counts(12), Some(vec![5, 5, 2]));
+        assert_eq!(counts(20), Some(vec![9, 9, 2]));
+        assert_eq!(counts(23), Some(vec![10, 10, 3]));
+        assert_eq!(counts(24), None, "a 24th player fits no team");
+    }
+
+    #[test]
+    fn post_match_balancing_evens_the_teams_without_resizing_them() {
+        let (pool, keys) = pool(
+            "attribute skill: number\nteam red players 4\nteam blue players 4\n",
+            &[100.0, 110.0, 120.0, 130.0, 300.0, 310.0, 320.0, 330.0],
+        );
+        let average = |team: &[TicketKey]| {
+            team.iter()
+                .map(|k| match pool.ticket(*k).players[0].values[0] {
+                    Value::Number(n) => n,
+                    _ => unreachable!("every player sent a skill"),
+                })
+                .sum::<f64>()
+                / team.len() as f64
+        };
+        let mut teams = vec![keys[..4].to_vec(), keys[4..].to_vec()];
+        assert_eq!(average(&teams[1]) - average(&teams[0]), 200.0);
+        balance(&pool, &mut teams, None, AttributeId(0));
+        assert_eq!((teams[0].len(), teams[1].len()), (4, 4));
+        let gap = (average(&teams[0]) - average(&teams[1])).abs();
+        assert!(gap <= 5.0, "teams still {gap} apart: {teams:?}");
+        let mut all: Vec<TicketKey> = teams.concat();
+        all.sort();
+        assert_eq!(all, keys, "every ticket still plays, once");
+    }
+}

@@ -265,6 +265,17 @@ pub fn run_batch(pool: &Pool, options: &BatchOptions) -> BatchResult {
             continue;
         }
         let mut attempt = attempts.remove(&profile.rank).unwrap_or_default();
+        if attempt.alone_fails.is_none() {
+            attempt.alone_fails = (0..context.variants.len())
+                .map(|v| context.fails_alone(profile, v))
+                .collect::<Option<Vec<_>>>()
+                .map(|fails| fails[0]);
+        }
+        // A ticket whose own players fail a rule counts once against it, as the one potential
+        // match it could be part of.
+        if let Some(rule) = attempt.alone_fails {
+            metrics.failed[rule.0] += 1;
+        }
         sample_exclusions(&context, &profiles, rank, &mut attempt);
         let params = table.at(profile.age);
         unmatched.push(Unmatched {

@@ -45,6 +45,13 @@ impl RuleMetrics {
         }
     }
 
+    /// A candidate set that `rule` ruled out before it was complete.
+    pub fn record_excluded(&mut self, why: Exclusion) {
+        if let Some(rule) = why.rule() {
+            self.failed[rule.0] += 1;
+        }
+    }
+
     pub fn add(&mut self, other: &RuleMetrics) {
         for (mine, theirs) in self.passed.iter_mut().zip(&other.passed) {
             *mine += theirs;
@@ -70,6 +77,19 @@ pub enum Exclusion {
     Teams,
     /// Both backfill tickets: a match holds at most one.
     Backfill,
+}
+
+impl Exclusion {
+    /// The rule that excludes, when one does.
+    pub fn rule(self) -> Option<RuleId> {
+        match self {
+            Exclusion::Latency(rule)
+            | Exclusion::Equal(rule)
+            | Exclusion::Spread(rule)
+            | Exclusion::Collection(rule) => Some(rule),
+            Exclusion::Teams | Exclusion::Backfill => None,
+        }
+    }
 }
 
 /// What one ticket's attempt to form a match around it ran into.
@@ -219,9 +239,13 @@ impl Attempt {
             });
         }
         if self.most_players < self.players_needed {
+            let gathered = match self.most_players {
+                1 => "only the ticket's one player".to_string(),
+                n => format!("only {n} players"),
+            };
             reasons.push(format!(
-                "only {} players could be gathered; the teams need at least {}",
-                self.most_players, self.players_needed
+                "{gathered} could be gathered; the teams need at least {}",
+                self.players_needed
             ));
         }
         if reasons.is_empty() {

@@ -486,13 +486,19 @@ impl Search<'_> {
             if gathering.players + c.players > max_players {
                 continue;
             }
-            let Ok(filters) = gathering.filters.join(
+            let filters = match gathering.filters.join(
                 &self.context.filters(c, variant).state,
                 analysis,
                 self.rule_set,
                 self.bounds.reach(age),
-            ) else {
-                continue;
+            ) {
+                Ok(filters) => filters,
+                Err(why) => {
+                    // FlexMatch counts a rule's failures on potential matches; a candidate
+                    // the filters turn away is one.
+                    self.metrics.record_excluded(why);
+                    continue;
+                }
             };
             let before = gathering.clone();
             gathering.members.push(candidate);

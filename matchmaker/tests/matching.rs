@@ -299,3 +299,22 @@ fn the_same_pool_time_and_seed_give_the_same_batch() {
         );
     }
 }
+
+#[test]
+fn a_1v1_batch_forms_at_least_99_percent_of_the_pairs_possible() {
+    let rule_set =
+        support::rule_set_from(&support::repo_root().join("fixtures/rulesets/bench_1v1.rules"));
+    let requests = generated(&rule_set, GenerateOptions::new(20_000, 60.0), 11);
+    let pool = pool_of(&rule_set, &requests);
+    let result = run_batch(&pool, &BatchOptions { now: 60.0, seed: 1 });
+    let bound = rally_matchmaker::quality::pair_bound(&pool, 60.0).expect("a 1v1 rule set");
+    let formed = result.matches.len();
+    assert!(
+        bound > 5_000,
+        "the pool allows {bound} pairs: too few to judge"
+    );
+    assert!(
+        formed as f64 >= 0.99 * bound as f64,
+        "{formed} pairs of at most {bound}"
+    );
+}

@@ -185,3 +185,126 @@ rule even: comparison count(teams[red].players) = count(teams[blue].players)
         [2, 2]
     );
 }
+
+/// Why each unmatched ticket waits, by ticket id.
+fn reasons(pool: &Pool, result: &BatchResult) -> std::collections::BTreeMap<String, Vec<String>> {
+    result
+        .unmatched
+        .iter()
+        .map(|u| (pool.ticket(u.ticket).id.to_string(), u.reasons.clone()))
+        .collect()
+}
+
+#[test]
+fn unmatched_tickets_say_which_rules_keep_them_waiting() {
+    let rules = rule_set(
+        r#"attribute skill: number
+attribute mode: string = "ranked"
+team duelist players 1 quantity 2
+rule same_mode: comparison flatten(teams[*].players.attributes[mode]) all equal
+rule close: distance max(flatten(teams[*].players.attributes[skill])) to min(flatten(teams[*].players.attributes[skill])) max 100
+rule ping: latency max 100ms
+"#,
+    );
+    let (matches, pool, result) = run(
+        &rules,
+        r#"{"TicketId":"a","StartTime":0,"Players":[{"PlayerId":"a","PlayerAttributes":{"skill":{"N":1000}},"LatencyInMs":{"us-east-1":40}}]}
+{"TicketId":"b","StartTime":1,"Players":[{"PlayerId":"b","PlayerAttributes":{"skill":{"N":1050}},"LatencyInMs":{"us-east-1":60}}]}
+{"TicketId":"far","StartTime":2,"Players":[{"PlayerId":"far","PlayerAttributes":{"skill":{"N":3000}},"LatencyInMs":{"us-east-1":40}}]}
+{"TicketId":"away","StartTime":3,"Players":[{"PlayerId":"away","PlayerAttributes":{"skill":{"N":3010}},"LatencyInMs":{"eu-west-1":30}}]}
+{"TicketId":"casual","StartTime":4,"Players":[{"PlayerId":"casual","PlayerAttributes":{"skill":{"N":3020},"mode":{"S":"casual"}},"LatencyInMs":{"us-east-1":40}}]}
+{"TicketId":"no-skill","StartTime":5,"Players":[{"PlayerId":"ns","LatencyInMs":{"us-east-1":40}}]}
+{"TicketId":"slow","StartTime":6,"Players":[{"PlayerId":"slow","PlayerAttributes":{"skill":{"N":1000}},"LatencyInMs":{"us-east-1":400}}]}
+"#,
+        10.0,
+    );
+    assert_eq!(groups(&matches), [vec!["a", "b"]]);
+    let reasons = reasons(&pool, &result);
+    let has = |ticket: &str, text: &str| {
+        assert!(
+            reasons[ticket].iter().any(|r| r.contains(text)),
+            "{ticket}: no reason mentions {text:?} in {:?}",
+            reasons[ticket]
+        )
+    };
+    // `far` is too far from everyone in the latency-compatible pool, and `away` shares no
+    // location with it; `casual` plays another mode.
+    has("far", "`close`");
+    has("far", "too far from it");
+    has("far", "`ping`");
+    has("away", "no location under 100 ms with it");
+    has("casual", "`same_mode`");
+    has("casual", "a different value");
+    assert_eq!(
+        reasons["no-skill"],
+        ["player `ns` has no `skill`, and the rule set gives it no default"]
+    );
+    has(
+        "slow",
+        "`ping`: the ticket's own players fail it, whatever the match",
+    );
+    assert!(!reasons.contains_key("a") && !reasons.contains_key("b"));
+    // Every rule's counts add up, and the formed match passed each rule.
+    for (rule, passed) in result.metrics.passed.iter().enumerate() {
+        assert!(*passed >= 1, "rule {rule} passed {passed} times");
+    }
+}
+
+#[test]
+fn backfill_priority_decides_whether_games_or_new_matches_come_first() {
+    let rules = |priority: &str| {
+        rule_set(&format!(
+            "attribute skill: number = 1000\nalgorithm {{\n    backfillPriority: {priority}\n}}\nteam red players 1\nteam blue players 1\n"
+        ))
+    };
+    // A running game with one open seat, and two players who could instead start a game.
+    let tickets = |game_start: u32| {
+        format!(
+            r#"{{"TicketId":"game","StartTime":{game_start},"GameSessionArn":"arn:gs/1","Players":[{{"PlayerId":"g1","Team":"red"}}]}}
+{{"TicketId":"a","StartTime":1,"Players":[{{"PlayerId":"a"}}]}}
+{{"TicketId":"b","StartTime":2,"Players":[{{"PlayerId":"b"}}]}}
+"#
+        )
+    };
+    let formed = |priority: &str, game_start: u32| {
+        let (matches, _, _) = run(&rules(priority), &tickets(game_start), 10.0);
+        groups(&matches)
+    };
+    // `high`: the game takes the oldest player whatever its own age; `low`: new matches
+    // first, the game waits; `normal`: the oldest ticket anchors first.
+    assert_eq!(formed("high", 5), [vec!["a", "game"]]);
+    assert_eq!(formed("low", 0), [vec!["a", "b"]]);
+    assert_eq!(formed("normal", 5), [vec!["a", "b"]]);
+    assert_eq!(formed("normal", 0), [vec!["a", "game"]]);
+}
+
+#[test]
+fn a_ticket_that_fails_a_rule_on_its_own_says_so_and_counts_against_it() {
+    // No latency rule: the matcher searches once, and must still explain the ticket it skips.
+    let rules = rule_set(
+        r#"attribute skill: number
+attribute gamesPlayed: number = 0
+team duelist players 1 quantity 2
+rule calibrated: comparison flatten(teams[*].players.attributes[gamesPlayed]) >= 10
+rule close: distance max(flatten(teams[*].players.attributes[skill])) to min(flatten(teams[*].players.attributes[skill])) max 100
+"#,
+    );
+    let (matches, pool, result) = run(
+        &rules,
+        r#"{"TicketId":"a","StartTime":0,"Players":[{"PlayerId":"a","PlayerAttributes":{"skill":{"N":1000},"gamesPlayed":{"N":20}}}]}
+{"TicketId":"b","StartTime":1,"Players":[{"PlayerId":"b","PlayerAttributes":{"skill":{"N":1010},"gamesPlayed":{"N":30}}}]}
+{"TicketId":"new","StartTime":2,"Players":[{"PlayerId":"new","PlayerAttributes":{"skill":{"N":1005}}}]}
+"#,
+        10.0,
+    );
+    assert_eq!(groups(&matches), [vec!["a", "b"]]);
+    assert_eq!(
+        reasons(&pool, &result)["new"],
+        ["`calibrated`: the ticket's own players fail it, whatever the match"]
+    );
+    assert_eq!(
+        result.metrics.failed[0], 1,
+        "the new player's ticket counts once"
+    );
+    assert!(result.metrics.passed[0] >= 1);
+}

@@ -1,40 +1,7 @@
 //! `rally validate` and `rally convert` run as a user runs them: exit statuses, output shapes,
 //! standard input.
 
-use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
-
-use crate::support::repo_root;
-
-fn rally(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rally"))
-        .args(args)
-        .current_dir(repo_root())
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run rally");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("rally finishes")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
-}
+use crate::support::{rally, stderr, stdout, temp_dir};
 
 const VALID: &str = r#"{"ruleLanguageVersion": "1.0",
   "playerAttributes": [{"name": "skill", "type": "number", "default": 1000}],
@@ -124,13 +91,6 @@ fn validate_reports_every_file_and_fails_if_any_is_invalid() {
     );
     assert!(stdout(&output).contains(&format!("{invalid}: invalid")));
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-/// A fresh folder of this test process's own.
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("rally-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[test]

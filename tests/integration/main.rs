@@ -4,10 +4,12 @@
 //!   file under `fixtures/rulesets/invalid/` yields its diagnostic and matches its snapshot;
 //! - `examples`: FlexMatch's 11 published examples validate and round-trip;
 //! - `docs`: the examples in `docs/dsl.md` mean what the page says;
-//! - `cli`: `rally validate` and `rally convert` as a user runs them.
+//! - `cli`: `rally validate` and `rally convert` as a user runs them;
+//! - `matching_cli`: `rally match` and `rally bench` as a user runs them.
 
 mod cli;
 mod docs;
 mod examples;
 mod fixtures;
+mod matching_cli;
 mod support;
