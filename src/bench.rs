@@ -9,37 +9,62 @@ use std::time::Instant;
 use rally_matchmaker::batch::{BatchOptions, run_batch};
 use rally_matchmaker::generate::{GenerateOptions, Population, tickets};
 use rally_matchmaker::pool::Pool;
+use rally_matchmaker::ticket::TicketRequest;
+use rally_rules::model::RuleSet;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use crate::input::Color;
+use crate::input::{Color, OutputFormat};
 use crate::matching::load_rule_set;
 
+/// What `rally bench` and `rally generate` share: the tickets to generate.
 #[derive(Debug, clap::Args)]
-pub struct Args {
-    /// The rule set: `.json` (FlexMatch) or `.rules` (rally DSL).
+pub struct PoolArgs {
+    /// The rule set the tickets should fit: `.json` (FlexMatch) or `.rules` (rally DSL).
     #[arg(long, value_name = "FILE")]
     rules: String,
     /// How many tickets to generate.
     #[arg(long, value_name = "N")]
     tickets: usize,
-    /// Seeds the generated pool and the batch.
+    /// Seeds the generated tickets (and `bench`'s batch).
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Tickets' start times spread over this many seconds before the batch.
+    /// Tickets' start times spread over this many seconds (`bench` runs the batch at the end).
     #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
     window: f64,
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum OutputFormat {
-    Text,
-    Json,
+impl PoolArgs {
+    /// The rule set; `None` when it is invalid (its diagnostics are printed).
+    fn rule_set(&self) -> anyhow::Result<Option<RuleSet>> {
+        load_rule_set(&self.rules, self.color)
+    }
+
+    /// Generates the tickets for `rule_set`, handing each to `each`.
+    fn generate(
+        &self,
+        rule_set: &RuleSet,
+        mut each: impl FnMut(&TicketRequest) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let population = Population::embedded();
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        let options = GenerateOptions::new(self.tickets, self.window);
+        for request in tickets(rule_set, &population, options, &mut rng) {
+            each(&request)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pool: PoolArgs,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
 }
 
 #[derive(Serialize)]
@@ -53,27 +78,25 @@ struct Report {
 }
 
 pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<ExitCode> {
-    let Some(rule_set) = load_rule_set(&args.rules, args.color)? else {
+    let Some(rule_set) = args.pool.rule_set()? else {
         return Ok(ExitCode::from(1));
     };
-    let population = Population::embedded();
-    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     let mut pool = Pool::new(Arc::new(rule_set.clone()));
-    let options = GenerateOptions::new(args.tickets, args.window);
-    for request in tickets(&rule_set, &population, options, &mut rng) {
-        pool.insert(&request).map_err(|error| {
+    args.pool.generate(&rule_set, |request| {
+        pool.insert(request).map_err(|error| {
             anyhow::anyhow!(
                 "generated ticket `{}` was refused: {error}",
                 request.ticket_id
             )
         })?;
-    }
+        Ok(())
+    })?;
     let started = Instant::now();
     let result = run_batch(
         &pool,
         &BatchOptions {
-            now: args.window,
-            seed: args.seed,
+            now: args.pool.window,
+            seed: args.pool.seed,
         },
     );
     let elapsed = started.elapsed().as_secs_f64();
@@ -84,11 +107,11 @@ pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<ExitCode> {
         .map(|key| pool.ticket(key).players.len())
         .sum();
     let report = Report {
-        tickets: args.tickets,
+        tickets: args.pool.tickets,
         matches: result.matches.len(),
         players_matched,
         batch_ms: elapsed * 1e3,
-        tickets_per_sec: args.tickets as f64 / elapsed.max(1e-9),
+        tickets_per_sec: args.pool.tickets as f64 / elapsed.max(1e-9),
         peak_rss_bytes: peak_rss_bytes(),
     };
     match args.format {
@@ -124,30 +147,17 @@ fn peak_rss_bytes() -> Option<u64> {
 /// `rally match` (or a test, or a simulation).
 #[derive(Debug, clap::Args)]
 pub struct GenerateArgs {
-    /// The rule set the tickets should fit.
-    #[arg(long, value_name = "FILE")]
-    rules: String,
-    /// How many tickets to generate.
-    #[arg(long, value_name = "N")]
-    tickets: usize,
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Start times spread over this many seconds.
-    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
-    window: f64,
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
-    color: Color,
+    #[command(flatten)]
+    pool: PoolArgs,
 }
 
 pub fn generate(args: &GenerateArgs, out: &mut impl Write) -> anyhow::Result<ExitCode> {
-    let Some(rule_set) = load_rule_set(&args.rules, args.color)? else {
+    let Some(rule_set) = args.pool.rule_set()? else {
         return Ok(ExitCode::from(1));
     };
-    let population = Population::embedded();
-    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
-    let options = GenerateOptions::new(args.tickets, args.window);
-    for request in tickets(&rule_set, &population, options, &mut rng) {
-        writeln!(out, "{}", serde_json::to_string(&request)?)?;
-    }
+    args.pool.generate(&rule_set, |request| {
+        writeln!(out, "{}", serde_json::to_string(request)?)?;
+        Ok(())
+    })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -31,6 +31,13 @@ pub fn read(path: &str, format: Option<SourceFormat>) -> anyhow::Result<Source> 
     Ok(Source { name, text, format })
 }
 
+/// How a subcommand prints its results: for people, or for programs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Color {
     /// Colour when writing to a terminal and `NO_COLOR` is unset.

@@ -13,7 +13,7 @@ use rally_rules::diagnostic::{RenderStyle, render};
 use rally_rules::model::{RuleKind, RuleSet};
 use serde::Serialize;
 
-use crate::input::{self, Color};
+use crate::input::{self, Color, OutputFormat};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -34,12 +34,6 @@ pub struct Args {
     format: OutputFormat,
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum OutputFormat {
-    Text,
-    Json,
 }
 
 /// Reads and compiles a rule set, printing its diagnostics to standard error. `None` when it is

@@ -8,7 +8,7 @@ use rally_rules::span::LineIndex;
 use rally_rules::{Severity, check_source};
 use serde::Serialize;
 
-use crate::input::{self, Color, Format};
+use crate::input::{self, Color, Format, OutputFormat};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -23,12 +23,6 @@ pub struct Args {
     from: Option<Format>,
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum OutputFormat {
-    Text,
-    Json,
 }
 
 #[derive(Serialize)]

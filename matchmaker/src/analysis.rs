@@ -77,6 +77,28 @@ impl PlayerTest {
             }
         }
     }
+
+    /// The number players are tested against with `params` in force: an expansion's
+    /// replacement, else the rule's literal.
+    pub fn reference(&self, rule_set: &RuleSet, params: &Params) -> Option<f64> {
+        match &params.rules[self.rule.0].reference {
+            Some(replaced) => replaced.as_number(),
+            None => literal_reference(rule_set, self.rule),
+        }
+    }
+}
+
+/// The number literal a comparison or distance rule's reference is, if it is one.
+pub fn literal_reference(rule_set: &RuleSet, rule: RuleId) -> Option<f64> {
+    let reference = match &rule_set.rule(rule).kind {
+        RuleKind::Comparison(c) => c.reference.as_ref()?,
+        RuleKind::Distance(d) => &d.reference,
+        _ => return None,
+    };
+    match reference.node {
+        ExprNode::Number(n) => Some(n),
+        _ => None,
+    }
 }
 
 /// A collection rule over everyone's string lists that only gets harder as players join:

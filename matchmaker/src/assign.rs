@@ -57,11 +57,9 @@ fn admissible_teams(
     let mut allowed = vec![true; rule_set.teams.len()];
     for test in &analysis.player_tests {
         let rule_params = &params.rules[test.rule.0];
-        let reference = match (&rule_params.reference, &rule_set.rule(test.rule).kind) {
-            (Some(replaced), _) => replaced.as_number(),
-            (None, kind) => literal_reference(kind),
+        let Some(reference) = test.reference(rule_set, params) else {
+            continue;
         };
-        let Some(reference) = reference else { continue };
         let passes = party_numbers(ticket, test.attribute, test.party)
             .iter()
             .all(|value| test.passes(*value, rule_params, reference));
@@ -72,19 +70,6 @@ fn admissible_teams(
         }
     }
     allowed
-}
-
-fn literal_reference(kind: &rally_rules::model::RuleKind) -> Option<f64> {
-    use rally_rules::model::{ExprNode, RuleKind};
-    let reference = match kind {
-        RuleKind::Comparison(c) => c.reference.as_ref()?,
-        RuleKind::Distance(d) => &d.reference,
-        _ => return None,
-    };
-    match reference.node {
-        ExprNode::Number(n) => Some(n),
-        _ => None,
-    }
 }
 
 /// A ticket's players' numbers for `attribute`, each replaced by the party aggregate.

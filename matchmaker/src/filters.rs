@@ -3,7 +3,7 @@
 //! any valid match — whatever else joins it — with the relaxable values in force at any age
 //! the match could be judged at.
 
-use rally_rules::model::{CollectionPartyAggregation, PartyAggregation, RuleId, RuleKind, RuleSet};
+use rally_rules::model::{CollectionPartyAggregation, PartyAggregation, RuleId, RuleSet};
 
 use crate::analysis::{Analysis, CollectionKind};
 use crate::assign::party_numbers;
@@ -621,28 +621,11 @@ fn passes_somewhere(
     let numbers = party_numbers(ticket, test.attribute, test.party);
     bound.iter().any(|params| {
         let rule_params = &params.rules[test.rule.0];
-        let reference = rule_params
-            .reference
-            .as_ref()
-            .and_then(|r| r.as_number())
-            .or_else(|| literal_number(rule_set, test.rule));
+        let reference = test.reference(rule_set, params);
         reference.is_none_or(|reference| {
             numbers
                 .iter()
                 .all(|n| test.passes(*n, rule_params, reference))
         })
     })
-}
-
-fn literal_number(rule_set: &RuleSet, rule: RuleId) -> Option<f64> {
-    use rally_rules::model::ExprNode;
-    let reference = match &rule_set.rule(rule).kind {
-        RuleKind::Comparison(c) => c.reference.as_ref()?,
-        RuleKind::Distance(d) => &d.reference,
-        _ => return None,
-    };
-    match reference.node {
-        ExprNode::Number(n) => Some(n),
-        _ => None,
-    }
 }

@@ -13,7 +13,7 @@ use rally_rules::model::{
 };
 use rand::Rng;
 
-use crate::analysis::{Analysis, Test};
+use crate::analysis::{Analysis, Test, literal_reference};
 use crate::ticket::{AttributeValueRequest, PlayerRequest, TicketRequest};
 
 const REGION_RTT: &str = include_str!("../../fixtures/data/region_rtt_p50_ms.csv");
@@ -381,7 +381,7 @@ fn shapes(rule_set: &RuleSet) -> Vec<Shape> {
                     t.attribute.0 == id && t.test == Test::Compare(ComparisonOperation::Equal)
                 })
                 .filter_map(|t| {
-                    let value = literal(rule_set, t.rule)?;
+                    let value = literal_reference(rule_set, t.rule)?;
                     Some((
                         value,
                         t.teams
@@ -490,7 +490,11 @@ fn threshold(rule_set: &RuleSet, analysis: &Analysis, attribute: usize) -> Optio
                 ExprNode::Number(r) => Some(Threshold::of(&t.test, r, d.max_distance)),
                 _ => None,
             },
-            _ => Some(Threshold::of(&t.test, literal(rule_set, t.rule)?, None)),
+            _ => Some(Threshold::of(
+                &t.test,
+                literal_reference(rule_set, t.rule)?,
+                None,
+            )),
         })
 }
 
@@ -519,17 +523,6 @@ fn vocabulary(name: &str) -> Vec<String> {
         &["alpha", "beta", "gamma"]
     };
     words.iter().map(|w| w.to_string()).collect()
-}
-
-fn literal(rule_set: &RuleSet, rule: rally_rules::model::RuleId) -> Option<f64> {
-    let reference = match &rule_set.rule(rule).kind {
-        RuleKind::Comparison(c) => c.reference.as_ref()?,
-        _ => return None,
-    };
-    match reference.node {
-        ExprNode::Number(n) => Some(n),
-        _ => None,
-    }
 }
 
 /// For a string-list attribute a `contains` rule caps: the share of players that may hold the

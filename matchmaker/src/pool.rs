@@ -407,9 +407,6 @@ impl Pool {
 
     /// Removes a ticket, e.g. once it is matched or cancelled, and lets go of its strings.
     pub fn remove(&mut self, key: TicketKey) -> Option<Ticket> {
-        if key.0 as usize >= self.slots.len() {
-            return None;
-        }
         self.slots.get(key)?;
         self.ids.remove(&self.slots, key);
         let ticket = self.slots.get_mut(key).take()?;
