@@ -163,9 +163,11 @@ impl Report {
                                 ticket
                                     .players
                                     .iter()
-                                    .filter(move |p| !backfill || p.team.map(|t| t.0) == Some(team))
+                                    .filter(move |p| {
+                                        !backfill || p.team().map(|t| t.0) == Some(team)
+                                    })
                                     .map(|p| PlayerReport {
-                                        player_id: p.id.to_string(),
+                                        player_id: pool.player_id(p).to_string(),
                                         ticket_id: ticket.id.to_string(),
                                     })
                             })

@@ -136,7 +136,7 @@ pub fn assign_small(
                 .players
                 .iter()
                 .enumerate()
-                .filter(|(_, p)| p.team == Some(TeamId(team)))
+                .filter(|(_, p)| p.team() == Some(TeamId(team)))
                 .map(|(i, _)| i)
                 .collect();
             if !on_team.is_empty() {
@@ -335,7 +335,7 @@ pub fn fill_order(
     let mut counts: SmallVec<[usize; 4]> = smallvec::smallvec![0; team_count];
     if let Some(key) = backfill {
         for player in &pool.ticket(key).players {
-            counts[player.team.expect("backfill players have teams").0] += 1;
+            counts[player.team().expect("backfill players have teams").0] += 1;
         }
     }
     // Larger parties first (first-fit decreasing): in arrival order, a party of four can find
@@ -375,7 +375,7 @@ pub fn team_lists(
     let mut teams: Vec<Vec<TicketKey>> = vec![Vec::new(); pool.rule_set().teams.len()];
     if let Some(key) = backfill {
         for player in &pool.ticket(key).players {
-            let team = player.team.expect("backfill players have teams").0;
+            let team = player.team().expect("backfill players have teams").0;
             if !teams[team].contains(&key) {
                 teams[team].push(key);
             }
@@ -423,7 +423,7 @@ pub fn balance(
                     let players = ticket
                         .players
                         .iter()
-                        .filter(|p| Some(*key) != backfill || p.team == Some(TeamId(team)));
+                        .filter(|p| Some(*key) != backfill || p.team() == Some(TeamId(team)));
                     players.fold((sum, count), |(s, c), p| match p.values[attribute.0] {
                         Value::Number(n) => (s + n, c + 1.0),
                         _ => (s, c + 1.0),

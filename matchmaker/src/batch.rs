@@ -115,7 +115,7 @@ impl Teams {
                     .ticket(key)
                     .players
                     .iter()
-                    .any(|p| p.team.is_some_and(|t| t.0 == team))
+                    .any(|p| p.team().is_some_and(|t| t.0 == team))
             {
                 teams.keys.push(key);
             }

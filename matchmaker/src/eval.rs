@@ -192,7 +192,7 @@ impl MatchView<'_> {
             .players
             .iter()
             .enumerate()
-            .filter(move |(_, player)| !backfill || player.team == Some(team))
+            .filter(move |(_, player)| !backfill || player.team() == Some(team))
             .map(|(i, _)| i)
     }
 
@@ -235,7 +235,7 @@ impl MatchView<'_> {
                     SelectField::Teams | SelectField::Players => V::Unit,
                     SelectField::PlayerId => V::Str(
                         player
-                            .id_symbol
+                            .id_symbol()
                             .expect("the pool interns player ids when a rule reads them"),
                     ),
                     SelectField::Attribute(attribute) => party_value(ticket, i, attribute.0, party),

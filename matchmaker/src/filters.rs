@@ -23,19 +23,24 @@ pub enum Key {
 #[derive(Clone, Debug, PartialEq)]
 pub enum CollectionState {
     /// The strings every player's list holds.
-    Shared(Vec<Symbol>),
+    Shared(Symbols),
     /// How many players' lists hold one of the rule's strings.
     Contains(usize),
     /// Each player's block list with how many of the set's ids it holds, and the set's ids.
     Blocks {
         lists: Vec<(Vec<Symbol>, usize)>,
-        ids: Vec<Symbol>,
+        ids: Symbols,
     },
 }
 
+/// A few strings, inline: a player's modes, a party's ids (a set of tickets whose state
+/// needs more spills to the heap; a ticket's own rarely does).
+pub type Symbols = SmallVec<[Symbol; 4]>;
+
 /// Each location every member can use, with the worst member latency there. Inline up to
-/// the number of AWS regions a game usually offers.
-pub type Latencies = SmallVec<[(LocationId, f32); 8]>;
+/// the number of locations a typical latency cap leaves a player (two or three of eight
+/// regions under 100 ms).
+pub type Latencies = SmallVec<[(LocationId, f32); 4]>;
 
 /// The state is kept inline (no allocation) for the common rule sets: a million tickets each
 /// hold one, and every join of a candidate builds one.
@@ -44,10 +49,10 @@ pub struct FilterState {
     /// Per latency filter: each location every member can use, with the worst member latency.
     pub latency: SmallVec<[Latencies; 1]>,
     /// Per equality filter: the shared value.
-    pub equal: SmallVec<[Option<Key>; 2]>,
+    pub equal: SmallVec<[Option<Key>; 1]>,
     /// Per spread filter: the lowest and highest value.
     pub ranges: SmallVec<[(f64, f64); 1]>,
-    pub collections: Vec<CollectionState>,
+    pub collections: Box<[CollectionState]>,
     /// Players by the set of teams they may join (a bit per team; all bits when unknown).
     pub by_allowed: SmallVec<[(u64, usize); 1]>,
 }
@@ -90,6 +95,8 @@ impl TicketFilters {
                 f64::INFINITY,
             );
             list.retain(|(_, worst)| f64::from(*worst) <= loosest);
+            // Back inline when the locations left fit: most tickets have a few near them.
+            list.shrink_to_fit();
         }
         let closeness = analysis
             .closeness
@@ -170,7 +177,7 @@ impl FilterState {
             .iter()
             .map(|cap| ticket_latencies(ticket, cap.party))
             .collect();
-        let equal: SmallVec<[Option<Key>; 2]> = analysis
+        let equal: SmallVec<[Option<Key>; 1]> = analysis
             .equal
             .iter()
             .map(|key| {
@@ -194,14 +201,16 @@ impl FilterState {
                 )
             })
             .collect();
-        let collections: Vec<CollectionState> = analysis
+        let collections: Box<[CollectionState]> = analysis
             .collections
             .iter()
             .map(|collection| {
                 let lists = party_lists(ticket, collection.attribute.0, collection.party);
                 match &collection.kind {
                     CollectionKind::Shared => {
-                        let mut shared: Vec<Symbol> = lists.first().cloned().unwrap_or_default();
+                        let mut shared: Symbols = lists
+                            .first()
+                            .map_or_else(Symbols::new, |l| l.as_slice().into());
                         shared.retain(|s| lists.iter().all(|l| l.contains(s)));
                         CollectionState::Shared(shared)
                     }
@@ -216,8 +225,11 @@ impl FilterState {
                         )
                     }
                     CollectionKind::Blocks => {
-                        let ids: Vec<Symbol> =
-                            ticket.players.iter().filter_map(|p| p.id_symbol).collect();
+                        let ids: Symbols = ticket
+                            .players
+                            .iter()
+                            .filter_map(|p| p.id_symbol())
+                            .collect();
                         CollectionState::Blocks {
                             // An empty block list blocks nobody, and is most players'.
                             lists: lists

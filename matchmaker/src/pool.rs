@@ -7,6 +7,7 @@
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
+use compact_str::CompactString;
 use hashbrown::{DefaultHashBuilder, HashTable};
 
 use rally_rules::model::{
@@ -14,6 +15,7 @@ use rally_rules::model::{
 };
 
 use smallvec::SmallVec;
+use thin_vec::ThinVec;
 
 use crate::analysis::Analysis;
 use crate::filters::TicketFilters;
@@ -138,8 +140,9 @@ impl Interner {
 pub enum Value {
     Number(f64),
     String(Symbol),
-    StringList(Box<[Symbol]>),
-    StringNumberMap(Box<[(Symbol, f64)]>),
+    // Thin vectors keep the value at 16 bytes; ten attributes per player add up.
+    StringList(ThinVec<Symbol>),
+    StringNumberMap(ThinVec<(Symbol, f64)>),
     /// Not sent and without a default: the ticket can never match.
     Missing,
 }
@@ -161,19 +164,41 @@ impl Value {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Player {
-    pub id: Box<str>,
-    /// The id as a string value, for rules that compare ids (block lists); `None` when no
-    /// rule reads player ids.
-    pub id_symbol: Option<Symbol>,
+    /// Read through [`Pool::player_id`].
+    id: PlayerId,
     /// Indexed by `AttributeId`.
     pub values: Box<[Value]>,
     /// Milliseconds to each location the player reported, sorted by location.
     pub latencies: Box<[(LocationId, u32)]>,
-    /// On a backfill ticket, the team the player already plays on.
-    pub team: Option<TeamId>,
+    /// On a backfill ticket, the team the player already plays on; `NO_TEAM` otherwise.
+    team: u16,
 }
 
+/// A player's id: its text, or, when some rule compares player ids (block lists), its
+/// number among the pool's strings, which then hold the text once for both uses.
+#[derive(Clone, Debug, PartialEq)]
+enum PlayerId {
+    Text(Box<str>),
+    Interned(Symbol),
+}
+
+const NO_TEAM: u16 = u16::MAX;
+
 impl Player {
+    /// The id as a string value, for rules that compare ids; `None` when no rule reads
+    /// player ids.
+    pub fn id_symbol(&self) -> Option<Symbol> {
+        match self.id {
+            PlayerId::Text(_) => None,
+            PlayerId::Interned(symbol) => Some(symbol),
+        }
+    }
+
+    /// On a backfill ticket, the team the player already plays on.
+    pub fn team(&self) -> Option<TeamId> {
+        (self.team != NO_TEAM).then_some(TeamId(usize::from(self.team)))
+    }
+
     pub fn latency(&self, location: LocationId) -> Option<u32> {
         self.latencies
             .binary_search_by_key(&location, |(l, _)| *l)
@@ -184,27 +209,38 @@ impl Player {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ticket {
-    pub id: Box<str>,
+    /// Inline up to 24 bytes, as most ids are (UUIDs are 36).
+    pub id: CompactString,
     pub start_time: f64,
-    pub players: Box<[Player]>,
-    /// The running game session a backfill ticket fills.
-    pub game_session_arn: Option<Box<str>>,
-    /// Why the ticket can never match, when it cannot (rare, hence boxed: an empty list
-    /// costs a pointer).
-    unmatchable: Option<Box<[String]>>,
+    /// Inline for a solo player, the most common ticket.
+    pub players: SmallVec<[Player; 1]>,
+    /// What few tickets have (a backfill ticket's game session, why a ticket can never
+    /// match), boxed so that the rest pay a pointer for it.
+    rare: Option<Box<Rare>>,
     /// What the matcher's filters know of the ticket, per variant of the search (see
     /// [`Pool::variants`]); empty for a ticket that can never match.
     pub filters: SmallVec<[TicketFilters; 1]>,
 }
 
+#[derive(Clone, Debug, PartialEq)]
+struct Rare {
+    game_session_arn: Option<Box<str>>,
+    unmatchable: Vec<String>,
+}
+
 impl Ticket {
     /// Why the ticket can never match; empty when it can.
     pub fn unmatchable(&self) -> &[String] {
-        self.unmatchable.as_deref().unwrap_or_default()
+        self.rare.as_ref().map_or(&[], |rare| &rare.unmatchable)
+    }
+
+    /// The running game session a backfill ticket fills.
+    pub fn game_session_arn(&self) -> Option<&str> {
+        self.rare.as_ref()?.game_session_arn.as_deref()
     }
 
     pub fn is_backfill(&self) -> bool {
-        self.game_session_arn.is_some()
+        self.game_session_arn().is_some()
     }
 
     /// Whether the players are a party, whose values a rule's `partyAggregation` combines. A
@@ -306,6 +342,11 @@ impl Pool {
         self.locations.resolve(u32::from(location.0))
     }
 
+    /// A player's id.
+    pub fn player_id<'a>(&'a self, player: &'a Player) -> &'a str {
+        player.id_text(&self.strings)
+    }
+
     pub fn string(&self, symbol: Symbol) -> &str {
         self.strings.resolve(symbol.0)
     }
@@ -352,7 +393,10 @@ impl Pool {
             ));
         }
         for (i, player) in request.players.iter().enumerate() {
-            if let Some(other) = self.ids.player(&self.slots, &player.player_id) {
+            if let Some(other) = self
+                .ids
+                .player(&self.slots, &self.strings, &player.player_id)
+            {
                 return Err(reject(
                     format!("Players[{i}].PlayerId"),
                     format!(
@@ -401,17 +445,17 @@ impl Pool {
             None => self.slots.push_empty(),
         };
         *self.slots.get_mut(key) = Some(ticket);
-        self.ids.add(&self.slots, key);
+        self.ids.add(&self.slots, &self.strings, key);
         Ok(key)
     }
 
     /// Removes a ticket, e.g. once it is matched or cancelled, and lets go of its strings.
     pub fn remove(&mut self, key: TicketKey) -> Option<Ticket> {
         self.slots.get(key)?;
-        self.ids.remove(&self.slots, key);
+        self.ids.remove(&self.slots, &self.strings, key);
         let ticket = self.slots.get_mut(key).take()?;
         for player in &ticket.players {
-            if let Some(symbol) = player.id_symbol {
+            if let Some(symbol) = player.id_symbol() {
                 self.strings.release(symbol.0);
             }
             for value in &player.values {
@@ -430,7 +474,7 @@ impl Pool {
     fn resolve(&self, request: &TicketRequest, taken: &mut Taken<'_>) -> Result<Ticket, Rejected> {
         let rule_set = &self.rule_set;
         let mut unmatchable = Vec::new();
-        let mut players = Vec::with_capacity(request.players.len());
+        let mut players = SmallVec::with_capacity(request.players.len());
         for (i, player) in request.players.iter().enumerate() {
             let mut values = Vec::with_capacity(rule_set.attributes.len());
             for attribute in &rule_set.attributes {
@@ -495,13 +539,16 @@ impl Pool {
                 })?),
             };
             players.push(Player {
-                id: player.player_id.as_str().into(),
-                id_symbol: self
-                    .reads_player_ids
-                    .then(|| Symbol(taken.strings.intern(&player.player_id))),
+                id: if self.reads_player_ids {
+                    PlayerId::Interned(Symbol(taken.strings.intern(&player.player_id)))
+                } else {
+                    PlayerId::Text(player.player_id.as_str().into())
+                },
                 values: values.into_boxed_slice(),
                 latencies: latencies.into_boxed_slice(),
-                team,
+                team: team.map_or(NO_TEAM, |t| {
+                    u16::try_from(t.0).expect("a rule set holds at most 200 players and teams")
+                }),
             });
         }
         if request.is_backfill() {
@@ -516,9 +563,13 @@ impl Pool {
         Ok(Ticket {
             id: request.ticket_id.as_str().into(),
             start_time: request.start_time,
-            players: players.into_boxed_slice(),
-            game_session_arn: request.game_session_arn.as_deref().map(Box::from),
-            unmatchable: (!unmatchable.is_empty()).then(|| unmatchable.into_boxed_slice()),
+            players,
+            rare: (request.game_session_arn.is_some() || !unmatchable.is_empty()).then(|| {
+                Box::new(Rare {
+                    game_session_arn: request.game_session_arn.as_deref().map(Box::from),
+                    unmatchable,
+                })
+            }),
             filters: SmallVec::new(),
         })
     }
@@ -536,7 +587,7 @@ impl Pool {
         for (position, team) in self.rule_set.teams.iter().enumerate() {
             let on_team = players
                 .iter()
-                .filter(|player| player.team == Some(TeamId(position)))
+                .filter(|player| player.team() == Some(TeamId(position)))
                 .count();
             if on_team > team.max_players as usize {
                 return Err(Rejected(TicketError::new(
@@ -616,15 +667,17 @@ impl IdIndex {
             .copied()
     }
 
-    fn player(&self, slots: &Slots, id: &str) -> Option<TicketKey> {
+    fn player(&self, slots: &Slots, strings: &Interner, id: &str) -> Option<TicketKey> {
         let hash = self.hasher.hash_one(id);
         self.players
-            .find(hash, |(key, i)| player_id(slots, *key, *i) == Some(id))
+            .find(hash, |(key, i)| {
+                player_id(slots, strings, *key, *i) == Some(id)
+            })
             .map(|(key, _)| *key)
     }
 
     /// Indexes the ticket at `key`, already in its slot.
-    fn add(&mut self, slots: &Slots, key: TicketKey) {
+    fn add(&mut self, slots: &Slots, strings: &Interner, key: TicketKey) {
         let hasher = &self.hasher;
         let ticket = slots.get(key).expect("the ticket is in its slot");
         self.tickets
@@ -633,15 +686,15 @@ impl IdIndex {
             });
         for (i, player) in ticket.players.iter().enumerate() {
             self.players.insert_unique(
-                hasher.hash_one(&*player.id),
+                hasher.hash_one(player.id_text(strings)),
                 (key, i as u32),
-                |(key, i)| hasher.hash_one(player_id(slots, *key, *i).unwrap_or("")),
+                |(key, i)| hasher.hash_one(player_id(slots, strings, *key, *i).unwrap_or("")),
             );
         }
     }
 
     /// Forgets the ticket at `key`, still in its slot.
-    fn remove(&mut self, slots: &Slots, key: TicketKey) {
+    fn remove(&mut self, slots: &Slots, strings: &Interner, key: TicketKey) {
         let Some(ticket) = slots.get(key) else {
             return;
         };
@@ -650,7 +703,7 @@ impl IdIndex {
             found.remove();
         }
         for (i, player) in ticket.players.iter().enumerate() {
-            let hash = self.hasher.hash_one(&*player.id);
+            let hash = self.hasher.hash_one(player.id_text(strings));
             if let Ok(found) = self
                 .players
                 .find_entry(hash, |other| *other == (key, i as u32))
@@ -661,9 +714,24 @@ impl IdIndex {
     }
 }
 
-fn player_id(slots: &Slots, key: TicketKey, player: u32) -> Option<&str> {
+fn player_id<'a>(
+    slots: &'a Slots,
+    strings: &'a Interner,
+    key: TicketKey,
+    player: u32,
+) -> Option<&'a str> {
     let ticket = slots.get(key)?;
-    Some(&ticket.players.get(player as usize)?.id)
+    Some(ticket.players.get(player as usize)?.id_text(strings))
+}
+
+impl Player {
+    /// The id's text, from the pool's strings when it is interned.
+    fn id_text<'a>(&'a self, strings: &'a Interner) -> &'a str {
+        match &self.id {
+            PlayerId::Text(text) => text,
+            PlayerId::Interned(symbol) => strings.resolve(symbol.0),
+        }
+    }
 }
 
 /// Tickets by key, in chunks of a fixed size: a big pool never copies itself to grow, and
@@ -845,8 +913,8 @@ fn resolve_default(default: &AttributeValue, strings: &mut Tally<'_>) -> Value {
 fn dedup_symbols<'a>(
     items: impl Iterator<Item = &'a str>,
     strings: &mut Tally<'_>,
-) -> Box<[Symbol]> {
-    let mut symbols: Vec<Symbol> = Vec::new();
+) -> ThinVec<Symbol> {
+    let mut symbols: ThinVec<Symbol> = ThinVec::new();
     for item in items {
         let symbol = Symbol(strings.intern(item));
         if symbols.contains(&symbol) {
@@ -856,7 +924,8 @@ fn dedup_symbols<'a>(
             symbols.push(symbol);
         }
     }
-    symbols.into_boxed_slice()
+    symbols.shrink_to_fit();
+    symbols
 }
 
 #[cfg(test)]
@@ -956,8 +1025,8 @@ rule ping: latency max 100ms
             .unwrap();
         let ticket = pool.ticket(key);
         assert!(ticket.is_backfill());
-        assert_eq!(ticket.players[0].team, Some(TeamId(0)));
-        assert_eq!(ticket.players[1].team, Some(TeamId(1)));
+        assert_eq!(ticket.players[0].team(), Some(TeamId(0)));
+        assert_eq!(ticket.players[1].team(), Some(TeamId(1)));
         let unknown = r#"{"TicketId":"b2","GameSessionArn":"arn:gs/2","Players":[{"PlayerId":"q1","Team":"green"}]}"#;
         let error = pool.insert(&parse_ticket(unknown).unwrap()).unwrap_err();
         assert_eq!(error.0.path, "Players[0].Team");
