@@ -1,0 +1,68 @@
+//! The one error the placement crate returns: which field of which input is wrong, and how.
+
+/// An input the placer refuses. Nothing changes when one is returned.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}{message}", location(*line, field))]
+pub struct PlacementError {
+    /// The line of the input, when it has lines that matter (JSON Lines, or a JSON document).
+    pub line: Option<usize>,
+    /// The field, as a path in GameLift's shape (`PlayerLatencies[2].RegionIdentifier`).
+    pub field: String,
+    pub message: String,
+}
+
+fn location(line: Option<usize>, field: &str) -> String {
+    match (line, field.is_empty()) {
+        (Some(line), true) => format!("line {line}: "),
+        (Some(line), false) => format!("line {line}, `{field}`: "),
+        (None, true) => String::new(),
+        (None, false) => format!("`{field}`: "),
+    }
+}
+
+impl PlacementError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> PlacementError {
+        PlacementError {
+            line: None,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn at_line(mut self, line: usize) -> PlacementError {
+        self.line = Some(line);
+        self
+    }
+
+    /// The field as seen from an enclosing value (`[3]` + `.FleetId`).
+    pub fn within(mut self, prefix: &str) -> PlacementError {
+        self.field = match (prefix.is_empty(), self.field.is_empty()) {
+            (true, _) => self.field,
+            (false, true) => prefix.to_string(),
+            (false, false) if self.field.starts_with('[') => format!("{prefix}{}", self.field),
+            (false, false) => format!("{prefix}.{}", self.field),
+        };
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_line_and_the_field() {
+        let error = PlacementError::invalid("HourlyCost", "expected a number").within("[2]");
+        assert_eq!(error.to_string(), "`[2].HourlyCost`: expected a number");
+        assert_eq!(
+            error.at_line(7).to_string(),
+            "line 7, `[2].HourlyCost`: expected a number"
+        );
+        assert_eq!(
+            PlacementError::invalid("", "expected a value")
+                .at_line(3)
+                .to_string(),
+            "line 3: expected a value"
+        );
+    }
+}

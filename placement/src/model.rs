@@ -1,0 +1,484 @@
+//! Fleets, queues and placement requests: what the placer decides over, resolved from
+//! GameLift's shapes (see [`crate::json`]) and free of them.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+/// Seconds on the caller's clock. The placer reads no clock: every call says what time it is.
+pub type Seconds = f64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FleetType {
+    OnDemand,
+    Spot,
+}
+
+/// A fleet location's status, GameLift's `FleetStatus`. Only `Active` takes placements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocationStatus {
+    New,
+    Downloading,
+    Validating,
+    Building,
+    Activating,
+    Active,
+    Deleting,
+    Error,
+    Terminated,
+    NotFound,
+    Expired,
+}
+
+impl LocationStatus {
+    pub const ALL: [LocationStatus; 11] = [
+        LocationStatus::New,
+        LocationStatus::Downloading,
+        LocationStatus::Validating,
+        LocationStatus::Building,
+        LocationStatus::Activating,
+        LocationStatus::Active,
+        LocationStatus::Deleting,
+        LocationStatus::Error,
+        LocationStatus::Terminated,
+        LocationStatus::NotFound,
+        LocationStatus::Expired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocationStatus::New => "NEW",
+            LocationStatus::Downloading => "DOWNLOADING",
+            LocationStatus::Validating => "VALIDATING",
+            LocationStatus::Building => "BUILDING",
+            LocationStatus::Activating => "ACTIVATING",
+            LocationStatus::Active => "ACTIVE",
+            LocationStatus::Deleting => "DELETING",
+            LocationStatus::Error => "ERROR",
+            LocationStatus::Terminated => "TERMINATED",
+            LocationStatus::NotFound => "NOT_FOUND",
+            LocationStatus::Expired => "EXPIRED",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<LocationStatus> {
+        LocationStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// A fleet: one instance type in one or more locations.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fleet {
+    pub id: String,
+    pub fleet_type: FleetType,
+    pub instance_type: String,
+    pub locations: Vec<FleetLocation>,
+}
+
+/// A fleet's capacity and price in one location.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FleetLocation {
+    pub location: String,
+    /// USD per instance-hour (the Spot price for a Spot fleet).
+    pub hourly_cost: f64,
+    pub instances: u32,
+    pub sessions_per_instance: u32,
+    /// The most players one game session here can hold.
+    pub max_players: u32,
+    pub status: LocationStatus,
+    /// Whether a Spot location's interruption risk is acceptable (always true on demand).
+    pub spot_viable: bool,
+}
+
+impl FleetLocation {
+    /// Game sessions the location can host at once.
+    pub fn capacity(&self) -> u64 {
+        u64::from(self.instances) * u64::from(self.sessions_per_instance)
+    }
+}
+
+/// One step of a queue's sliding latency cap.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LatencyPolicy {
+    pub max_latency_ms: f64,
+    /// `None`: in force until the request times out.
+    pub duration: Option<Seconds>,
+}
+
+/// A ranking criterion of `PriorityConfiguration.PriorityOrder`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PriorityType {
+    Latency,
+    Cost,
+    Destination,
+    Location,
+}
+
+impl PriorityType {
+    /// GameLift's default order; a configured order is completed with the criteria it
+    /// leaves out, in this order.
+    pub const DEFAULT_ORDER: [PriorityType; 4] = [
+        PriorityType::Latency,
+        PriorityType::Cost,
+        PriorityType::Destination,
+        PriorityType::Location,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PriorityType::Latency => "LATENCY",
+            PriorityType::Cost => "COST",
+            PriorityType::Destination => "DESTINATION",
+            PriorityType::Location => "LOCATION",
+        }
+    }
+
+    /// `order` completed with the missing criteria in the default order.
+    pub fn complete(order: &[PriorityType]) -> [PriorityType; 4] {
+        let mut full = [PriorityType::Latency; 4];
+        let rest = PriorityType::DEFAULT_ORDER
+            .into_iter()
+            .filter(|p| !order.contains(p));
+        for (slot, priority) in full.iter_mut().zip(order.iter().copied().chain(rest)) {
+            *slot = priority;
+        }
+        full
+    }
+}
+
+/// How a location's latency is ranked. GameLift ranks by the players' average.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LatencyRanking {
+    Average,
+    /// The worst player's latency: nobody is left with a bad game to please the rest.
+    Worst,
+    /// The given percentile (0–100) of the players' latencies, nearest rank.
+    Percentile(f64),
+}
+
+/// What the COST criterion compares. GameLift compares the instance's hourly price.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CostBasis {
+    Instance,
+    /// Hourly price ÷ game sessions per instance: what one more game actually costs.
+    GameSession,
+}
+
+/// What a player who reports no latency for a location means for it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MissingLatency {
+    /// The location is not a candidate (the default, as FlexMatch does for matches).
+    Exclude,
+    /// The player is taken to have this latency there.
+    Assume(f64),
+}
+
+/// How the placer chooses among candidates that rank exactly equal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spread {
+    /// The first in GameLift's tie-break order (destination, then location name).
+    None,
+    /// Candidates equal on every criterion ranked before DESTINATION are chosen at random,
+    /// weighted by their free game sessions, from the placer's seeded generator (as Agones
+    /// spreads over clusters of equal priority by weight).
+    Weighted,
+}
+
+/// rally's opt-in extensions to a queue; the defaults are GameLift's behaviour.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct QueueOptions {
+    pub latency_ranking: LatencyRanking,
+    pub cost_basis: CostBasis,
+    /// Locations within this many milliseconds of the best rank as equal on latency, so the
+    /// next criterion (usually cost) decides among them.
+    pub latency_tolerance_ms: f64,
+    pub missing_latency: MissingLatency,
+    pub spread: Spread,
+}
+
+impl Default for QueueOptions {
+    fn default() -> Self {
+        QueueOptions {
+            latency_ranking: LatencyRanking::Average,
+            cost_basis: CostBasis::Instance,
+            latency_tolerance_ms: 0.0,
+            missing_latency: MissingLatency::Exclude,
+            spread: Spread::None,
+        }
+    }
+}
+
+/// A game session queue.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Queue {
+    pub name: String,
+    /// Fleet ids, in the queue's order of preference.
+    pub destinations: Vec<String>,
+    pub timeout: Seconds,
+    /// As configured; they apply in order of their caps, lowest first.
+    pub latency_policies: Vec<LatencyPolicy>,
+    /// Complete: the configured order followed by the criteria it leaves out.
+    pub priority_order: [PriorityType; 4],
+    pub location_order: Vec<String>,
+    /// `None`: every location of the destinations.
+    pub allowed_locations: Option<Vec<String>>,
+    pub options: QueueOptions,
+}
+
+impl Queue {
+    /// The latency cap in force `elapsed` seconds after a request started: policies by cap
+    /// ascending, each for its duration; a policy without one lasts until the timeout. When
+    /// every policy has a duration and all have passed, no cap applies (GameLift's "and then
+    /// no policy for the remainder of the placement").
+    pub fn latency_cap(&self, elapsed: Seconds) -> Option<f64> {
+        let mut policies = self.latency_policies.clone();
+        policies.sort_by(|a, b| a.max_latency_ms.total_cmp(&b.max_latency_ms));
+        let mut start = 0.0;
+        for policy in &policies {
+            match policy.duration {
+                None => return Some(policy.max_latency_ms),
+                Some(duration) => {
+                    if elapsed < start + duration {
+                        return Some(policy.max_latency_ms);
+                    }
+                    start += duration;
+                }
+            }
+        }
+        None
+    }
+
+    /// Elapsed times at which the cap changes, ascending (the ends of the policies with a
+    /// duration, up to one without).
+    pub fn cap_changes(&self) -> Vec<Seconds> {
+        let mut policies = self.latency_policies.clone();
+        policies.sort_by(|a, b| a.max_latency_ms.total_cmp(&b.max_latency_ms));
+        let mut changes = Vec::new();
+        let mut start = 0.0;
+        for policy in &policies {
+            let Some(duration) = policy.duration else {
+                break;
+            };
+            start += duration;
+            changes.push(start);
+        }
+        changes
+    }
+
+    /// The loosest cap a request can ever face (`None`: at some point, none).
+    pub fn loosest_cap(&self) -> Option<f64> {
+        let mut loosest: Option<f64> = Some(0.0);
+        let mut elapsed = vec![0.0];
+        elapsed.extend(self.cap_changes());
+        for at in elapsed.into_iter().filter(|at| *at < self.timeout) {
+            loosest = match (loosest, self.latency_cap(at)) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                _ => None,
+            };
+        }
+        loosest
+    }
+}
+
+/// One player's round trip to one location, as the request reports it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlayerLatency {
+    pub player_id: String,
+    pub location: String,
+    pub latency_ms: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DesiredPlayerSession {
+    pub player_id: String,
+    pub player_data: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct GameProperty {
+    pub key: String,
+    pub value: String,
+}
+
+/// What to do once every location of an override list has been tried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FallbackStrategy {
+    /// Try the queue's other locations next (GameLift's default).
+    DefaultAfterSinglePass,
+    /// Only the listed locations.
+    None,
+}
+
+impl FallbackStrategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FallbackStrategy::DefaultAfterSinglePass => "DEFAULT_AFTER_SINGLE_PASS",
+            FallbackStrategy::None => "NONE",
+        }
+    }
+}
+
+/// A request's own location order (`PriorityConfigurationOverride`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PriorityOverride {
+    pub location_order: Vec<String>,
+    pub fallback: FallbackStrategy,
+}
+
+/// A `StartGameSessionPlacement` request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlacementRequest {
+    pub placement_id: String,
+    pub queue: String,
+    pub max_players: u32,
+    pub player_latencies: Vec<PlayerLatency>,
+    pub desired_player_sessions: Vec<DesiredPlayerSession>,
+    pub game_properties: Vec<GameProperty>,
+    pub game_session_name: Option<String>,
+    pub game_session_data: Option<String>,
+    pub priority_override: Option<PriorityOverride>,
+}
+
+impl PlacementRequest {
+    /// A request with no latencies and nothing optional, to build on.
+    pub fn new(
+        placement_id: impl Into<String>,
+        queue: impl Into<String>,
+        max_players: u32,
+    ) -> Self {
+        PlacementRequest {
+            placement_id: placement_id.into(),
+            queue: queue.into(),
+            max_players,
+            player_latencies: Vec::new(),
+            desired_player_sessions: Vec::new(),
+            game_properties: Vec::new(),
+            game_session_name: None,
+            game_session_data: None,
+            priority_override: None,
+        }
+    }
+
+    /// Adds one player's latencies, `(location, ms)`.
+    pub fn with_player(mut self, player_id: &str, latencies: &[(&str, f64)]) -> Self {
+        for (location, ms) in latencies {
+            self.player_latencies.push(PlayerLatency {
+                player_id: player_id.into(),
+                location: (*location).into(),
+                latency_ms: *ms,
+            });
+        }
+        self
+    }
+}
+
+/// A placement's status, GameLift's `GameSessionPlacementState`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PlacementStatus {
+    Pending,
+    Fulfilled,
+    Cancelled,
+    TimedOut,
+    Failed,
+}
+
+impl PlacementStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlacementStatus::Pending => "PENDING",
+            PlacementStatus::Fulfilled => "FULFILLED",
+            PlacementStatus::Cancelled => "CANCELLED",
+            PlacementStatus::TimedOut => "TIMED_OUT",
+            PlacementStatus::Failed => "FAILED",
+        }
+    }
+}
+
+impl fmt::Display for PlacementStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A time that orders totally (for priority queues).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Time(pub Seconds);
+
+impl Eq for Time {}
+
+impl PartialOrd for Time {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Time {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queue(policies: &[(f64, Option<f64>)], timeout: f64) -> Queue {
+        Queue {
+            name: "q".into(),
+            destinations: Vec::new(),
+            timeout,
+            latency_policies: policies
+                .iter()
+                .map(|(max, duration)| LatencyPolicy {
+                    max_latency_ms: *max,
+                    duration: *duration,
+                })
+                .collect(),
+            priority_order: PriorityType::DEFAULT_ORDER,
+            location_order: Vec::new(),
+            allowed_locations: None,
+            options: QueueOptions::default(),
+        }
+    }
+
+    #[test]
+    fn policies_apply_by_cap_ascending_each_for_its_duration() {
+        // Listed out of order on purpose: GameLift orders them by cap.
+        let q = queue(
+            &[(200.0, None), (50.0, Some(120.0)), (100.0, Some(120.0))],
+            300.0,
+        );
+        assert_eq!(q.latency_cap(0.0), Some(50.0));
+        assert_eq!(q.latency_cap(119.9), Some(50.0));
+        assert_eq!(q.latency_cap(120.0), Some(100.0));
+        assert_eq!(q.latency_cap(240.0), Some(200.0));
+        assert_eq!(q.latency_cap(10_000.0), Some(200.0));
+        assert_eq!(q.cap_changes(), [120.0, 240.0]);
+        assert_eq!(q.loosest_cap(), Some(200.0));
+    }
+
+    #[test]
+    fn after_the_last_timed_policy_no_cap_applies() {
+        let q = queue(&[(60.0, Some(60.0)), (120.0, Some(30.0))], 300.0);
+        assert_eq!(q.latency_cap(89.0), Some(120.0));
+        assert_eq!(q.latency_cap(90.0), None);
+        assert_eq!(q.loosest_cap(), None);
+        // Unless the timeout comes first.
+        let short = queue(&[(60.0, Some(60.0)), (120.0, Some(30.0))], 90.0);
+        assert_eq!(short.loosest_cap(), Some(120.0));
+        assert_eq!(queue(&[], 60.0).latency_cap(0.0), None);
+    }
+
+    #[test]
+    fn a_partial_priority_order_is_completed_in_the_default_order() {
+        use PriorityType::*;
+        assert_eq!(
+            PriorityType::complete(&[Destination]),
+            [Destination, Latency, Cost, Location]
+        );
+        assert_eq!(
+            PriorityType::complete(&[Location, Cost]),
+            [Location, Cost, Latency, Destination]
+        );
+        assert_eq!(PriorityType::complete(&[]), PriorityType::DEFAULT_ORDER);
+    }
+}

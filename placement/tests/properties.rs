@@ -1,0 +1,306 @@
+//! Properties over random fleets, queues and request streams: the placer never
+//! over-allocates, never places where the latency policy in force forbids, and always takes
+//! the best-ranked candidate with room (checked against a plain re-implementation of the
+//! ranking written here).
+
+use std::collections::HashMap;
+
+use proptest::prelude::*;
+use rally_placement::model::{
+    Fleet, FleetLocation, FleetType, LatencyPolicy, LocationStatus, PlacementRequest, PriorityType,
+    Queue, QueueOptions,
+};
+use rally_placement::{EventKind, Placer};
+
+const REGIONS: [&str; 4] = ["ap-south-1", "eu-west-1", "us-east-1", "us-west-2"];
+
+#[derive(Clone, Debug)]
+struct Setup {
+    fleets: Vec<Fleet>,
+    queue: Queue,
+    /// Per request: start time, players' latencies per region (None = not reported).
+    requests: Vec<(f64, Vec<[Option<f64>; 4]>)>,
+    /// Releases interleaved: after request i, end the session of request j (if any).
+    releases: Vec<(usize, usize)>,
+}
+
+fn fleet_strategy(id: usize) -> impl Strategy<Value = Fleet> {
+    (
+        any::<bool>(),
+        proptest::sample::subsequence(REGIONS.to_vec(), 1..=4),
+        proptest::collection::vec((1u32..40, 0u32..3, any::<bool>(), 0u8..10), 4),
+    )
+        .prop_map(move |(spot, regions, params)| Fleet {
+            id: format!("f{id}"),
+            fleet_type: if spot {
+                FleetType::Spot
+            } else {
+                FleetType::OnDemand
+            },
+            instance_type: "c5.large".into(),
+            locations: regions
+                .iter()
+                .zip(params)
+                .map(
+                    |(region, (cost, instances, viable, status))| FleetLocation {
+                        location: region.to_string(),
+                        // Costs from a small set, so that ties happen.
+                        hourly_cost: f64::from(cost % 4) / 100.0,
+                        instances,
+                        sessions_per_instance: 1,
+                        max_players: 10,
+                        status: if status == 0 {
+                            LocationStatus::Activating
+                        } else {
+                            LocationStatus::Active
+                        },
+                        spot_viable: viable || status > 2,
+                    },
+                )
+                .collect(),
+        })
+}
+
+fn setup_strategy() -> impl Strategy<Value = Setup> {
+    (
+        (1usize..4).prop_flat_map(|n| (0..n).map(fleet_strategy).collect::<Vec<_>>()),
+        Just(PriorityType::DEFAULT_ORDER.to_vec()).prop_shuffle(),
+        1usize..4,
+        proptest::option::of(proptest::sample::subsequence(REGIONS.to_vec(), 1..=4)),
+        proptest::collection::vec((40u32..200, proptest::option::of(1u32..20)), 0..3),
+        proptest::collection::vec(
+            (
+                0u32..3,
+                proptest::collection::vec(
+                    proptest::array::uniform4(proptest::option::weighted(0.9, 10u32..250)),
+                    0..4,
+                ),
+            ),
+            1..40,
+        ),
+        proptest::collection::vec((0usize..40, 0usize..40), 0..10),
+    )
+        .prop_map(
+            |(fleets, order, take, allowed, policies, requests, releases)| {
+                let destinations = fleets.iter().map(|f| f.id.clone()).collect();
+                let mut time = 0.0;
+                let requests = requests
+                    .into_iter()
+                    .map(|(gap, players)| {
+                        time += f64::from(gap);
+                        (
+                            time,
+                            players
+                                .into_iter()
+                                .map(|p| p.map(|ms| ms.map(f64::from)))
+                                .collect(),
+                        )
+                    })
+                    .collect();
+                let order: Vec<PriorityType> = order.into_iter().take(take).collect();
+                Setup {
+                    queue: Queue {
+                        name: "q".into(),
+                        destinations,
+                        timeout: 30.0,
+                        latency_policies: policies
+                            .into_iter()
+                            .map(|(max, duration)| LatencyPolicy {
+                                max_latency_ms: f64::from(max),
+                                duration: duration.map(f64::from),
+                            })
+                            .collect(),
+                        priority_order: PriorityType::complete(&order),
+                        location_order: vec!["us-west-2".into(), "eu-west-1".into()],
+                        allowed_locations: allowed
+                            .map(|a| a.into_iter().map(String::from).collect()),
+                        options: QueueOptions::default(),
+                    },
+                    fleets,
+                    requests,
+                    releases,
+                }
+            },
+        )
+}
+
+fn request(i: usize, players: &[[Option<f64>; 4]]) -> PlacementRequest {
+    let mut request = PlacementRequest::new(format!("p{i}"), "q", 10);
+    for (p, latencies) in players.iter().enumerate() {
+        let reported: Vec<(&str, f64)> = REGIONS
+            .iter()
+            .zip(latencies)
+            .filter_map(|(region, ms)| ms.map(|ms| (*region, ms)))
+            .collect();
+        request = request.with_player(&format!("player{p}"), &reported);
+    }
+    request
+}
+
+/// The ranking, re-implemented plainly: every usable (destination, location) with room at
+/// `elapsed`, with its keys in the queue's priority order.
+fn oracle_keys(
+    setup: &Setup,
+    players: &[[Option<f64>; 4]],
+    elapsed: f64,
+    used: &HashMap<(String, String), u64>,
+) -> Vec<((String, String), Vec<f64>)> {
+    let queue = &setup.queue;
+    let cap = queue.latency_cap(elapsed);
+    let mut out = Vec::new();
+    for (d, fleet) in setup.fleets.iter().enumerate() {
+        for location in &fleet.locations {
+            let name = location.location.clone();
+            if let Some(allowed) = &queue.allowed_locations
+                && !allowed.contains(&name)
+            {
+                continue;
+            }
+            if location.status != LocationStatus::Active
+                || (fleet.fleet_type == FleetType::Spot && !location.spot_viable)
+            {
+                continue;
+            }
+            let in_use = used
+                .get(&(fleet.id.clone(), name.clone()))
+                .copied()
+                .unwrap_or(0);
+            if in_use >= location.capacity() {
+                continue;
+            }
+            let region = REGIONS.iter().position(|r| *r == name).unwrap();
+            let latencies: Option<Vec<f64>> = players.iter().map(|p| p[region]).collect();
+            let latency = if players.is_empty() {
+                0.0
+            } else {
+                let Some(latencies) = latencies else { continue };
+                if cap.is_some_and(|cap| latencies.iter().any(|l| *l > cap)) {
+                    continue;
+                }
+                latencies.iter().sum::<f64>() / latencies.len() as f64
+            };
+            let location_rank = match queue.location_order.iter().position(|l| *l == name) {
+                Some(i) => i as f64,
+                None => {
+                    let mut names: Vec<&str> = setup
+                        .fleets
+                        .iter()
+                        .flat_map(|f| f.locations.iter().map(|l| l.location.as_str()))
+                        .collect();
+                    names.sort();
+                    names.dedup();
+                    (queue.location_order.len() + names.iter().position(|n| *n == name).unwrap())
+                        as f64
+                }
+            };
+            let keys = queue
+                .priority_order
+                .iter()
+                .map(|p| match p {
+                    PriorityType::Latency => latency,
+                    PriorityType::Cost => location.hourly_cost,
+                    PriorityType::Destination => d as f64,
+                    PriorityType::Location => location_rank,
+                })
+                .collect();
+            out.push(((fleet.id.clone(), name), keys));
+        }
+    }
+    out
+}
+
+fn lexicographic(a: &[f64], b: &[f64]) -> std::cmp::Ordering {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| x.total_cmp(y))
+        .find(|o| o.is_ne())
+        .unwrap_or(std::cmp::Ordering::Equal)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn placements_respect_capacity_policy_and_ranking(setup in setup_strategy()) {
+        let mut placer = Placer::new(setup.fleets.clone(), 1).unwrap();
+        placer.add_queue(setup.queue.clone()).unwrap();
+        let mut used: HashMap<(String, String), u64> = HashMap::new();
+        let capacity: HashMap<(String, String), u64> = setup
+            .fleets
+            .iter()
+            .flat_map(|f| f.locations.iter().map(|l| ((f.id.clone(), l.location.clone()), l.capacity())))
+            .collect();
+        for (i, (time, players)) in setup.requests.iter().enumerate() {
+            placer.advance(*time);
+            // Sessions placed while time advanced.
+            for event in placer.take_events() {
+                check_event(&placer, &setup, &event, &mut used, &capacity)?;
+            }
+            let before = used.clone();
+            let key = placer.start(request(i, players), *time).unwrap();
+            let placement = placer.placement(key);
+            let expected = oracle_keys(&setup, players, 0.0, &before);
+            let best = expected.iter().min_by(|a, b| lexicographic(&a.1, &b.1));
+            match (&placement.session, best) {
+                (Some(session), Some(best)) => {
+                    let chosen = expected
+                        .iter()
+                        .find(|(at, _)| *at == (session.fleet_id.clone(), session.location.clone()));
+                    prop_assert!(chosen.is_some(), "placed where the oracle sees no room or a filter forbids");
+                    prop_assert_eq!(&chosen.unwrap().1, &best.1, "not the best-ranked candidate");
+                }
+                (None, Some(best)) => prop_assert!(false, "left waiting though {:?} had room", best.0),
+                (Some(session), None) => prop_assert!(false, "placed at {} though nothing was usable", session.location),
+                (None, None) => {}
+            }
+            for event in placer.take_events() {
+                check_event(&placer, &setup, &event, &mut used, &capacity)?;
+            }
+            for (after, target) in &setup.releases {
+                if *after == i && let Some(k) = placer.key_of(&format!("p{target}"))
+                    && placer.placement(k).session.as_ref().is_some_and(|s| !s.ended)
+                {
+                    let s = placer.placement(k).session.clone().unwrap();
+                    placer.release(&format!("p{target}"), *time).unwrap();
+                    *used.get_mut(&(s.fleet_id, s.location)).unwrap() -= 1;
+                    for event in placer.take_events() {
+                        check_event(&placer, &setup, &event, &mut used, &capacity)?;
+                    }
+                }
+            }
+        }
+        placer.advance(f64::INFINITY);
+        for event in placer.take_events() {
+            check_event(&placer, &setup, &event, &mut used, &capacity)?;
+        }
+        prop_assert_eq!(placer.pending(), 0);
+    }
+}
+
+/// A fulfilled event: the location had room and every player was under the cap in force.
+fn check_event(
+    placer: &Placer,
+    setup: &Setup,
+    event: &rally_placement::PlacementEvent,
+    used: &mut HashMap<(String, String), u64>,
+    capacity: &HashMap<(String, String), u64>,
+) -> Result<(), TestCaseError> {
+    if event.kind != EventKind::Fulfilled {
+        return Ok(());
+    }
+    let placement = placer.placement(event.placement);
+    let session = placement.session.as_ref().unwrap();
+    let at = (session.fleet_id.clone(), session.location.clone());
+    let count = used.entry(at.clone()).or_default();
+    *count += 1;
+    prop_assert!(*count <= capacity[&at], "over-allocated {:?}", at);
+    let cap = setup.queue.latency_cap(event.time - placement.start_time);
+    if let Some(cap) = cap {
+        for latency in &placement.request.player_latencies {
+            if latency.location == session.location {
+                prop_assert!(latency.latency_ms <= cap, "placed over the cap in force");
+            }
+        }
+    }
+    Ok(())
+}

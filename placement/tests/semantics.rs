@@ -1,0 +1,596 @@
+//! GameLift's documented placement rules, each with an expectation worked out by hand, and
+//! rally's opt-in extensions.
+
+use rally_placement::model::{
+    CostBasis, FallbackStrategy, Fleet, FleetLocation, FleetType, LatencyPolicy, LatencyRanking,
+    LocationStatus, MissingLatency, PlacementRequest, PlacementStatus, PriorityOverride,
+    PriorityType, Queue, QueueOptions, Spread,
+};
+use rally_placement::{EventKind, Placer};
+
+fn location(name: &str, cost: f64, sessions: u32) -> FleetLocation {
+    FleetLocation {
+        location: name.into(),
+        hourly_cost: cost,
+        instances: sessions,
+        sessions_per_instance: 1,
+        max_players: 10,
+        status: LocationStatus::Active,
+        spot_viable: true,
+    }
+}
+
+fn fleet(id: &str, fleet_type: FleetType, locations: Vec<FleetLocation>) -> Fleet {
+    Fleet {
+        id: id.into(),
+        fleet_type,
+        instance_type: "c5.large".into(),
+        locations,
+    }
+}
+
+fn queue(name: &str, destinations: &[&str]) -> Queue {
+    Queue {
+        name: name.into(),
+        destinations: destinations.iter().map(|d| d.to_string()).collect(),
+        timeout: 60.0,
+        latency_policies: Vec::new(),
+        priority_order: PriorityType::DEFAULT_ORDER,
+        location_order: Vec::new(),
+        allowed_locations: None,
+        options: QueueOptions::default(),
+    }
+}
+
+/// Two fleets over three regions:
+/// - `spot`: us-east-1 at 0.02/h, eu-west-1 at 0.03/h;
+/// - `demand`: us-east-1 at 0.10/h, eu-west-1 at 0.12/h, ap-south-1 at 0.09/h.
+fn two_fleets() -> Vec<Fleet> {
+    vec![
+        fleet(
+            "spot",
+            FleetType::Spot,
+            vec![
+                location("us-east-1", 0.02, 2),
+                location("eu-west-1", 0.03, 2),
+            ],
+        ),
+        fleet(
+            "demand",
+            FleetType::OnDemand,
+            vec![
+                location("us-east-1", 0.10, 2),
+                location("eu-west-1", 0.12, 2),
+                location("ap-south-1", 0.09, 2),
+            ],
+        ),
+    ]
+}
+
+fn placer_with(queue: Queue) -> Placer {
+    let mut placer = Placer::new(two_fleets(), 7).unwrap();
+    placer.add_queue(queue).unwrap();
+    placer
+}
+
+/// Where a placement went: `(fleet, location)`, or its status when it did not.
+fn placed(placer: &Placer, id: &str) -> Result<(String, String), PlacementStatus> {
+    let placement = placer.placement(placer.key_of(id).unwrap());
+    match &placement.session {
+        Some(s) => Ok((s.fleet_id.clone(), s.location.clone())),
+        None => Err(placement.status),
+    }
+}
+
+fn at(fleet: &str, location: &str) -> Result<(String, String), PlacementStatus> {
+    Ok((fleet.into(), location.into()))
+}
+
+/// A request from two players, `a` and `b`, with their latencies per location.
+fn request(id: &str, queue: &str, a: &[(&str, f64)], b: &[(&str, f64)]) -> PlacementRequest {
+    PlacementRequest::new(id, queue, 10)
+        .with_player("a", a)
+        .with_player("b", b)
+}
+
+#[test]
+fn latency_first_by_average_then_the_cheapest_fleet_there() {
+    let mut placer = placer_with(queue("q", &["demand", "spot"]));
+    // Averages: us-east-1 (30+90)/2 = 60, eu-west-1 (80+50)/2 = 65, ap-south-1 100.
+    let r = request(
+        "p1",
+        "q",
+        &[
+            ("us-east-1", 30.0),
+            ("eu-west-1", 80.0),
+            ("ap-south-1", 100.0),
+        ],
+        &[
+            ("us-east-1", 90.0),
+            ("eu-west-1", 50.0),
+            ("ap-south-1", 100.0),
+        ],
+    );
+    placer.start(r, 0.0).unwrap();
+    // us-east-1 has the lowest average; there, spot (0.02) beats demand (0.10) although
+    // demand is the first destination.
+    assert_eq!(placed(&placer, "p1"), at("spot", "us-east-1"));
+    let session = placer
+        .placement(placer.key_of("p1").unwrap())
+        .session
+        .clone()
+        .unwrap();
+    assert_eq!(session.average_latency, Some(60.0));
+    assert_eq!(session.hourly_cost, 0.02);
+}
+
+#[test]
+fn without_latency_data_cost_then_destination_then_location_alphabetically() {
+    // Default order with no latencies: every location ties on LATENCY, so COST decides:
+    // spot us-east-1 at 0.02.
+    let mut placer = placer_with(queue("q", &["demand", "spot"]));
+    placer
+        .start(PlacementRequest::new("p1", "q", 10), 0.0)
+        .unwrap();
+    assert_eq!(placed(&placer, "p1"), at("spot", "us-east-1"));
+
+    // DESTINATION first: the first destination, then (COST next) its cheapest location.
+    let mut q = queue("d", &["demand", "spot"]);
+    q.priority_order = PriorityType::complete(&[PriorityType::Destination]);
+    let mut placer = placer_with(q);
+    placer
+        .start(PlacementRequest::new("p1", "d", 10), 0.0)
+        .unwrap();
+    assert_eq!(placed(&placer, "p1"), at("demand", "ap-south-1"));
+
+    // DESTINATION then LOCATION: the first destination's alphabetically first location.
+    let mut q = queue("dl", &["demand", "spot"]);
+    q.priority_order = PriorityType::complete(&[PriorityType::Destination, PriorityType::Location]);
+    let mut placer = placer_with(q);
+    placer
+        .start(PlacementRequest::new("p1", "dl", 10), 0.0)
+        .unwrap();
+    assert_eq!(placed(&placer, "p1"), at("demand", "ap-south-1"));
+    placer
+        .start(PlacementRequest::new("p2", "dl", 10), 0.0)
+        .unwrap();
+    placer
+        .start(PlacementRequest::new("p3", "dl", 10), 0.0)
+        .unwrap();
+    // ap-south-1 holds 2; then eu-west-1 (alphabetically before us-east-1).
+    assert_eq!(placed(&placer, "p3"), at("demand", "eu-west-1"));
+}
+
+#[test]
+fn location_order_ranks_listed_locations_first_then_the_rest_alphabetically() {
+    let mut q = queue("l", &["spot", "demand"]);
+    q.priority_order = PriorityType::complete(&[PriorityType::Location]);
+    q.location_order = vec!["eu-west-1".into()];
+    let mut placer = placer_with(q);
+    placer
+        .start(PlacementRequest::new("p1", "l", 10), 0.0)
+        .unwrap();
+    // eu-west-1 first; there COST picks spot (0.03 < 0.12).
+    assert_eq!(placed(&placer, "p1"), at("spot", "eu-west-1"));
+    for id in ["p2", "p3", "p4", "p5"] {
+        placer
+            .start(PlacementRequest::new(id, "l", 10), 0.0)
+            .unwrap();
+    }
+    // eu-west-1 is full after four (2 spot + 2 demand); unlisted locations come
+    // alphabetically: ap-south-1 before us-east-1.
+    assert_eq!(placed(&placer, "p4"), at("demand", "eu-west-1"));
+    assert_eq!(placed(&placer, "p5"), at("demand", "ap-south-1"));
+}
+
+#[test]
+fn filters_allowed_locations_inactive_locations_non_viable_spot_and_small_sessions() {
+    let mut fleets = two_fleets();
+    fleets[0].locations[0].spot_viable = false; // spot us-east-1
+    fleets[1].locations[0].status = LocationStatus::Activating; // demand us-east-1
+    fleets[1].locations[2].max_players = 4; // demand ap-south-1
+    let mut placer = Placer::new(fleets, 1).unwrap();
+    let mut q = queue("q", &["spot", "demand"]);
+    q.allowed_locations = Some(vec![
+        "us-east-1".into(),
+        "ap-south-1".into(),
+        "eu-west-1".into(),
+    ]);
+    placer.add_queue(q).unwrap();
+    let mut only_east = queue("east", &["spot", "demand"]);
+    only_east.allowed_locations = Some(vec!["us-east-1".into()]);
+    placer.add_queue(only_east).unwrap();
+
+    // us-east-1 is out on both fleets (non-viable spot, activating demand); ap-south-1 holds
+    // 4 players, fewer than the 10 asked for: eu-west-1, cheapest there is spot.
+    placer
+        .start(PlacementRequest::new("p1", "q", 10), 0.0)
+        .unwrap();
+    assert_eq!(placed(&placer, "p1"), at("spot", "eu-west-1"));
+    placer
+        .start(PlacementRequest::new("p2", "q", 4), 0.0)
+        .unwrap();
+    // Four players fit ap-south-1 (0.09), still dearer than spot eu-west-1 (0.03).
+    assert_eq!(placed(&placer, "p2"), at("spot", "eu-west-1"));
+    placer
+        .start(PlacementRequest::new("p3", "q", 4), 0.0)
+        .unwrap();
+    assert_eq!(placed(&placer, "p3"), at("demand", "ap-south-1"));
+
+    // The east-only queue has nothing usable now: PENDING until the location activates.
+    placer
+        .start(PlacementRequest::new("p4", "east", 10), 1.0)
+        .unwrap();
+    assert_eq!(placed(&placer, "p4"), Err(PlacementStatus::Pending));
+    placer
+        .set_status("demand", "us-east-1", LocationStatus::Active, 2.0)
+        .unwrap();
+    assert_eq!(placed(&placer, "p4"), at("demand", "us-east-1"));
+    // A viable spot location wins again on cost.
+    placer
+        .set_spot_viable("spot", "us-east-1", true, 3.0)
+        .unwrap();
+    placer
+        .start(PlacementRequest::new("p5", "east", 10), 3.0)
+        .unwrap();
+    assert_eq!(placed(&placer, "p5"), at("spot", "us-east-1"));
+}
+
+#[test]
+fn latency_policies_filter_by_each_player_and_relax_over_time() {
+    let mut q = queue("q", &["spot", "demand"]);
+    q.timeout = 100.0;
+    q.latency_policies = vec![
+        LatencyPolicy {
+            max_latency_ms: 150.0,
+            duration: None,
+        },
+        LatencyPolicy {
+            max_latency_ms: 60.0,
+            duration: Some(10.0),
+        },
+        LatencyPolicy {
+            max_latency_ms: 100.0,
+            duration: Some(20.0),
+        },
+    ];
+    let mut placer = placer_with(q);
+    // Average at us-east-1 is 45 (best), but player b has 80 there: over the 60 ms cap for
+    // the first 10 s. eu-west-1 has worst 70, ap-south-1 worst 120.
+    let r = request(
+        "p1",
+        "q",
+        &[
+            ("us-east-1", 10.0),
+            ("eu-west-1", 70.0),
+            ("ap-south-1", 120.0),
+        ],
+        &[
+            ("us-east-1", 80.0),
+            ("eu-west-1", 65.0),
+            ("ap-south-1", 110.0),
+        ],
+    );
+    placer.start(r, 0.0).unwrap();
+    assert_eq!(placed(&placer, "p1"), Err(PlacementStatus::Pending));
+    assert_eq!(placer.next_wake(), Some(10.0), "woken when the cap relaxes");
+    placer.advance(9.9);
+    assert_eq!(placed(&placer, "p1"), Err(PlacementStatus::Pending));
+    // At 10 s the cap is 100 ms: us-east-1 (average 45) is allowed and best.
+    placer.advance(10.0);
+    assert_eq!(placed(&placer, "p1"), at("spot", "us-east-1"));
+    let events = placer.take_events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, EventKind::Fulfilled);
+    assert_eq!(events[0].time, 10.0);
+}
+
+#[test]
+fn a_missing_latency_excludes_the_location_unless_the_queue_assumes_one() {
+    let r = |id: &str, queue: &str| {
+        request(
+            id,
+            queue,
+            &[("us-east-1", 20.0), ("eu-west-1", 90.0)],
+            // b reports nothing for us-east-1.
+            &[("eu-west-1", 40.0)],
+        )
+    };
+    let mut placer = placer_with(queue("q", &["spot", "demand"]));
+    let mut assume = queue("assume", &["spot", "demand"]);
+    assume.options.missing_latency = MissingLatency::Assume(50.0);
+    placer.add_queue(assume).unwrap();
+    placer.start(r("p1", "q"), 0.0).unwrap();
+    assert_eq!(placed(&placer, "p1"), at("spot", "eu-west-1"));
+    // Assumed 50: us-east-1 averages 35, better than eu-west-1's 65.
+    placer.start(r("p2", "assume"), 0.0).unwrap();
+    assert_eq!(placed(&placer, "p2"), at("spot", "us-east-1"));
+}
+
+#[test]
+fn no_capacity_keeps_a_request_pending_until_a_session_ends_oldest_first() {
+    let mut q = queue("q", &["spot"]);
+    q.allowed_locations = Some(vec!["us-east-1".into()]);
+    let mut placer = placer_with(q);
+    for (i, id) in ["p1", "p2", "p3", "p4"].into_iter().enumerate() {
+        placer
+            .start(PlacementRequest::new(id, "q", 10), i as f64)
+            .unwrap();
+    }
+    // Two sessions fit spot us-east-1.
+    assert_eq!(placed(&placer, "p2"), at("spot", "us-east-1"));
+    assert_eq!(placed(&placer, "p3"), Err(PlacementStatus::Pending));
+    assert_eq!(placer.usage("spot", "us-east-1"), Some((2, 2)));
+    placer.release("p1", 5.0).unwrap();
+    // The oldest waiting request takes the freed session; the younger still waits.
+    assert_eq!(placed(&placer, "p3"), at("spot", "us-east-1"));
+    assert_eq!(placed(&placer, "p4"), Err(PlacementStatus::Pending));
+    assert!(placer.release("p1", 6.0).is_err(), "a session ends once");
+    // More instances serve the rest.
+    placer.set_instances("spot", "us-east-1", 3, 7.0).unwrap();
+    assert_eq!(placed(&placer, "p4"), at("spot", "us-east-1"));
+    assert_eq!(placer.usage("spot", "us-east-1"), Some((3, 3)));
+}
+
+#[test]
+fn shrinking_a_location_never_over_allocates() {
+    let mut q = queue("q", &["spot"]);
+    q.allowed_locations = Some(vec!["us-east-1".into()]);
+    let mut placer = placer_with(q);
+    placer
+        .start(PlacementRequest::new("p1", "q", 10), 0.0)
+        .unwrap();
+    placer
+        .start(PlacementRequest::new("p2", "q", 10), 0.0)
+        .unwrap();
+    placer.set_instances("spot", "us-east-1", 1, 1.0).unwrap();
+    placer
+        .start(PlacementRequest::new("p3", "q", 10), 1.0)
+        .unwrap();
+    placer.release("p1", 2.0).unwrap();
+    // One session in use of one: still no room for p3.
+    assert_eq!(placer.usage("spot", "us-east-1"), Some((1, 1)));
+    assert_eq!(placed(&placer, "p3"), Err(PlacementStatus::Pending));
+    placer.release("p2", 3.0).unwrap();
+    assert_eq!(placed(&placer, "p3"), at("spot", "us-east-1"));
+}
+
+#[test]
+fn timeout_and_cancel_end_pending_requests_with_their_events() {
+    let mut q = queue("q", &["spot"]);
+    q.timeout = 30.0;
+    q.allowed_locations = Some(vec!["us-east-1".into()]);
+    let mut placer = placer_with(q);
+    for id in ["p1", "p2", "p3", "p4"] {
+        placer
+            .start(PlacementRequest::new(id, "q", 10), 0.0)
+            .unwrap();
+    }
+    placer.take_events();
+    placer.stop("p3", 5.0).unwrap();
+    assert_eq!(placed(&placer, "p3"), Err(PlacementStatus::Cancelled));
+    assert!(
+        placer.stop("p1", 5.0).is_err(),
+        "a fulfilled placement cannot be stopped"
+    );
+    placer.advance(29.0);
+    assert_eq!(placed(&placer, "p4"), Err(PlacementStatus::Pending));
+    placer.advance(1000.0);
+    assert_eq!(placed(&placer, "p4"), Err(PlacementStatus::TimedOut));
+    let events = placer.take_events();
+    let kinds: Vec<(EventKind, f64)> = events.iter().map(|e| (e.kind, e.time)).collect();
+    assert_eq!(
+        kinds,
+        [(EventKind::Cancelled, 5.0), (EventKind::TimedOut, 30.0)]
+    );
+    assert_eq!(placer.pending(), 0);
+    // A released session no longer goes to the timed-out or cancelled requests.
+    placer.release("p1", 1001.0).unwrap();
+    assert_eq!(placer.usage("spot", "us-east-1"), Some((1, 2)));
+}
+
+#[test]
+fn a_request_no_destination_can_ever_host_fails_at_once() {
+    let mut q = queue("q", &["spot"]);
+    q.latency_policies = vec![LatencyPolicy {
+        max_latency_ms: 50.0,
+        duration: None,
+    }];
+    let mut placer = placer_with(q);
+    let r = request("p1", "q", &[("us-east-1", 80.0)], &[("us-east-1", 20.0)]);
+    placer.start(r, 0.0).unwrap();
+    assert_eq!(placed(&placer, "p1"), Err(PlacementStatus::Failed));
+    let events = placer.take_events();
+    assert_eq!(events[0].kind, EventKind::Failed);
+}
+
+#[test]
+fn location_override_with_and_without_fallback() {
+    let mut q = queue("o", &["spot", "demand"]);
+    q.priority_order = PriorityType::complete(&[PriorityType::Location]);
+    q.location_order = vec!["us-east-1".into(), "eu-west-1".into(), "ap-south-1".into()];
+    let mut placer = placer_with(q);
+    let with = |id: &str, order: &[&str], fallback| {
+        let mut r = PlacementRequest::new(id, "o", 10);
+        r.priority_override = Some(PriorityOverride {
+            location_order: order.iter().map(|l| l.to_string()).collect(),
+            fallback,
+        });
+        r
+    };
+    placer
+        .start(with("p1", &["ap-south-1"], FallbackStrategy::None), 0.0)
+        .unwrap();
+    assert_eq!(placed(&placer, "p1"), at("demand", "ap-south-1"));
+    placer
+        .start(with("p2", &["ap-south-1"], FallbackStrategy::None), 0.0)
+        .unwrap();
+    // ap-south-1 is now full and NONE allows nothing else.
+    placer
+        .start(with("p3", &["ap-south-1"], FallbackStrategy::None), 0.0)
+        .unwrap();
+    assert_eq!(placed(&placer, "p3"), Err(PlacementStatus::Pending));
+    // With the default fallback, the queue's own order follows: us-east-1, cheapest spot.
+    placer
+        .start(
+            with(
+                "p4",
+                &["ap-south-1"],
+                FallbackStrategy::DefaultAfterSinglePass,
+            ),
+            0.0,
+        )
+        .unwrap();
+    assert_eq!(placed(&placer, "p4"), at("spot", "us-east-1"));
+
+    // An override needs a LOCATION-first queue and no latencies.
+    let mut r = with("p5", &["ap-south-1"], FallbackStrategy::None);
+    r.player_latencies = request("x", "o", &[("us-east-1", 1.0)], &[]).player_latencies;
+    let error = placer.start(r, 0.0).unwrap_err();
+    assert_eq!(error.field, "PriorityConfigurationOverride");
+    placer.add_queue(queue("plain", &["spot"])).unwrap();
+    let mut r = with("p6", &["ap-south-1"], FallbackStrategy::None);
+    r.queue = "plain".into();
+    assert!(placer.start(r, 0.0).is_err());
+    assert!(
+        placer.key_of("p6").is_none(),
+        "a refused request leaves nothing behind"
+    );
+}
+
+#[test]
+fn bad_requests_say_which_field_and_change_nothing() {
+    let mut placer = placer_with(queue("q", &["spot"]));
+    placer
+        .start(PlacementRequest::new("p1", "q", 10), 0.0)
+        .unwrap();
+    let cases = [
+        (
+            PlacementRequest::new("p1", "q", 10),
+            "PlacementId",
+            "already exists",
+        ),
+        (
+            PlacementRequest::new("bad id!", "q", 10),
+            "PlacementId",
+            "`bad id!`",
+        ),
+        (
+            PlacementRequest::new("p2", "nope", 10),
+            "GameSessionQueueName",
+            "`nope`",
+        ),
+        (
+            PlacementRequest::new("p3", "q", 500),
+            "MaximumPlayerSessionCount",
+            "`500`",
+        ),
+        (
+            PlacementRequest::new("p4", "q", 10).with_player("a", &[("us-east-1", -3.0)]),
+            "PlayerLatencies[0].LatencyInMilliseconds",
+            "`-3`",
+        ),
+    ];
+    for (request, field, says) in cases {
+        let error = placer.start(request, 1.0).unwrap_err();
+        assert_eq!(error.field, field);
+        assert!(error.message.contains(says), "{error}");
+    }
+    assert_eq!(placer.placements().len(), 1);
+    assert_eq!(placer.usage("spot", "us-east-1"), Some((1, 2)));
+}
+
+#[test]
+fn rally_rankings_worst_player_and_percentile() {
+    // a: us-east-1 10, eu-west-1 50; b: us-east-1 100, eu-west-1 55.
+    // Average: us-east-1 55 > eu-west-1 52.5 → eu. Worst: 100 vs 55 → eu.
+    // p50 (nearest rank of two players = the lower): 10 vs 50 → us-east-1.
+    let r = |id: &str, q: &str| {
+        request(
+            id,
+            q,
+            &[("us-east-1", 10.0), ("eu-west-1", 50.0)],
+            &[("us-east-1", 100.0), ("eu-west-1", 55.0)],
+        )
+    };
+    let mut placer = placer_with(queue("avg", &["spot"]));
+    let mut worst = queue("worst", &["spot"]);
+    worst.options.latency_ranking = LatencyRanking::Worst;
+    let mut median = queue("median", &["spot"]);
+    median.options.latency_ranking = LatencyRanking::Percentile(50.0);
+    placer.add_queue(worst).unwrap();
+    placer.add_queue(median).unwrap();
+    placer.start(r("p1", "avg"), 0.0).unwrap();
+    placer.start(r("p2", "worst"), 0.0).unwrap();
+    placer.start(r("p3", "median"), 0.0).unwrap();
+    assert_eq!(placed(&placer, "p1"), at("spot", "eu-west-1"));
+    assert_eq!(placed(&placer, "p2"), at("spot", "eu-west-1"));
+    assert_eq!(placed(&placer, "p3"), at("spot", "us-east-1"));
+}
+
+#[test]
+fn rally_cost_per_game_session_and_latency_tolerance() {
+    let mut fleets = two_fleets();
+    // demand us-east-1 packs 8 sessions per instance: 0.10 / 8 = 0.0125 per session,
+    // cheaper per game than spot's 0.02.
+    fleets[1].locations[0].sessions_per_instance = 8;
+    let mut placer = Placer::new(fleets, 3).unwrap();
+    let mut per_session = queue("session", &["spot", "demand"]);
+    per_session.options.cost_basis = CostBasis::GameSession;
+    per_session.priority_order = PriorityType::complete(&[PriorityType::Cost]);
+    placer.add_queue(per_session).unwrap();
+    placer
+        .start(PlacementRequest::new("p1", "session", 10), 0.0)
+        .unwrap();
+    assert_eq!(placed(&placer, "p1"), at("demand", "us-east-1"));
+
+    // Tolerance: eu-west-1 averages 40, us-east-1 50. Plain latency-first takes eu-west-1;
+    // with 15 ms tolerance both count as 40 and COST picks spot us-east-1 (0.02 < 0.03).
+    let r = |id: &str, q: &str| {
+        request(
+            id,
+            q,
+            &[("us-east-1", 50.0), ("eu-west-1", 40.0)],
+            &[("us-east-1", 50.0), ("eu-west-1", 40.0)],
+        )
+    };
+    placer.add_queue(queue("plain", &["spot"])).unwrap();
+    let mut tolerant = queue("tolerant", &["spot"]);
+    tolerant.options.latency_tolerance_ms = 15.0;
+    placer.add_queue(tolerant).unwrap();
+    placer.start(r("p2", "plain"), 0.0).unwrap();
+    placer.start(r("p3", "tolerant"), 0.0).unwrap();
+    assert_eq!(placed(&placer, "p2"), at("spot", "eu-west-1"));
+    assert_eq!(placed(&placer, "p3"), at("spot", "us-east-1"));
+}
+
+#[test]
+fn rally_weighted_spread_shares_equal_candidates_by_free_room() {
+    // Two identical on-demand fleets in one location; GameLift would always take the first
+    // destination. Spreading shares them, and the same seed gives the same choices.
+    let twin = |id: &str| {
+        let mut l = location("us-east-1", 0.1, 100);
+        l.sessions_per_instance = 1;
+        fleet(id, FleetType::OnDemand, vec![l])
+    };
+    let run = |spread: Spread, seed: u64| {
+        let mut placer = Placer::new(vec![twin("a"), twin("b")], seed).unwrap();
+        let mut q = queue("q", &["a", "b"]);
+        q.options.spread = spread;
+        placer.add_queue(q).unwrap();
+        for i in 0..100 {
+            placer
+                .start(PlacementRequest::new(format!("p{i}"), "q", 10), 0.0)
+                .unwrap();
+        }
+        (
+            placer.usage("a", "us-east-1").unwrap().0,
+            placer.usage("b", "us-east-1").unwrap().0,
+        )
+    };
+    assert_eq!(run(Spread::None, 1), (100, 0));
+    let (a, b) = run(Spread::Weighted, 1);
+    assert_eq!(a + b, 100);
+    assert!((30..=70).contains(&a), "{a} and {b}");
+    assert_eq!(run(Spread::Weighted, 1), (a, b), "same seed, same spread");
+}
