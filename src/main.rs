@@ -5,6 +5,7 @@ mod bench;
 mod convert;
 mod input;
 mod matching;
+mod place;
 mod validate;
 
 use std::io::Write as _;
@@ -28,6 +29,8 @@ enum Command {
     Convert(convert::Args),
     /// Run one matchmaking batch over tickets from a JSON Lines file.
     Match(matching::Args),
+    /// Place game sessions: replay placement requests through a queue over fleets.
+    Place(place::Args),
     /// Measure what a rule set costs: generate a realistic pool, run one batch, report.
     Bench(bench::Args),
     /// Write realistic tickets for a rule set as JSON Lines (input for `rally match`).
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(&args, &mut out),
         Command::Convert(args) => convert::run(&args, &mut out),
         Command::Match(args) => matching::run(&args, &mut out),
+        Command::Place(args) => place::run(&args, &mut out),
         Command::Bench(args) => bench::run(&args, &mut out),
         Command::Generate(args) => bench::generate(&args, &mut out),
     };

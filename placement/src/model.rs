@@ -230,17 +230,24 @@ impl Queue {
     /// every policy has a duration and all have passed, no cap applies (GameLift's "and then
     /// no policy for the remainder of the placement").
     pub fn latency_cap(&self, elapsed: Seconds) -> Option<f64> {
+        self.latency_cap_at(0.0, elapsed)
+    }
+
+    /// The cap in force at `now` for a request that started at `started`. Policy ends are
+    /// computed as `started + end` exactly as [`Queue::cap_changes`] does, so a request
+    /// woken at a change sees the new cap (`now - started` may round below the end).
+    pub fn latency_cap_at(&self, started: Seconds, now: Seconds) -> Option<f64> {
         let mut policies = self.latency_policies.clone();
         policies.sort_by(|a, b| a.max_latency_ms.total_cmp(&b.max_latency_ms));
-        let mut start = 0.0;
+        let mut end = 0.0;
         for policy in &policies {
             match policy.duration {
                 None => return Some(policy.max_latency_ms),
                 Some(duration) => {
-                    if elapsed < start + duration {
+                    end += duration;
+                    if now < started + end {
                         return Some(policy.max_latency_ms);
                     }
-                    start += duration;
                 }
             }
         }

@@ -10,7 +10,8 @@
 //! decision does not grow with the number of requests waiting.
 
 use std::cmp::Reverse;
-use std::collections::HashMap;
+// foldhash (hashbrown's default): a decision looks up every reported location by name.
+use hashbrown::HashMap;
 
 use priority_queue::PriorityQueue;
 use rand::{Rng, SeedableRng};
@@ -530,10 +531,14 @@ impl Placer {
             let Some(&location) = self.location_ids.get(&latency.location) else {
                 continue;
             };
-            let player = players
-                .iter()
-                .position(|p| *p == latency.player_id)
-                .expect("collected above");
+            // Requests usually list a player's locations together: try the last one first.
+            let player = match players.last() {
+                Some(last) if *last == latency.player_id => players.len() - 1,
+                _ => players
+                    .iter()
+                    .position(|p| *p == latency.player_id)
+                    .expect("collected above"),
+            };
             // A repeated (player, location) pair: the later report stands.
             scratch.values[location as usize * count + player] = latency.latency_ms;
         }
@@ -662,7 +667,7 @@ impl Placer {
         let placement = &self.placements[key as usize];
         let state = &self.queues[placement.queue as usize];
         let queue = &state.queue;
-        let cap = queue.latency_cap(now - placement.start_time);
+        let cap = queue.latency_cap_at(placement.start_time, now);
         let mut ranked = std::mem::take(&mut self.scratch.ranked);
         ranked.clear();
         let mut best_latency = f64::INFINITY;
@@ -820,8 +825,7 @@ impl Placer {
     fn wait(&mut self, key: u32, now: Seconds) {
         let placement = &self.placements[key as usize];
         let state = &self.queues[placement.queue as usize];
-        let elapsed = now - placement.start_time;
-        let cap = state.queue.latency_cap(elapsed);
+        let cap = state.queue.latency_cap_at(placement.start_time, now);
         let priority = Reverse((Time(placement.start_time), placement.order));
         let mut slots = self.waits_on.remove(&key).unwrap_or_default();
         for candidate in &state.candidates {
@@ -835,8 +839,8 @@ impl Placer {
         let relax = state
             .cap_changes
             .iter()
-            .find(|change| **change > elapsed)
             .map(|change| placement.start_time + change)
+            .find(|at| *at > now)
             .filter(|at| *at < timeout);
         let wake = relax.unwrap_or(timeout);
         self.waits_on.insert(key, slots);

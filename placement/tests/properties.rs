@@ -147,6 +147,11 @@ fn oracle_keys(
 ) -> Vec<((String, String), Vec<f64>)> {
     let queue = &setup.queue;
     let cap = queue.latency_cap(elapsed);
+    // A player who reports no latency at all is not in the request's `PlayerLatencies`.
+    let players: Vec<&[Option<f64>; 4]> = players
+        .iter()
+        .filter(|p| p.iter().any(Option::is_some))
+        .collect();
     let mut out = Vec::new();
     for (d, fleet) in setup.fleets.iter().enumerate() {
         for location in &fleet.locations {
@@ -294,7 +299,7 @@ fn check_event(
     let count = used.entry(at.clone()).or_default();
     *count += 1;
     prop_assert!(*count <= capacity[&at], "over-allocated {:?}", at);
-    let cap = setup.queue.latency_cap(event.time - placement.start_time);
+    let cap = setup.queue.latency_cap_at(placement.start_time, event.time);
     if let Some(cap) = cap {
         for latency in &placement.request.player_latencies {
             if latency.location == session.location {

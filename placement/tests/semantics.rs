@@ -594,3 +594,27 @@ fn rally_weighted_spread_shares_equal_candidates_by_free_room() {
     assert!((30..=70).contains(&a), "{a} and {b}");
     assert_eq!(run(Spread::Weighted, 1), (a, b), "same seed, same spread");
 }
+
+#[test]
+fn a_cap_relaxing_at_an_inexact_time_is_seen_when_the_request_wakes() {
+    // 6.4 + 10.0 - 6.4 rounds below 10.0: the wake-up and the cap must agree on when the
+    // first policy ends, or the request would be woken at the same moment forever.
+    let mut q = queue("q", &["spot"]);
+    q.latency_policies = vec![
+        LatencyPolicy {
+            max_latency_ms: 60.0,
+            duration: Some(10.0),
+        },
+        LatencyPolicy {
+            max_latency_ms: 100.0,
+            duration: None,
+        },
+    ];
+    let mut placer = placer_with(q);
+    let r = request("p1", "q", &[("us-east-1", 80.0)], &[("us-east-1", 20.0)]);
+    placer.start(r, 6.4).unwrap();
+    assert_eq!(placed(&placer, "p1"), Err(PlacementStatus::Pending));
+    placer.advance(100.0);
+    assert_eq!(placed(&placer, "p1"), at("spot", "us-east-1"));
+    assert_eq!(placer.take_events()[0].time, 6.4 + 10.0);
+}

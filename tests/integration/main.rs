@@ -5,11 +5,13 @@
 //! - `examples`: FlexMatch's 11 published examples validate and round-trip;
 //! - `docs`: the examples in `docs/dsl.md` mean what the page says;
 //! - `cli`: `rally validate` and `rally convert` as a user runs them;
-//! - `matching_cli`: `rally match` and `rally bench` as a user runs them.
+//! - `matching_cli`: `rally match` and `rally bench` as a user runs them;
+//! - `place_cli`: `rally place` on the placement fixtures and on bad input.
 
 mod cli;
 mod docs;
 mod examples;
 mod fixtures;
 mod matching_cli;
+mod place_cli;
 mod support;
