@@ -29,6 +29,23 @@ impl PlacementError {
         }
     }
 
+    /// `value` when it is a number of at least 0; otherwise an error naming `field`, with
+    /// `noun` saying what the value is ("latency", "cost").
+    pub fn at_least_zero(
+        value: f64,
+        field: impl Into<String>,
+        noun: &str,
+    ) -> Result<f64, PlacementError> {
+        if value.is_finite() && value >= 0.0 {
+            Ok(value)
+        } else {
+            Err(PlacementError::invalid(
+                field,
+                format!("expected a {noun} of at least 0, found `{value}`"),
+            ))
+        }
+    }
+
     pub fn at_line(mut self, line: usize) -> PlacementError {
         self.line = Some(line);
         self

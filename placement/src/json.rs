@@ -266,37 +266,29 @@ pub fn parse_queue(text: &str) -> Result<Queue, PlacementError> {
         ));
     }
     check_id(&name, "Name")?;
-    let timeout = body.timeout_in_seconds.unwrap_or(DEFAULT_TIMEOUT);
-    if !(timeout.is_finite() && timeout >= 0.0) {
-        return Err(PlacementError::invalid(
-            "TimeoutInSeconds",
-            format!("expected a whole number of seconds, at least 0, found `{timeout}`"),
-        ));
-    }
+    let timeout = PlacementError::at_least_zero(
+        body.timeout_in_seconds.unwrap_or(DEFAULT_TIMEOUT),
+        "TimeoutInSeconds",
+        "timeout in seconds",
+    )?;
     let latency_policies = body
         .player_latency_policies
         .iter()
         .enumerate()
         .map(|(i, policy)| {
             let at = |field: &str| format!("PlayerLatencyPolicies[{i}].{field}");
-            let max = policy.maximum_individual_player_latency_milliseconds;
-            if !(max.is_finite() && max >= 0.0) {
-                return Err(PlacementError::invalid(
-                    at("MaximumIndividualPlayerLatencyMilliseconds"),
-                    format!("expected a latency of at least 0, found `{max}`"),
-                ));
-            }
-            if let Some(duration) = policy.policy_duration_seconds
-                && !(duration.is_finite() && duration >= 0.0)
-            {
-                return Err(PlacementError::invalid(
-                    at("PolicyDurationSeconds"),
-                    format!("expected a duration of at least 0, found `{duration}`"),
-                ));
-            }
+            let max = PlacementError::at_least_zero(
+                policy.maximum_individual_player_latency_milliseconds,
+                at("MaximumIndividualPlayerLatencyMilliseconds"),
+                "latency",
+            )?;
+            let duration = policy
+                .policy_duration_seconds
+                .map(|d| PlacementError::at_least_zero(d, at("PolicyDurationSeconds"), "duration"))
+                .transpose()?;
             Ok(LatencyPolicy {
                 max_latency_ms: max,
-                duration: policy.policy_duration_seconds,
+                duration,
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -392,13 +384,11 @@ fn queue_options(options: OptionsJson) -> Result<QueueOptions, PlacementError> {
     let missing_latency = match options.missing_latency {
         None | Some(MissingJson::Exclude) => MissingLatency::Exclude,
         Some(MissingJson::Assume) => match options.assumed_latency_ms {
-            Some(ms) if ms.is_finite() && ms >= 0.0 => MissingLatency::Assume(ms),
-            Some(ms) => {
-                return Err(PlacementError::invalid(
-                    at("AssumedLatencyMs"),
-                    format!("expected a latency of at least 0, found `{ms}`"),
-                ));
-            }
+            Some(ms) => MissingLatency::Assume(PlacementError::at_least_zero(
+                ms,
+                at("AssumedLatencyMs"),
+                "latency",
+            )?),
             None => {
                 return Err(PlacementError::invalid(
                     at("AssumedLatencyMs"),
@@ -407,13 +397,11 @@ fn queue_options(options: OptionsJson) -> Result<QueueOptions, PlacementError> {
             }
         },
     };
-    let latency_tolerance_ms = options.latency_tolerance_ms.unwrap_or(0.0);
-    if !(latency_tolerance_ms.is_finite() && latency_tolerance_ms >= 0.0) {
-        return Err(PlacementError::invalid(
-            at("LatencyToleranceMs"),
-            format!("expected a tolerance of at least 0, found `{latency_tolerance_ms}`"),
-        ));
-    }
+    let latency_tolerance_ms = PlacementError::at_least_zero(
+        options.latency_tolerance_ms.unwrap_or(0.0),
+        at("LatencyToleranceMs"),
+        "tolerance",
+    )?;
     Ok(QueueOptions {
         latency_ranking,
         cost_basis: match options.cost_basis {

@@ -225,64 +225,83 @@ pub struct Queue {
 }
 
 impl Queue {
-    /// The latency cap in force `elapsed` seconds after a request started: policies by cap
-    /// ascending, each for its duration; a policy without one lasts until the timeout. When
-    /// every policy has a duration and all have passed, no cap applies (GameLift's "and then
-    /// no policy for the remainder of the placement").
+    /// The latency cap in force `elapsed` seconds after a request started (see
+    /// [`LatencySchedule`]).
     pub fn latency_cap(&self, elapsed: Seconds) -> Option<f64> {
-        self.latency_cap_at(0.0, elapsed)
+        self.latency_schedule().cap_at(0.0, elapsed)
     }
 
-    /// The cap in force at `now` for a request that started at `started`. Policy ends are
-    /// computed as `started + end` exactly as [`Queue::cap_changes`] does, so a request
-    /// woken at a change sees the new cap (`now - started` may round below the end).
-    pub fn latency_cap_at(&self, started: Seconds, now: Seconds) -> Option<f64> {
-        let mut policies = self.latency_policies.clone();
-        policies.sort_by(|a, b| a.max_latency_ms.total_cmp(&b.max_latency_ms));
-        let mut end = 0.0;
-        for policy in &policies {
-            match policy.duration {
-                None => return Some(policy.max_latency_ms),
-                Some(duration) => {
-                    end += duration;
-                    if now < started + end {
-                        return Some(policy.max_latency_ms);
-                    }
-                }
-            }
-        }
-        None
-    }
-
-    /// Elapsed times at which the cap changes, ascending (the ends of the policies with a
-    /// duration, up to one without).
+    /// Elapsed times at which the cap changes, ascending.
     pub fn cap_changes(&self) -> Vec<Seconds> {
-        let mut policies = self.latency_policies.clone();
-        policies.sort_by(|a, b| a.max_latency_ms.total_cmp(&b.max_latency_ms));
-        let mut changes = Vec::new();
-        let mut start = 0.0;
-        for policy in &policies {
-            let Some(duration) = policy.duration else {
-                break;
-            };
-            start += duration;
-            changes.push(start);
-        }
-        changes
+        self.latency_schedule().changes().collect()
     }
 
     /// The loosest cap a request can ever face (`None`: at some point, none).
     pub fn loosest_cap(&self) -> Option<f64> {
-        let mut loosest: Option<f64> = Some(0.0);
-        let mut elapsed = vec![0.0];
-        elapsed.extend(self.cap_changes());
-        for at in elapsed.into_iter().filter(|at| *at < self.timeout) {
-            loosest = match (loosest, self.latency_cap(at)) {
-                (Some(a), Some(b)) => Some(a.max(b)),
-                _ => None,
-            };
+        self.latency_schedule().loosest(self.timeout)
+    }
+
+    /// The policies in the order they apply, worked out once.
+    pub fn latency_schedule(&self) -> LatencySchedule {
+        LatencySchedule::of(&self.latency_policies)
+    }
+}
+
+/// A queue's latency policies in force one after another: by cap ascending, each for its
+/// duration; a policy without one lasts until the timeout. When every policy has a duration
+/// and all have passed, no cap applies (GameLift's "and then no policy for the remainder of
+/// the placement").
+#[derive(Clone, Debug, PartialEq)]
+pub struct LatencySchedule {
+    /// Each cap with the elapsed time it ends at (`None`: never); the steps after one that
+    /// never ends are dropped.
+    steps: Vec<(f64, Option<Seconds>)>,
+}
+
+impl LatencySchedule {
+    pub fn of(policies: &[LatencyPolicy]) -> LatencySchedule {
+        let mut sorted = policies.to_vec();
+        sorted.sort_by(|a, b| a.max_latency_ms.total_cmp(&b.max_latency_ms));
+        let mut steps = Vec::new();
+        let mut end = 0.0;
+        for policy in sorted {
+            match policy.duration {
+                None => {
+                    steps.push((policy.max_latency_ms, None));
+                    break;
+                }
+                Some(duration) => {
+                    end += duration;
+                    steps.push((policy.max_latency_ms, Some(end)));
+                }
+            }
         }
-        loosest
+        LatencySchedule { steps }
+    }
+
+    /// The cap in force at `now` for a request that started at `started`. Ends are compared
+    /// as `started + end`, the same sum a wake-up time is made of, so a request woken at a
+    /// change sees the new cap (`now - started` may round below the end).
+    pub fn cap_at(&self, started: Seconds, now: Seconds) -> Option<f64> {
+        self.steps
+            .iter()
+            .find(|(_, end)| end.is_none_or(|end| now < started + end))
+            .map(|(cap, _)| *cap)
+    }
+
+    /// Elapsed times at which the cap changes, ascending.
+    pub fn changes(&self) -> impl Iterator<Item = Seconds> + '_ {
+        self.steps.iter().filter_map(|(_, end)| *end)
+    }
+
+    /// The loosest cap before `timeout` (`None`: at some point, none).
+    pub fn loosest(&self, timeout: Seconds) -> Option<f64> {
+        std::iter::once(0.0)
+            .chain(self.changes())
+            .filter(|at| *at < timeout)
+            .try_fold(0.0, |loosest: f64, at| {
+                self.cap_at(0.0, at).map(|cap| loosest.max(cap))
+            })
     }
 }
 

@@ -19,8 +19,9 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::error::PlacementError;
 use crate::model::{
-    CostBasis, FallbackStrategy, Fleet, FleetType, LatencyRanking, LocationStatus, MissingLatency,
-    PlacementRequest, PlacementStatus, PriorityType, Queue, Seconds, Spread, Time,
+    CostBasis, FallbackStrategy, Fleet, FleetLocation, FleetType, LatencyRanking, LatencySchedule,
+    LocationStatus, MissingLatency, PlacementRequest, PlacementStatus, PriorityType, Queue,
+    Seconds, Spread, Time,
 };
 
 /// GameLift's limit on players in one game session.
@@ -128,7 +129,7 @@ struct Candidate {
 struct QueueState {
     queue: Queue,
     candidates: Vec<Candidate>,
-    cap_changes: Vec<Seconds>,
+    schedule: LatencySchedule,
 }
 
 /// Reusable buffers for one decision, so that a decision allocates nothing of its own.
@@ -215,15 +216,7 @@ impl Placer {
                         ),
                     ));
                 }
-                if !(location.hourly_cost.is_finite() && location.hourly_cost >= 0.0) {
-                    return Err(PlacementError::invalid(
-                        field("HourlyCost"),
-                        format!(
-                            "expected a cost of at least 0, found `{}`",
-                            location.hourly_cost
-                        ),
-                    ));
-                }
+                PlacementError::at_least_zero(location.hourly_cost, field("HourlyCost"), "cost")?;
                 if location.sessions_per_instance == 0 {
                     return Err(PlacementError::invalid(
                         field("GameSessionsPerInstance"),
@@ -314,7 +307,7 @@ impl Placer {
         let id = self.queues.len() as u32;
         self.queue_ids.insert(queue.name.clone(), id);
         self.queues.push(QueueState {
-            cap_changes: queue.cap_changes(),
+            schedule: queue.latency_schedule(),
             queue,
             candidates,
         });
@@ -322,12 +315,7 @@ impl Placer {
     }
 
     fn fleet_list(&self) -> String {
-        let ids: Vec<String> = self.fleets.iter().map(|f| format!("`{}`", f.id)).collect();
-        if ids.is_empty() {
-            "none".into()
-        } else {
-            ids.join(", ")
-        }
+        listing(self.fleets.iter().map(|f| f.id.as_str()))
     }
 
     pub fn fleets(&self) -> &[Fleet] {
@@ -428,21 +416,12 @@ impl Placer {
             ));
         }
         let Some(&queue) = self.queue_ids.get(&request.queue) else {
-            let names: Vec<String> = self
-                .queues
-                .iter()
-                .map(|q| format!("`{}`", q.queue.name))
-                .collect();
             return Err(PlacementError::invalid(
                 "GameSessionQueueName",
                 format!(
                     "no queue `{}`; the queues are {}",
                     request.queue,
-                    if names.is_empty() {
-                        "none".into()
-                    } else {
-                        names.join(", ")
-                    }
+                    listing(self.queues.iter().map(|q| q.queue.name.as_str()))
                 ),
             ));
         };
@@ -456,15 +435,11 @@ impl Placer {
             ));
         }
         for (i, latency) in request.player_latencies.iter().enumerate() {
-            if !(latency.latency_ms.is_finite() && latency.latency_ms >= 0.0) {
-                return Err(PlacementError::invalid(
-                    format!("PlayerLatencies[{i}].LatencyInMilliseconds"),
-                    format!(
-                        "expected a latency of at least 0, found `{}`",
-                        latency.latency_ms
-                    ),
-                ));
-            }
+            PlacementError::at_least_zero(
+                latency.latency_ms,
+                format!("PlayerLatencies[{i}].LatencyInMilliseconds"),
+                "latency",
+            )?;
         }
         if let Some(priority) = &request.priority_override {
             let state = &self.queues[queue as usize];
@@ -587,7 +562,7 @@ impl Placer {
         if state.candidates.is_empty() {
             return Some(format!("queue `{}` has no destinations", state.queue.name));
         }
-        let loosest = state.queue.loosest_cap();
+        let loosest = state.schedule.loosest(state.queue.timeout);
         let usable = state
             .candidates
             .iter()
@@ -667,7 +642,7 @@ impl Placer {
         let placement = &self.placements[key as usize];
         let state = &self.queues[placement.queue as usize];
         let queue = &state.queue;
-        let cap = queue.latency_cap_at(placement.start_time, now);
+        let cap = state.schedule.cap_at(placement.start_time, now);
         let mut ranked = std::mem::take(&mut self.scratch.ranked);
         ranked.clear();
         let mut best_latency = f64::INFINITY;
@@ -825,7 +800,7 @@ impl Placer {
     fn wait(&mut self, key: u32, now: Seconds) {
         let placement = &self.placements[key as usize];
         let state = &self.queues[placement.queue as usize];
-        let cap = state.queue.latency_cap_at(placement.start_time, now);
+        let cap = state.schedule.cap_at(placement.start_time, now);
         let priority = Reverse((Time(placement.start_time), placement.order));
         let mut slots = self.waits_on.remove(&key).unwrap_or_default();
         for candidate in &state.candidates {
@@ -837,8 +812,8 @@ impl Placer {
         }
         let timeout = placement.start_time + state.queue.timeout;
         let relax = state
-            .cap_changes
-            .iter()
+            .schedule
+            .changes()
             .map(|change| placement.start_time + change)
             .find(|at| *at > now)
             .filter(|at| *at < timeout);
@@ -938,10 +913,7 @@ impl Placer {
         instances: u32,
         now: Seconds,
     ) -> Result<(), PlacementError> {
-        let slot = self.slot_of(fleet_id, location)?;
-        self.entry_mut(slot).instances = instances;
-        self.serve(slot, now);
-        Ok(())
+        self.update_location(fleet_id, location, now, |entry| entry.instances = instances)
     }
 
     /// Activates or drains a fleet location (only ACTIVE takes placements).
@@ -952,10 +924,7 @@ impl Placer {
         status: LocationStatus,
         now: Seconds,
     ) -> Result<(), PlacementError> {
-        let slot = self.slot_of(fleet_id, location)?;
-        self.entry_mut(slot).status = status;
-        self.serve(slot, now);
-        Ok(())
+        self.update_location(fleet_id, location, now, |entry| entry.status = status)
     }
 
     /// Marks a Spot location viable or not.
@@ -966,15 +935,23 @@ impl Placer {
         viable: bool,
         now: Seconds,
     ) -> Result<(), PlacementError> {
-        let slot = self.slot_of(fleet_id, location)?;
-        self.entry_mut(slot).spot_viable = viable;
-        self.serve(slot, now);
-        Ok(())
+        self.update_location(fleet_id, location, now, |entry| entry.spot_viable = viable)
     }
 
-    fn entry_mut(&mut self, slot: u32) -> &mut crate::model::FleetLocation {
+    /// Changes a fleet location at run time, then gives any room it gained to the requests
+    /// waiting for it.
+    fn update_location(
+        &mut self,
+        fleet_id: &str,
+        location: &str,
+        now: Seconds,
+        change: impl FnOnce(&mut FleetLocation),
+    ) -> Result<(), PlacementError> {
+        let slot = self.slot_of(fleet_id, location)?;
         let state = &self.slots[slot as usize];
-        &mut self.fleets[state.fleet as usize].locations[state.entry as usize]
+        change(&mut self.fleets[state.fleet as usize].locations[state.entry as usize]);
+        self.serve(slot, now);
+        Ok(())
     }
 
     /// Gives a slot's room to the requests waiting for it, oldest first. Each is decided
@@ -997,5 +974,15 @@ impl Placer {
         for key in unplaced {
             self.wait(key, now);
         }
+    }
+}
+
+/// Names for an error message: `` `a`, `b` ``, or "none".
+fn listing<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<String> = names.map(|name| format!("`{name}`")).collect();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
     }
 }

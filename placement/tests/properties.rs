@@ -299,7 +299,10 @@ fn check_event(
     let count = used.entry(at.clone()).or_default();
     *count += 1;
     prop_assert!(*count <= capacity[&at], "over-allocated {:?}", at);
-    let cap = setup.queue.latency_cap_at(placement.start_time, event.time);
+    let cap = setup
+        .queue
+        .latency_schedule()
+        .cap_at(placement.start_time, event.time);
     if let Some(cap) = cap {
         for latency in &placement.request.player_latencies {
             if latency.location == session.location {
