@@ -1,12 +1,14 @@
 //! Placement decisions per second (issue 4's target: at least 1,000,000 on one core, with
 //! 10 destinations × 4 locations and 10 players per request), and the same decisions with
-//! 100,000 requests pending, which must not make them slower.
+//! 100,000 requests pending, which must not make them slower. Its baseline is a placer that
+//! knows as many placements, all fulfilled: a placer indexes every placement by id, and a
+//! larger index costs cache misses whether or not anything waits.
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use rally_placement::Placer;
 use rally_placement::model::{
-    Fleet, FleetLocation, FleetType, LatencyPolicy, LocationStatus, PlacementRequest, PriorityType,
-    Queue, QueueOptions,
+    Fleet, FleetLocation, FleetType, LatencyPolicy, LocationId, LocationStatus, PlacementRequest,
+    PriorityType, Queue, QueueOptions,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -22,7 +24,7 @@ const REGIONS: [&str; 8] = [
     "ap-south-1",
 ];
 const DECISIONS: usize = 10_000;
-const BACKLOG: usize = 100_000;
+const EARLIER: usize = 100_000;
 
 /// Ten fleets, each in four of the eight regions, with room for every decision.
 fn fleets() -> Vec<Fleet> {
@@ -72,8 +74,9 @@ fn queue(name: &str, allowed: Option<Vec<String>>) -> Queue {
     }
 }
 
-/// Requests of ten players, each reporting all eight regions.
+/// Requests of ten players, each reporting all eight regions, numbered by `placer`.
 fn requests(
+    placer: &Placer,
     prefix: &str,
     count: usize,
     queue: &str,
@@ -84,7 +87,7 @@ fn requests(
             let mut request = PlacementRequest::new(format!("{prefix}{i}"), queue, 10);
             let home = rng.random_range(0..8);
             for p in 0..10 {
-                let latencies: Vec<(&str, f64)> = REGIONS
+                let latencies: Vec<(LocationId, f64)> = REGIONS
                     .iter()
                     .enumerate()
                     .map(|(r, region)| {
@@ -93,7 +96,8 @@ fn requests(
                         } else {
                             60.0 + 20.0 * r as f64
                         };
-                        (*region, distance + rng.random_range(10.0..35.0))
+                        let id = placer.locations().id(region).expect("a fleet is there");
+                        (id, distance + rng.random_range(10.0..35.0))
                     })
                     .collect();
                 request = request.with_player(&format!("{prefix}{i}p{p}"), &latencies);
@@ -103,30 +107,51 @@ fn requests(
         .collect()
 }
 
-/// A placer; with `backlog`, that many requests wait on a full location they alone may use.
-fn placer(backlog: usize) -> Placer {
+/// What a placer has seen before the measured decisions.
+#[derive(Clone, Copy)]
+enum Before {
+    Nothing,
+    /// That many requests wait on a full location only they may use.
+    Pending(usize),
+    /// That many requests were fulfilled, on a fleet the measured decisions do not use: as
+    /// many placements to know of as `Pending`, none waiting.
+    Placed(usize),
+}
+
+fn placer(before: Before) -> Placer {
     let mut fleets = fleets();
-    // fleet-0's first location (us-east-1) holds nothing: the backlog waits for it.
+    // fleet-0's first location (us-east-1) holds nothing: a backlog waits for it.
     fleets[0].locations[0].instances = 0;
+    let (pending, placed) = match before {
+        Before::Nothing => (0, 0),
+        Before::Pending(n) => (n, 0),
+        Before::Placed(n) => (0, n),
+    };
+    let mut archive = fleets[1].clone();
+    archive.id = "archive".into();
+    archive.locations.truncate(1);
+    archive.locations[0].instances = placed as u32;
+    archive.locations[0].sessions_per_instance = 1;
+    fleets.push(archive);
     let mut placer = Placer::new(fleets, 1).unwrap();
     placer.add_queue(queue("main", None)).unwrap();
     let mut stuck = queue("stuck", Some(vec!["us-east-1".into()]));
     stuck.destinations = vec!["fleet-0".into()];
     placer.add_queue(stuck).unwrap();
+    let mut archived = queue("archived", None);
+    archived.destinations = vec!["archive".into()];
+    archived.latency_policies.clear();
+    placer.add_queue(archived).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(9);
-    for request in requests("w", backlog.min(1), "stuck", &mut rng)
-        .into_iter()
-        .cycle()
-        .take(backlog)
-        .enumerate()
-        .map(|(i, mut r)| {
-            r.placement_id = format!("w{i}");
-            r
-        })
-    {
+    let earlier = requests(&placer, "w", 1, "", &mut rng).remove(0);
+    for i in 0..pending + placed {
+        let mut request = earlier.clone();
+        request.placement_id = format!("w{i}");
+        request.queue = if i < pending { "stuck" } else { "archived" }.into();
         placer.start(request, 0.0).unwrap();
     }
-    assert_eq!(placer.pending(), backlog);
+    assert_eq!(placer.pending(), pending);
+    assert_eq!(placer.placements().len(), pending + placed);
     placer
 }
 
@@ -134,11 +159,17 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("placement");
     group.throughput(Throughput::Elements(DECISIONS as u64));
     let mut rng = ChaCha8Rng::seed_from_u64(4);
-    let batch = requests("p", DECISIONS, "main", &mut rng);
-    for backlog in [0, BACKLOG] {
-        group.bench_function(format!("decide/10x4/pending={backlog}"), |b| {
+    // Every placer numbers the locations alike: they all start from the same fleets.
+    let batch = requests(&placer(Before::Nothing), "p", DECISIONS, "main", &mut rng);
+    let cases = [
+        ("decide/10x4", Before::Nothing),
+        ("decide/10x4/pending=100000", Before::Pending(EARLIER)),
+        ("decide/10x4/placed=100000", Before::Placed(EARLIER)),
+    ];
+    for (name, before) in cases {
+        group.bench_function(name, |b| {
             b.iter_batched(
-                || (placer(backlog), batch.clone()),
+                || (placer(before), batch.clone()),
                 |(mut placer, batch)| {
                     for request in batch {
                         placer.start(request, 1.0).unwrap();

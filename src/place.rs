@@ -86,7 +86,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<ExitCode> {
             return Ok(report_error(path, &error));
         }
     }
-    let mut requests = match parse_request_lines(&read(&args.requests)?) {
+    let mut requests = match parse_request_lines(&read(&args.requests)?, placer.locations()) {
         Ok(requests) => requests,
         Err(error) => return Ok(report_error(&args.requests, &error)),
     };
@@ -128,8 +128,8 @@ fn report(placer: &Placer) -> Report {
             PlacementOut {
                 placement_id: placement.request.placement_id.clone(),
                 status: placement.status.as_str(),
-                fleet_id: session.map(|s| s.fleet_id.clone()),
-                location: session.map(|s| s.location.clone()),
+                fleet_id: session.map(|s| s.fleet_id.to_string()),
+                location: session.map(|s| s.location.to_string()),
                 game_session_id: game_session_arn(placer, placement),
                 average_player_latency: session.and_then(|s| s.average_latency),
                 hourly_cost: session.map(|s| s.hourly_cost),
@@ -160,18 +160,24 @@ fn report(placer: &Placer) -> Report {
             continue;
         };
         let entry = locations
-            .get_mut(&session.location)
+            .get_mut(&*session.location)
             .expect("a session is in a fleet's location");
         entry.game_sessions += 1;
         let per_instance = placer
             .fleets()
             .iter()
-            .find(|f| f.id == session.fleet_id)
-            .and_then(|f| f.locations.iter().find(|l| l.location == session.location))
+            .find(|f| *f.id == *session.fleet_id)
+            .and_then(|f| {
+                f.locations
+                    .iter()
+                    .find(|l| *l.location == *session.location)
+            })
             .map_or(1, |l| l.sessions_per_instance);
         entry.hourly_cost += session.hourly_cost / f64::from(per_instance);
         if let Some(latency) = session.average_latency {
-            let sum = latency_sums.entry(session.location.clone()).or_default();
+            let sum = latency_sums
+                .entry(session.location.to_string())
+                .or_default();
             sum.0 += latency;
             sum.1 += 1;
         }

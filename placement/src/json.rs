@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 use crate::error::PlacementError;
 use crate::model::{
     CostBasis, DesiredPlayerSession, FallbackStrategy, Fleet, FleetLocation, FleetType,
-    GameProperty, LatencyPolicy, LatencyRanking, LocationStatus, MissingLatency, PlacementRequest,
-    PlayerLatency, PriorityOverride, PriorityType, Queue, QueueOptions, Seconds, Spread,
+    GameProperty, LatencyPolicy, LatencyRanking, LocationStatus, Locations, MissingLatency,
+    PlacementRequest, PlayerLatency, PriorityOverride, PriorityType, Queue, QueueOptions, Seconds,
+    Spread,
 };
 use crate::placer::{EventKind, PlacementEvent, Placer};
 
@@ -486,16 +487,20 @@ pub struct TimedRequest {
     pub request: PlacementRequest,
 }
 
-/// `StartGameSessionPlacement` bodies, one per line; blank lines are skipped. The first
-/// malformed line is an error, and nothing is returned.
-pub fn parse_request_lines(text: &str) -> Result<Vec<TimedRequest>, PlacementError> {
+/// `StartGameSessionPlacement` bodies, one per line, their regions numbered by `locations`
+/// (a placer's); blank lines are skipped. The first malformed line is an error, and nothing
+/// is returned.
+pub fn parse_request_lines(
+    text: &str,
+    locations: &Locations,
+) -> Result<Vec<TimedRequest>, PlacementError> {
     let mut requests = Vec::new();
     for (index, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let number = index + 1;
-        let (start_time, request) = parse_request(line).map_err(|mut error| {
+        let (start_time, request) = parse_request(line, locations).map_err(|mut error| {
             error.line = Some(number);
             error
         })?;
@@ -508,8 +513,12 @@ pub fn parse_request_lines(text: &str) -> Result<Vec<TimedRequest>, PlacementErr
     Ok(requests)
 }
 
-/// One `StartGameSessionPlacement` body.
-pub fn parse_request(text: &str) -> Result<(Option<Seconds>, PlacementRequest), PlacementError> {
+/// One `StartGameSessionPlacement` body, its regions numbered by `locations`. Latencies to a
+/// region no fleet has are checked, then left out: no candidate is there.
+pub fn parse_request(
+    text: &str,
+    locations: &Locations,
+) -> Result<(Option<Seconds>, PlacementRequest), PlacementError> {
     let body: RequestJson = parse(text)?;
     if body.game_properties.len() > 16 {
         return Err(PlacementError::invalid(
@@ -534,19 +543,12 @@ pub fn parse_request(text: &str) -> Result<(Option<Seconds>, PlacementRequest), 
         .next()
         .unwrap_or(&body.game_session_queue_name)
         .to_string();
-    let request = PlacementRequest {
+    let mut request = PlacementRequest {
         placement_id: body.placement_id,
         queue,
         max_players: body.maximum_player_session_count,
-        player_latencies: body
-            .player_latencies
-            .into_iter()
-            .map(|l| PlayerLatency {
-                player_id: l.player_id,
-                location: l.region_identifier,
-                latency_ms: l.latency_in_milliseconds,
-            })
-            .collect(),
+        players: Vec::new(),
+        player_latencies: Vec::new(),
         desired_player_sessions: body
             .desired_player_sessions
             .into_iter()
@@ -577,6 +579,21 @@ pub fn parse_request(text: &str) -> Result<(Option<Seconds>, PlacementRequest), 
                 },
             }),
     };
+    for (i, latency) in body.player_latencies.iter().enumerate() {
+        let ms = PlacementError::at_least_zero(
+            latency.latency_in_milliseconds,
+            format!("PlayerLatencies[{i}].LatencyInMilliseconds"),
+            "latency",
+        )?;
+        let player = request.player_index(&latency.player_id);
+        if let Some(location) = locations.id(&latency.region_identifier) {
+            request.player_latencies.push(PlayerLatency {
+                player,
+                location,
+                latency_ms: ms,
+            });
+        }
+    }
     Ok((body.start_time, request))
 }
 
@@ -587,9 +604,12 @@ pub fn game_session_arn(
     event_placement: &crate::placer::Placement,
 ) -> Option<String> {
     let session = event_placement.session.as_ref()?;
-    let fleet = placer.fleets().iter().find(|f| f.id == session.fleet_id)?;
+    let fleet = placer
+        .fleets()
+        .iter()
+        .find(|f| *f.id == *session.fleet_id)?;
     let home = &fleet.locations.first()?.location;
-    let location = if *home == session.location {
+    let location = if **home == *session.location {
         String::new()
     } else {
         format!("{}/", session.location)
@@ -621,7 +641,7 @@ pub fn event_detail(placer: &Placer, event: &PlacementEvent) -> Value {
             .map(|(i, p)| json!({"playerId": p.player_id, "playerSessionId": format!("psess-{number}-{i}")}))
             .collect();
         detail["gameSessionArn"] = json!(game_session_arn(placer, placement));
-        detail["gameSessionRegion"] = json!(session.location);
+        detail["gameSessionRegion"] = json!(&*session.location);
         detail["placedPlayerSessions"] = Value::Array(sessions);
         // Connection details come from the game server that hosts the session; the placer
         // decides where, and knows none.
@@ -640,6 +660,7 @@ pub fn event_detail(placer: &Placer, event: &PlacementEvent) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::LocationId;
 
     #[test]
     fn reads_a_gamelift_queue_body() {
@@ -699,6 +720,7 @@ mod tests {
         let error = parse_request_lines(
             "{\"PlacementId\":\"a\",\"GameSessionQueueName\":\"q\",\"MaximumPlayerSessionCount\":2}\n\n\
              {\"PlacementId\":\"b\",\"GameSessionQueueName\":\"q\",\"MaximumPlayerSessionCount\":\"ten\"}",
+            &Locations::default(),
         )
         .unwrap_err();
         assert_eq!(error.line, Some(3));
@@ -735,6 +757,7 @@ mod tests {
             r#"{"PlacementId":"p1","GameSessionQueueName":"arn:aws:gamelift:us-east-1::gamesessionqueue/q",
                 "MaximumPlayerSessionCount":10,"StartTime":4.5,
                 "PriorityConfigurationOverride":{"LocationOrder":["eu-west-1"],"PlacementFallbackStrategy":"NONE"}}"#,
+            &Locations::default(),
         )
         .unwrap();
         assert_eq!(start, Some(4.5));
@@ -742,5 +765,43 @@ mod tests {
         let priority = request.priority_override.unwrap();
         assert_eq!(priority.fallback, FallbackStrategy::None);
         assert_eq!(priority.location_order, ["eu-west-1"]);
+    }
+
+    #[test]
+    fn numbers_reported_regions_and_leaves_out_those_no_fleet_has() {
+        let mut locations = Locations::default();
+        let east = locations.intern("us-east-1");
+        let west = locations.intern("eu-west-1");
+        let latency = |player: &str, region: &str, ms: f64| {
+            format!(
+                r#"{{"PlayerId":"{player}","RegionIdentifier":"{region}","LatencyInMilliseconds":{ms}}}"#
+            )
+        };
+        let line = format!(
+            r#"{{"PlacementId":"p1","GameSessionQueueName":"q","MaximumPlayerSessionCount":10,"PlayerLatencies":[{},{},{},{}]}}"#,
+            latency("a", "eu-west-1", 80.0),
+            latency("b", "mars-north-1", 5.0),
+            latency("a", "us-east-1", 30.0),
+            latency("b", "us-east-1", 40.0),
+        );
+        let (_, request) = parse_request(&line, &locations).unwrap();
+        assert_eq!(request.players, ["a", "b"]);
+        let reported: Vec<(u32, LocationId, f64)> = request
+            .player_latencies
+            .iter()
+            .map(|l| (l.player, l.location, l.latency_ms))
+            .collect();
+        assert_eq!(
+            reported,
+            [(0, west, 80.0), (0, east, 30.0), (1, east, 40.0)]
+        );
+
+        // A region no fleet has is still checked.
+        let line = line.replace(
+            &latency("b", "mars-north-1", 5.0),
+            &latency("b", "mars-north-1", -5.0),
+        );
+        let error = parse_request(&line, &locations).unwrap_err();
+        assert_eq!(error.field, "PlayerLatencies[1].LatencyInMilliseconds");
     }
 }

@@ -3,6 +3,9 @@
 
 use std::cmp::Ordering;
 use std::fmt;
+use std::sync::Arc;
+
+use hashbrown::HashMap;
 
 /// Seconds on the caller's clock. The placer reads no clock: every call says what time it is.
 pub type Seconds = f64;
@@ -305,11 +308,75 @@ impl LatencySchedule {
     }
 }
 
+/// A location's number in a placer. Requests carry latencies by number, so that a decision
+/// never looks a location up by name; [`Locations`] converts at the edge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LocationId(pub u32);
+
+/// The locations a placer's fleets cover, numbered in the order the fleets list them.
+#[derive(Clone, Debug, Default)]
+pub struct Locations {
+    names: Vec<Arc<str>>,
+    ids: HashMap<Arc<str>, LocationId>,
+}
+
+impl Locations {
+    /// The location's number, `None` for a location no fleet has.
+    pub fn id(&self, name: &str) -> Option<LocationId> {
+        self.ids.get(name).copied()
+    }
+
+    pub fn name(&self, id: LocationId) -> &Arc<str> {
+        &self.names[id.0 as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// `(location, ms)` pairs by number; locations no fleet has are left out, since no
+    /// candidate is there and their latencies cannot matter.
+    pub fn resolve(&self, latencies: &[(&str, f64)]) -> Vec<(LocationId, f64)> {
+        latencies
+            .iter()
+            .filter_map(|(name, ms)| Some((self.id(name)?, *ms)))
+            .collect()
+    }
+
+    /// Numbers `name`, if it has no number yet.
+    pub(crate) fn intern(&mut self, name: &str) -> LocationId {
+        if let Some(id) = self.id(name) {
+            return id;
+        }
+        let id = LocationId(self.names.len() as u32);
+        let name: Arc<str> = name.into();
+        self.names.push(name.clone());
+        self.ids.insert(name, id);
+        id
+    }
+
+    /// Each location's rank in alphabetical order, by number.
+    pub(crate) fn alphabetical_ranks(&self) -> Vec<u32> {
+        let mut by_name: Vec<usize> = (0..self.names.len()).collect();
+        by_name.sort_by(|a, b| self.names[*a].cmp(&self.names[*b]));
+        let mut ranks = vec![0; by_name.len()];
+        for (rank, id) in by_name.into_iter().enumerate() {
+            ranks[id] = rank as u32;
+        }
+        ranks
+    }
+}
+
 /// One player's round trip to one location, as the request reports it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PlayerLatency {
-    pub player_id: String,
-    pub location: String,
+    /// Index into the request's `players`.
+    pub player: u32,
+    pub location: LocationId,
     pub latency_ms: f64,
 }
 
@@ -356,6 +423,9 @@ pub struct PlacementRequest {
     pub placement_id: String,
     pub queue: String,
     pub max_players: u32,
+    /// The players who report latencies, each once; one who reports only locations no fleet
+    /// has is here too, with no `player_latencies`, and is missing a latency everywhere.
+    pub players: Vec<String>,
     pub player_latencies: Vec<PlayerLatency>,
     pub desired_player_sessions: Vec<DesiredPlayerSession>,
     pub game_properties: Vec<GameProperty>,
@@ -375,6 +445,7 @@ impl PlacementRequest {
             placement_id: placement_id.into(),
             queue: queue.into(),
             max_players,
+            players: Vec::new(),
             player_latencies: Vec::new(),
             desired_player_sessions: Vec::new(),
             game_properties: Vec::new(),
@@ -384,16 +455,34 @@ impl PlacementRequest {
         }
     }
 
-    /// Adds one player's latencies, `(location, ms)`.
-    pub fn with_player(mut self, player_id: &str, latencies: &[(&str, f64)]) -> Self {
-        for (location, ms) in latencies {
-            self.player_latencies.push(PlayerLatency {
-                player_id: player_id.into(),
-                location: (*location).into(),
-                latency_ms: *ms,
-            });
+    /// Adds one player's latencies, `(location, ms)`; a player already added gets more, and
+    /// one with none is not added (see `players`).
+    pub fn with_player(mut self, player_id: &str, latencies: &[(LocationId, f64)]) -> Self {
+        if latencies.is_empty() {
+            return self;
         }
+        let player = self.player_index(player_id);
+        self.player_latencies
+            .extend(latencies.iter().map(|(location, ms)| PlayerLatency {
+                player,
+                location: *location,
+                latency_ms: *ms,
+            }));
         self
+    }
+
+    /// The player's index in `players`, adding the player if new.
+    pub fn player_index(&mut self, player_id: &str) -> u32 {
+        // Requests usually list a player's locations together: try the last one first.
+        let found = match self.players.last() {
+            Some(last) if last == player_id => Some(self.players.len() - 1),
+            _ => self.players.iter().position(|p| p == player_id),
+        };
+        let index = found.unwrap_or_else(|| {
+            self.players.push(player_id.to_string());
+            self.players.len() - 1
+        });
+        index as u32
     }
 }
 

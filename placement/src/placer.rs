@@ -10,8 +10,12 @@
 //! decision does not grow with the number of requests waiting.
 
 use std::cmp::Reverse;
-// foldhash (hashbrown's default): a decision looks up every reported location by name.
-use hashbrown::HashMap;
+use std::hash::BuildHasher;
+use std::sync::Arc;
+
+// foldhash, hashbrown's default: faster than SipHash on the short keys looked up here.
+use hashbrown::hash_table::Entry;
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 
 use priority_queue::PriorityQueue;
 use rand::{Rng, SeedableRng};
@@ -20,9 +24,12 @@ use rand_chacha::ChaCha8Rng;
 use crate::error::PlacementError;
 use crate::model::{
     CostBasis, FallbackStrategy, Fleet, FleetLocation, FleetType, LatencyRanking, LatencySchedule,
-    LocationStatus, MissingLatency, PlacementRequest, PlacementStatus, PriorityType, Queue,
-    Seconds, Spread, Time,
+    LocationId, LocationStatus, Locations, MissingLatency, PlacementRequest, PlacementStatus,
+    PriorityType, Queue, Seconds, Spread, Time,
 };
+
+/// Pending placements by `(start time, arrival)`: the oldest pops first.
+type OldestFirst = PriorityQueue<u32, Reverse<(Time, u64)>, DefaultHashBuilder>;
 
 /// GameLift's limit on players in one game session.
 pub const MAX_PLAYERS_PER_SESSION: u32 = 200;
@@ -62,8 +69,8 @@ pub struct PlacementEvent {
 /// The game session a fulfilled placement reserved.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GameSession {
-    pub fleet_id: String,
-    pub location: String,
+    pub fleet_id: Arc<str>,
+    pub location: Arc<str>,
     /// Numbers the session's id (`gsess-<n>`) and its player sessions.
     pub number: u64,
     /// The players' average latency at the location; `None` without latency data.
@@ -86,10 +93,15 @@ pub struct Placement {
     /// Why a FAILED placement failed.
     pub reason: Option<String>,
     queue: u32,
-    /// Per location id: the players' latencies there, aggregated.
+    /// While PENDING, per location id: the players' latencies there, aggregated. Empty
+    /// otherwise: a request decided at once never needs it stored.
     latency: Box<[LocationLatency]>,
     has_latency: bool,
     order: u64,
+    /// While PENDING: the slots it waits on.
+    waits_on: Vec<u32>,
+    /// Whether it sits in the waiting lists and timers.
+    queued: bool,
 }
 
 /// Where a request can use one of its queue's candidates, whatever the time, capacity and
@@ -104,14 +116,53 @@ struct LocationLatency {
     rank: f64,
 }
 
-/// One fleet in one location, with its game sessions in use.
+/// One fleet in one location, with its game sessions in use, and what a decision reads of
+/// the fleet location, copied here so that it reads one place.
 #[derive(Clone, Debug)]
 struct Slot {
     fleet: u32,
     /// Index into the fleet's locations.
     entry: u32,
-    location: u32,
+    location: LocationId,
+    fleet_id: Arc<str>,
+    location_name: Arc<str>,
     used: u64,
+    capacity: u64,
+    /// ACTIVE, and viable if Spot.
+    open: bool,
+    hourly_cost: f64,
+}
+
+impl Slot {
+    fn new(fleet: &Fleet, f: u32, entry: u32, location: LocationId, name: Arc<str>) -> Slot {
+        let mut slot = Slot {
+            fleet: f,
+            entry,
+            location,
+            fleet_id: fleet.id.as_str().into(),
+            location_name: name,
+            used: 0,
+            capacity: 0,
+            open: false,
+            hourly_cost: 0.0,
+        };
+        slot.refresh(fleet);
+        slot
+    }
+
+    /// Copies the fleet location's current state.
+    fn refresh(&mut self, fleet: &Fleet) {
+        let location = &fleet.locations[self.entry as usize];
+        self.capacity = location.capacity();
+        self.open = location.status == LocationStatus::Active
+            && (fleet.fleet_type == FleetType::OnDemand || location.spot_viable);
+        self.hourly_cost = location.hourly_cost;
+    }
+
+    /// Whether the slot takes a new game session now.
+    fn has_room(&self) -> bool {
+        self.open && self.used < self.capacity
+    }
 }
 
 /// One of a queue's candidates: a destination fleet in one of its locations.
@@ -119,10 +170,13 @@ struct Slot {
 struct Candidate {
     slot: u32,
     destination: u32,
-    location: u32,
+    location: LocationId,
     allowed: bool,
     /// Index in the queue's `LocationOrder`; unlisted locations after, alphabetically.
     location_rank: u32,
+    /// The COST key, by the queue's cost basis.
+    cost: f64,
+    max_players: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -135,6 +189,8 @@ struct QueueState {
 /// Reusable buffers for one decision, so that a decision allocates nothing of its own.
 #[derive(Clone, Debug, Default)]
 struct Scratch {
+    /// Per location id: the request being started's latencies, aggregated.
+    latency: Vec<LocationLatency>,
     /// `values[location * players + player]`, NaN where the player reported nothing.
     values: Vec<f64>,
     column: Vec<f64>,
@@ -149,21 +205,20 @@ struct Scratch {
 pub struct Placer {
     fleets: Vec<Fleet>,
     fleet_ids: HashMap<String, u32>,
-    /// Location names by id, and each name's alphabetical rank.
-    locations: Vec<String>,
-    location_ids: HashMap<String, u32>,
+    locations: Locations,
+    /// Each location's alphabetical rank, by id.
     alphabetical: Vec<u32>,
     slots: Vec<Slot>,
     queues: Vec<QueueState>,
     queue_ids: HashMap<String, u32>,
     placements: Vec<Placement>,
-    placement_ids: HashMap<String, u32>,
+    /// Placement keys, hashed by the placement ids the placements hold (no second copy).
+    placement_ids: HashTable<u32>,
+    hasher: DefaultHashBuilder,
     /// Per slot: the pending placements that could use it, oldest first.
-    waiting: Vec<PriorityQueue<u32, Reverse<(Time, u64)>>>,
-    /// Per pending placement: the slots it waits on.
-    waits_on: HashMap<u32, Vec<u32>>,
+    waiting: Vec<OldestFirst>,
     /// Per pending placement: when to look at it again (a cap relaxes, or it times out).
-    timers: PriorityQueue<u32, Reverse<(Time, u64)>>,
+    timers: OldestFirst,
     events: Vec<PlacementEvent>,
     rng: ChaCha8Rng,
     next_order: u64,
@@ -177,17 +232,16 @@ impl Placer {
         let mut placer = Placer {
             fleets: Vec::new(),
             fleet_ids: HashMap::new(),
-            locations: Vec::new(),
-            location_ids: HashMap::new(),
+            locations: Locations::default(),
             alphabetical: Vec::new(),
             slots: Vec::new(),
             queues: Vec::new(),
             queue_ids: HashMap::new(),
             placements: Vec::new(),
-            placement_ids: HashMap::new(),
+            placement_ids: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
             waiting: Vec::new(),
-            waits_on: HashMap::new(),
-            timers: PriorityQueue::new(),
+            timers: OldestFirst::default(),
             events: Vec::new(),
             rng: ChaCha8Rng::seed_from_u64(seed),
             next_order: 0,
@@ -223,35 +277,23 @@ impl Placer {
                         "expected at least 1 game session per instance".to_string(),
                     ));
                 }
-                let id = placer.location_id(&location.location);
-                placer.slots.push(Slot {
-                    fleet: f as u32,
-                    entry: l as u32,
-                    location: id,
-                    used: 0,
-                });
-                placer.waiting.push(PriorityQueue::new());
+                let id = placer.locations.intern(&location.location);
+                let name = placer.locations.name(id).clone();
+                placer
+                    .slots
+                    .push(Slot::new(&fleet, f as u32, l as u32, id, name));
+                placer.waiting.push(OldestFirst::default());
             }
             placer.fleet_ids.insert(fleet.id.clone(), f as u32);
             placer.fleets.push(fleet);
         }
-        let mut by_name: Vec<u32> = (0..placer.locations.len() as u32).collect();
-        by_name.sort_by(|a, b| placer.locations[*a as usize].cmp(&placer.locations[*b as usize]));
-        placer.alphabetical = vec![0; by_name.len()];
-        for (rank, id) in by_name.into_iter().enumerate() {
-            placer.alphabetical[id as usize] = rank as u32;
-        }
+        placer.alphabetical = placer.locations.alphabetical_ranks();
         Ok(placer)
     }
 
-    fn location_id(&mut self, name: &str) -> u32 {
-        if let Some(id) = self.location_ids.get(name) {
-            return *id;
-        }
-        let id = self.locations.len() as u32;
-        self.locations.push(name.to_string());
-        self.location_ids.insert(name.to_string(), id);
-        id
+    /// The locations the fleets cover: requests name them by number.
+    pub fn locations(&self) -> &Locations {
+        &self.locations
     }
 
     /// Adds a queue; its destinations must name fleets of the placer.
@@ -283,7 +325,7 @@ impl Placer {
                 if state.fleet != fleet {
                     continue;
                 }
-                let name = &self.locations[state.location as usize];
+                let name = &*state.location_name;
                 let allowed = queue
                     .allowed_locations
                     .as_ref()
@@ -292,7 +334,14 @@ impl Placer {
                     Some(i) => i as u32,
                     None => {
                         queue.location_order.len() as u32
-                            + self.alphabetical[state.location as usize]
+                            + self.alphabetical[state.location.0 as usize]
+                    }
+                };
+                let location = &self.fleets[fleet as usize].locations[state.entry as usize];
+                let cost = match queue.options.cost_basis {
+                    CostBasis::Instance => location.hourly_cost,
+                    CostBasis::GameSession => {
+                        location.hourly_cost / f64::from(location.sessions_per_instance)
                     }
                 };
                 candidates.push(Candidate {
@@ -301,6 +350,8 @@ impl Placer {
                     location: state.location,
                     allowed,
                     location_rank,
+                    cost,
+                    max_players: location.max_players,
                 });
             }
         }
@@ -330,13 +381,17 @@ impl Placer {
         &self.placements[key.0 as usize]
     }
 
+    /// Every placement, in the order they started.
     pub fn placements(&self) -> &[Placement] {
         &self.placements
     }
 
     pub fn key_of(&self, placement_id: &str) -> Option<PlacementKey> {
+        let hash = self.hasher.hash_one(placement_id);
         self.placement_ids
-            .get(placement_id)
+            .find(hash, |k| {
+                self.placements[*k as usize].request.placement_id == placement_id
+            })
             .map(|k| PlacementKey(*k))
     }
 
@@ -350,7 +405,7 @@ impl Placer {
     pub fn usage(&self, fleet_id: &str, location: &str) -> Option<(u64, u64)> {
         let slot = self.slot_of(fleet_id, location).ok()?;
         let state = &self.slots[slot as usize];
-        Some((state.used, self.capacity(slot)))
+        Some((state.used, state.capacity))
     }
 
     /// How many placements are waiting.
@@ -370,9 +425,34 @@ impl Placer {
         now: Seconds,
     ) -> Result<PlacementKey, PlacementError> {
         let queue = self.check(&request)?;
-        let (latency, has_latency) = self.aggregate(&request, queue);
+        let mut latency = std::mem::take(&mut self.scratch.latency);
+        let aggregated = self.aggregate(&request, queue, &mut latency);
         let key = self.placements.len() as u32;
-        self.placement_ids.insert(request.placement_id.clone(), key);
+        let recorded = aggregated.and_then(|has_latency| {
+            let (placements, hasher) = (&self.placements, &self.hasher);
+            let id = request.placement_id.as_str();
+            match self.placement_ids.entry(
+                hasher.hash_one(id),
+                |k| placements[*k as usize].request.placement_id == id,
+                |k| hasher.hash_one(placements[*k as usize].request.placement_id.as_str()),
+            ) {
+                Entry::Occupied(_) => Err(PlacementError::invalid(
+                    "PlacementId",
+                    format!("placement `{id}` already exists; ids cannot be reused"),
+                )),
+                Entry::Vacant(vacant) => {
+                    vacant.insert(key);
+                    Ok(has_latency)
+                }
+            }
+        });
+        let has_latency = match recorded {
+            Ok(has_latency) => has_latency,
+            Err(error) => {
+                self.scratch.latency = latency;
+                return Err(error);
+            }
+        };
         self.placements.push(Placement {
             request,
             start_time: now,
@@ -381,23 +461,28 @@ impl Placer {
             session: None,
             reason: None,
             queue,
-            latency,
+            latency: Box::default(),
             has_latency,
             order: self.next_order,
+            waits_on: Vec::new(),
+            queued: false,
         });
         self.next_order += 1;
-        if let Some(reason) = self.never_placeable(key) {
-            self.finish(key, PlacementStatus::Failed, now);
-            self.placements[key as usize].reason = Some(reason);
-            return Ok(PlacementKey(key));
+        if !self.try_place(key, &latency, now) {
+            if let Some(reason) = self.never_placeable(key, &latency) {
+                self.finish(key, PlacementStatus::Failed, now);
+                self.placements[key as usize].reason = Some(reason);
+            } else {
+                self.placements[key as usize].latency = latency.as_slice().into();
+                self.wait(key, now);
+            }
         }
-        if !self.try_place(key, now) {
-            self.wait(key, now);
-        }
+        self.scratch.latency = latency;
         Ok(PlacementKey(key))
     }
 
-    /// Checks a request against GameLift's rules; returns its queue.
+    /// Checks a request against GameLift's rules; returns its queue. Its latencies are
+    /// checked as they are aggregated, and its id's uniqueness as it is recorded.
     fn check(&self, request: &PlacementRequest) -> Result<u32, PlacementError> {
         let id = &request.placement_id;
         if id.is_empty()
@@ -407,12 +492,6 @@ impl Placer {
             return Err(PlacementError::invalid(
                 "PlacementId",
                 format!("expected 1 to 48 letters, digits or `-`, found `{id}`"),
-            ));
-        }
-        if self.placement_ids.contains_key(id) {
-            return Err(PlacementError::invalid(
-                "PlacementId",
-                format!("placement `{id}` already exists; ids cannot be reused"),
             ));
         }
         let Some(&queue) = self.queue_ids.get(&request.queue) else {
@@ -433,13 +512,6 @@ impl Placer {
                     request.max_players
                 ),
             ));
-        }
-        for (i, latency) in request.player_latencies.iter().enumerate() {
-            PlacementError::at_least_zero(
-                latency.latency_ms,
-                format!("PlayerLatencies[{i}].LatencyInMilliseconds"),
-                "latency",
-            )?;
         }
         if let Some(priority) = &request.priority_override {
             let state = &self.queues[queue as usize];
@@ -478,70 +550,71 @@ impl Placer {
         Ok(queue)
     }
 
-    /// The players' latencies per location, aggregated as the queue ranks them.
+    /// Aggregates the players' latencies per location, as the queue ranks them, into
+    /// `aggregated`; returns whether the request reports any latency, or the first latency
+    /// that is not one.
     fn aggregate(
         &mut self,
         request: &PlacementRequest,
         queue: u32,
-    ) -> (Box<[LocationLatency]>, bool) {
+        aggregated: &mut Vec<LocationLatency>,
+    ) -> Result<bool, PlacementError> {
         let locations = self.locations.len();
-        let mut aggregated = vec![LocationLatency::default(); locations].into_boxed_slice();
-        if request.player_latencies.is_empty() {
-            return (aggregated, false);
+        aggregated.clear();
+        aggregated.resize(locations, LocationLatency::default());
+        // A player who reports latencies only for locations no fleet has still counts.
+        if request.players.is_empty() {
+            return Ok(false);
         }
         let options = self.queues[queue as usize].queue.options;
-        // Players in the order they first appear.
-        let mut players: Vec<&str> = Vec::new();
-        for latency in &request.player_latencies {
-            if !players.contains(&latency.player_id.as_str()) {
-                players.push(&latency.player_id);
+        let players = request.players.len();
+        let values = &mut self.scratch.values;
+        values.clear();
+        values.resize(locations * players, f64::NAN);
+        for (i, latency) in request.player_latencies.iter().enumerate() {
+            let (player, location) = (latency.player as usize, latency.location.0 as usize);
+            let ms = latency.latency_ms;
+            // Also false for NaN.
+            if player >= players || location >= locations || !(ms >= 0.0 && ms.is_finite()) {
+                return Err(latency_error(request, i, locations));
             }
-        }
-        let count = players.len();
-        let scratch = &mut self.scratch;
-        scratch.values.clear();
-        scratch.values.resize(locations * count, f64::NAN);
-        for latency in &request.player_latencies {
-            // A location no fleet has cannot be a candidate; its latency does not matter.
-            let Some(&location) = self.location_ids.get(&latency.location) else {
-                continue;
-            };
-            // Requests usually list a player's locations together: try the last one first.
-            let player = match players.last() {
-                Some(last) if *last == latency.player_id => players.len() - 1,
-                _ => players
-                    .iter()
-                    .position(|p| *p == latency.player_id)
-                    .expect("collected above"),
-            };
             // A repeated (player, location) pair: the later report stands.
-            scratch.values[location as usize * count + player] = latency.latency_ms;
+            values[location * players + player] = ms;
         }
         for (location, entry) in aggregated.iter_mut().enumerate() {
-            let column = &mut scratch.column;
-            column.clear();
-            let mut complete = true;
-            for value in &scratch.values[location * count..(location + 1) * count] {
-                match (value.is_nan(), options.missing_latency) {
-                    (false, _) => column.push(*value),
-                    (true, MissingLatency::Assume(ms)) => column.push(ms),
-                    (true, MissingLatency::Exclude) => complete = false,
-                }
+            let row = &values[location * players..(location + 1) * players];
+            let (mut sum, mut worst, mut complete) = (0.0, f64::NEG_INFINITY, true);
+            for value in row {
+                let value = match (value.is_nan(), options.missing_latency) {
+                    (false, _) => *value,
+                    (true, MissingLatency::Assume(ms)) => ms,
+                    (true, MissingLatency::Exclude) => {
+                        complete = false;
+                        break;
+                    }
+                };
+                sum += value;
+                worst = f64::max(worst, value);
             }
             if !complete {
                 continue;
             }
-            let worst = column.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let average = column.iter().sum::<f64>() / column.len() as f64;
+            let average = sum / players as f64;
             let rank = match options.latency_ranking {
                 LatencyRanking::Average => average,
                 LatencyRanking::Worst => worst,
                 LatencyRanking::Percentile(p) => {
+                    let column = &mut self.scratch.column;
+                    column.clear();
+                    column.extend(row.iter().map(|value| match options.missing_latency {
+                        MissingLatency::Assume(ms) if value.is_nan() => ms,
+                        _ => *value,
+                    }));
                     column.sort_by(f64::total_cmp);
                     // Nearest rank: the smallest value with at least p % of players at or
                     // below it.
-                    let rank = ((p / 100.0) * column.len() as f64).ceil() as usize;
-                    column[rank.clamp(1, column.len()) - 1]
+                    let rank = ((p / 100.0) * players as f64).ceil() as usize;
+                    column[rank.clamp(1, players) - 1]
                 }
             };
             *entry = LocationLatency {
@@ -551,12 +624,12 @@ impl Placer {
                 rank,
             };
         }
-        (aggregated, true)
+        Ok(true)
     }
 
     /// Why the placement can never be placed, whatever the time, capacity or status: every
     /// candidate fails a filter that never changes.
-    fn never_placeable(&self, key: u32) -> Option<String> {
+    fn never_placeable(&self, key: u32, latency: &[LocationLatency]) -> Option<String> {
         let placement = &self.placements[key as usize];
         let state = &self.queues[placement.queue as usize];
         if state.candidates.is_empty() {
@@ -566,7 +639,7 @@ impl Placer {
         let usable = state
             .candidates
             .iter()
-            .any(|c| self.statically_usable(placement, c, loosest));
+            .any(|c| self.usable_rank(placement, latency, c, loosest).is_some());
         (!usable).then(|| {
             format!(
                 "no destination of queue `{}` can ever host it: every location is filtered out, \
@@ -576,32 +649,25 @@ impl Placer {
         })
     }
 
-    /// Whether `candidate` passes the filters that hold at latency cap `cap` and do not
-    /// depend on capacity or status.
-    fn statically_usable(
+    /// The candidate's LOCATION rank for this placement if it passes the filters that hold
+    /// at latency cap `cap` and do not depend on capacity or status; `None` if it does not.
+    fn usable_rank(
         &self,
         placement: &Placement,
+        latency: &[LocationLatency],
         candidate: &Candidate,
         cap: Option<f64>,
-    ) -> bool {
-        if !candidate.allowed {
-            return false;
-        }
-        if self.override_rank(placement, candidate).is_none() {
-            return false;
-        }
-        let slot = &self.slots[candidate.slot as usize];
-        let location = &self.fleets[slot.fleet as usize].locations[slot.entry as usize];
-        if placement.request.max_players > location.max_players {
-            return false;
+    ) -> Option<u32> {
+        if !candidate.allowed || placement.request.max_players > candidate.max_players {
+            return None;
         }
         if placement.has_latency {
-            let latency = &placement.latency[candidate.location as usize];
+            let latency = &latency[candidate.location.0 as usize];
             if !latency.complete || cap.is_some_and(|cap| latency.worst > cap) {
-                return false;
+                return None;
             }
         }
-        true
+        self.override_rank(placement, candidate)
     }
 
     /// The candidate's LOCATION rank for this placement, `None` when an override without
@@ -610,8 +676,8 @@ impl Placer {
         let Some(priority) = &placement.request.priority_override else {
             return Some(candidate.location_rank);
         };
-        let name = &self.locations[candidate.location as usize];
-        match priority.location_order.iter().position(|l| l == name) {
+        let name = self.locations.name(candidate.location);
+        match priority.location_order.iter().position(|l| **l == **name) {
             Some(i) => Some(i as u32),
             None => match priority.fallback {
                 FallbackStrategy::None => None,
@@ -622,23 +688,9 @@ impl Placer {
         }
     }
 
-    fn capacity(&self, slot: u32) -> u64 {
-        let state = &self.slots[slot as usize];
-        self.fleets[state.fleet as usize].locations[state.entry as usize].capacity()
-    }
-
-    /// Whether the slot takes new game sessions now: active, viable if Spot, and with room.
-    fn has_room(&self, slot: u32) -> bool {
-        let state = &self.slots[slot as usize];
-        let fleet = &self.fleets[state.fleet as usize];
-        let location = &fleet.locations[state.entry as usize];
-        location.status == LocationStatus::Active
-            && (fleet.fleet_type == FleetType::OnDemand || location.spot_viable)
-            && state.used < location.capacity()
-    }
-
     /// Decides a placement at `now`: reserves a session on the best candidate with room.
-    fn try_place(&mut self, key: u32, now: Seconds) -> bool {
+    /// `latency` is the placement's, aggregated.
+    fn try_place(&mut self, key: u32, latency: &[LocationLatency], now: Seconds) -> bool {
         let placement = &self.placements[key as usize];
         let state = &self.queues[placement.queue as usize];
         let queue = &state.queue;
@@ -647,32 +699,23 @@ impl Placer {
         ranked.clear();
         let mut best_latency = f64::INFINITY;
         for (i, candidate) in state.candidates.iter().enumerate() {
-            if !self.statically_usable(placement, candidate, cap) || !self.has_room(candidate.slot)
-            {
+            if !self.slots[candidate.slot as usize].has_room() {
                 continue;
             }
+            let Some(location_rank) = self.usable_rank(placement, latency, candidate, cap) else {
+                continue;
+            };
             let latency = if placement.has_latency {
-                placement.latency[candidate.location as usize].rank
+                latency[candidate.location.0 as usize].rank
             } else {
                 0.0
             };
             best_latency = best_latency.min(latency);
-            let slot = &self.slots[candidate.slot as usize];
-            let location = &self.fleets[slot.fleet as usize].locations[slot.entry as usize];
-            let cost = match queue.options.cost_basis {
-                CostBasis::Instance => location.hourly_cost,
-                CostBasis::GameSession => {
-                    location.hourly_cost / f64::from(location.sessions_per_instance)
-                }
-            };
-            let location_rank = self
-                .override_rank(placement, candidate)
-                .expect("statically usable");
             let mut keys = [0.0; 4];
             for (k, priority) in keys.iter_mut().zip(queue.priority_order) {
                 *k = match priority {
                     PriorityType::Latency => latency,
-                    PriorityType::Cost => cost,
+                    PriorityType::Cost => candidate.cost,
                     PriorityType::Destination => f64::from(candidate.destination),
                     PriorityType::Location => f64::from(location_rank),
                 };
@@ -697,16 +740,9 @@ impl Placer {
                 }
             }
         }
-        let compare = |a: &[f64; 4], b: &[f64; 4]| {
-            a.iter()
-                .zip(b)
-                .map(|(x, y)| x.total_cmp(y))
-                .find(|o| o.is_ne())
-                .unwrap_or(std::cmp::Ordering::Equal)
-        };
         let mut best = 0;
         for i in 1..ranked.len() {
-            if compare(&ranked[i].1, &ranked[best].1).is_lt() {
+            if lexicographic(&ranked[i].1, &ranked[best].1).is_lt() {
                 best = i;
             }
         }
@@ -724,8 +760,8 @@ impl Placer {
             ties.clear();
             for (i, keys) in &ranked {
                 if keys[..before] == best_keys[..before] {
-                    let slot = state.candidates[*i as usize].slot;
-                    ties.push((*i, self.capacity(slot) - self.slots[slot as usize].used));
+                    let slot = &self.slots[state.candidates[*i as usize].slot as usize];
+                    ties.push((*i, slot.capacity - slot.used));
                 }
             }
             if ties.len() > 1 {
@@ -742,27 +778,25 @@ impl Placer {
             self.scratch.ties = ties;
         }
         self.scratch.ranked = ranked;
-        let candidate =
-            &self.queues[self.placements[key as usize].queue as usize].candidates[chosen as usize];
-        let (slot, location) = (candidate.slot, candidate.location);
-        self.reserve(key, slot, location, now);
+        let placement = &self.placements[key as usize];
+        let candidate = &self.queues[placement.queue as usize].candidates[chosen as usize];
+        let slot = candidate.slot;
+        let average = placement
+            .has_latency
+            .then(|| latency[candidate.location.0 as usize].average);
+        self.reserve(key, slot, average, now);
         true
     }
 
-    fn reserve(&mut self, key: u32, slot: u32, location: u32, now: Seconds) {
-        let state = &mut self.slots[slot as usize];
-        state.used += 1;
-        let fleet = &self.fleets[state.fleet as usize];
-        let entry = &fleet.locations[state.entry as usize];
-        let placement = &mut self.placements[key as usize];
-        placement.session = Some(GameSession {
-            fleet_id: fleet.id.clone(),
-            location: entry.location.clone(),
+    fn reserve(&mut self, key: u32, slot: u32, average_latency: Option<f64>, now: Seconds) {
+        let slot_state = &mut self.slots[slot as usize];
+        slot_state.used += 1;
+        self.placements[key as usize].session = Some(GameSession {
+            fleet_id: slot_state.fleet_id.clone(),
+            location: slot_state.location_name.clone(),
             number: self.next_session,
-            average_latency: placement
-                .has_latency
-                .then(|| placement.latency[location as usize].average),
-            hourly_cost: entry.hourly_cost,
+            average_latency,
+            hourly_cost: slot_state.hourly_cost,
             ended: false,
             slot,
         });
@@ -775,12 +809,14 @@ impl Placer {
         let placement = &mut self.placements[key as usize];
         placement.status = status;
         placement.end_time = Some(now);
-        if let Some(slots) = self.waits_on.remove(&key) {
-            for slot in slots {
+        if placement.queued {
+            placement.queued = false;
+            placement.latency = Box::default();
+            for slot in std::mem::take(&mut placement.waits_on) {
                 self.waiting[slot as usize].remove(&key);
             }
+            self.timers.remove(&key);
         }
-        self.timers.remove(&key);
         let kind = match status {
             PlacementStatus::Fulfilled => EventKind::Fulfilled,
             PlacementStatus::Cancelled => EventKind::Cancelled,
@@ -798,13 +834,16 @@ impl Placer {
     /// Leaves a placement PENDING at `now`: waiting on every candidate it could use under the
     /// cap in force, and woken when the cap relaxes or the queue times out.
     fn wait(&mut self, key: u32, now: Seconds) {
+        let mut slots = std::mem::take(&mut self.placements[key as usize].waits_on);
         let placement = &self.placements[key as usize];
         let state = &self.queues[placement.queue as usize];
         let cap = state.schedule.cap_at(placement.start_time, now);
         let priority = Reverse((Time(placement.start_time), placement.order));
-        let mut slots = self.waits_on.remove(&key).unwrap_or_default();
         for candidate in &state.candidates {
-            if self.statically_usable(placement, candidate, cap) && !slots.contains(&candidate.slot)
+            if self
+                .usable_rank(placement, &placement.latency, candidate, cap)
+                .is_some()
+                && !slots.contains(&candidate.slot)
             {
                 slots.push(candidate.slot);
                 self.waiting[candidate.slot as usize].push(key, priority);
@@ -818,9 +857,22 @@ impl Placer {
             .find(|at| *at > now)
             .filter(|at| *at < timeout);
         let wake = relax.unwrap_or(timeout);
-        self.waits_on.insert(key, slots);
         self.timers
             .push(key, Reverse((Time(wake), placement.order)));
+        let placement = &mut self.placements[key as usize];
+        placement.waits_on = slots;
+        placement.queued = true;
+    }
+
+    /// Decides a PENDING placement again at `now`; returns whether it was placed. If it was
+    /// not, it keeps its latencies and the caller makes it wait again.
+    fn retry(&mut self, key: u32, now: Seconds) -> bool {
+        let latency = std::mem::take(&mut self.placements[key as usize].latency);
+        let placed = self.try_place(key, &latency, now);
+        if !placed {
+            self.placements[key as usize].latency = latency;
+        }
+        placed
     }
 
     /// Moves virtual time to `now`: pending placements whose cap relaxes are decided again,
@@ -836,7 +888,7 @@ impl Placer {
                 placement.start_time + self.queues[placement.queue as usize].queue.timeout;
             if at >= timeout {
                 self.finish(key, PlacementStatus::TimedOut, timeout);
-            } else if !self.try_place(key, at) {
+            } else if !self.retry(key, at) {
                 self.wait(key, at);
             }
         }
@@ -894,7 +946,7 @@ impl Placer {
         };
         self.slots
             .iter()
-            .position(|s| s.fleet == fleet && self.locations[s.location as usize] == location)
+            .position(|s| s.fleet == fleet && *s.location_name == *location)
             .map(|s| s as u32)
             .ok_or_else(|| {
                 PlacementError::invalid(
@@ -948,8 +1000,10 @@ impl Placer {
         change: impl FnOnce(&mut FleetLocation),
     ) -> Result<(), PlacementError> {
         let slot = self.slot_of(fleet_id, location)?;
-        let state = &self.slots[slot as usize];
-        change(&mut self.fleets[state.fleet as usize].locations[state.entry as usize]);
+        let state = &mut self.slots[slot as usize];
+        let fleet = &mut self.fleets[state.fleet as usize];
+        change(&mut fleet.locations[state.entry as usize]);
+        state.refresh(fleet);
         self.serve(slot, now);
         Ok(())
     }
@@ -960,20 +1014,58 @@ impl Placer {
         // A request waits on a slot only if it may use it, and caps only relax, so each one
         // popped here is placed; any that is not waits again after the loop, not in it.
         let mut unplaced = Vec::new();
-        while self.has_room(slot) {
+        while self.slots[slot as usize].has_room() {
             let Some((key, _)) = self.waiting[slot as usize].pop() else {
                 break;
             };
-            if let Some(slots) = self.waits_on.get_mut(&key) {
-                slots.retain(|s| *s != slot);
-            }
-            if !self.try_place(key, now) {
+            self.placements[key as usize]
+                .waits_on
+                .retain(|s| *s != slot);
+            if !self.retry(key, now) {
                 unplaced.push(key);
             }
         }
         for key in unplaced {
             self.wait(key, now);
         }
+    }
+}
+
+/// Orders candidates' keys, the first that differs deciding.
+fn lexicographic(a: &[f64; 4], b: &[f64; 4]) -> std::cmp::Ordering {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| x.total_cmp(y))
+        .find(|o| o.is_ne())
+        .unwrap_or(std::cmp::Ordering::Equal)
+}
+
+/// What is wrong with the request's latency `i`: a player or location out of range, or a
+/// value that is not a latency.
+#[cold]
+fn latency_error(request: &PlacementRequest, i: usize, locations: usize) -> PlacementError {
+    let latency = &request.player_latencies[i];
+    let at = |field: &str| format!("PlayerLatencies[{i}].{field}");
+    let players = request.players.len();
+    if latency.player as usize >= players {
+        PlacementError::invalid(
+            at("PlayerId"),
+            format!(
+                "expected a player index below {players}, found `{}`",
+                latency.player
+            ),
+        )
+    } else if latency.location.0 as usize >= locations {
+        PlacementError::invalid(
+            at("RegionIdentifier"),
+            format!(
+                "expected a location id below {locations}, found `{}`",
+                latency.location.0
+            ),
+        )
+    } else {
+        PlacementError::at_least_zero(latency.latency_ms, at("LatencyInMilliseconds"), "latency")
+            .expect_err("only a bad latency is left")
     }
 }
 

@@ -124,7 +124,7 @@ fn setup_strategy() -> impl Strategy<Value = Setup> {
         )
 }
 
-fn request(i: usize, players: &[[Option<f64>; 4]]) -> PlacementRequest {
+fn request(placer: &Placer, i: usize, players: &[[Option<f64>; 4]]) -> PlacementRequest {
     let mut request = PlacementRequest::new(format!("p{i}"), "q", 10);
     for (p, latencies) in players.iter().enumerate() {
         let reported: Vec<(&str, f64)> = REGIONS
@@ -132,7 +132,13 @@ fn request(i: usize, players: &[[Option<f64>; 4]]) -> PlacementRequest {
             .zip(latencies)
             .filter_map(|(region, ms)| ms.map(|ms| (*region, ms)))
             .collect();
-        request = request.with_player(&format!("player{p}"), &reported);
+        // As `rally place` reads it: a player who reports only locations no fleet has is
+        // still a player, missing a latency everywhere.
+        let player = format!("player{p}");
+        if !reported.is_empty() {
+            request.player_index(&player);
+        }
+        request = request.with_player(&player, &placer.locations().resolve(&reported));
     }
     request
 }
@@ -242,7 +248,7 @@ proptest! {
                 check_event(&placer, &setup, &event, &mut used, &capacity)?;
             }
             let before = used.clone();
-            let key = placer.start(request(i, players), *time).unwrap();
+            let key = placer.start(request(&placer, i, players), *time).unwrap();
             let placement = placer.placement(key);
             let expected = oracle_keys(&setup, players, 0.0, &before);
             let best = expected.iter().min_by(|a, b| lexicographic(&a.1, &b.1));
@@ -250,7 +256,7 @@ proptest! {
                 (Some(session), Some(best)) => {
                     let chosen = expected
                         .iter()
-                        .find(|(at, _)| *at == (session.fleet_id.clone(), session.location.clone()));
+                        .find(|(at, _)| *at == (session.fleet_id.to_string(), session.location.to_string()));
                     prop_assert!(chosen.is_some(), "placed where the oracle sees no room or a filter forbids");
                     prop_assert_eq!(&chosen.unwrap().1, &best.1, "not the best-ranked candidate");
                 }
@@ -267,7 +273,7 @@ proptest! {
                 {
                     let s = placer.placement(k).session.clone().unwrap();
                     placer.release(&format!("p{target}"), *time).unwrap();
-                    *used.get_mut(&(s.fleet_id, s.location)).unwrap() -= 1;
+                    *used.get_mut(&(s.fleet_id.to_string(), s.location.to_string())).unwrap() -= 1;
                     for event in placer.take_events() {
                         check_event(&placer, &setup, &event, &mut used, &capacity)?;
                     }
@@ -295,7 +301,7 @@ fn check_event(
     }
     let placement = placer.placement(event.placement);
     let session = placement.session.as_ref().unwrap();
-    let at = (session.fleet_id.clone(), session.location.clone());
+    let at = (session.fleet_id.to_string(), session.location.to_string());
     let count = used.entry(at.clone()).or_default();
     *count += 1;
     prop_assert!(*count <= capacity[&at], "over-allocated {:?}", at);
@@ -305,7 +311,7 @@ fn check_event(
         .cap_at(placement.start_time, event.time);
     if let Some(cap) = cap {
         for latency in &placement.request.player_latencies {
-            if latency.location == session.location {
+            if **placer.locations().name(latency.location) == *session.location {
                 prop_assert!(latency.latency_ms <= cap, "placed over the cap in force");
             }
         }

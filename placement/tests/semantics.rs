@@ -3,8 +3,8 @@
 
 use rally_placement::model::{
     CostBasis, FallbackStrategy, Fleet, FleetLocation, FleetType, LatencyPolicy, LatencyRanking,
-    LocationStatus, MissingLatency, PlacementRequest, PlacementStatus, PriorityOverride,
-    PriorityType, Queue, QueueOptions, Spread,
+    LocationId, LocationStatus, MissingLatency, PlacementRequest, PlacementStatus, PlayerLatency,
+    PriorityOverride, PriorityType, Queue, QueueOptions, Spread,
 };
 use rally_placement::{EventKind, Placer};
 
@@ -77,7 +77,7 @@ fn placer_with(queue: Queue) -> Placer {
 fn placed(placer: &Placer, id: &str) -> Result<(String, String), PlacementStatus> {
     let placement = placer.placement(placer.key_of(id).unwrap());
     match &placement.session {
-        Some(s) => Ok((s.fleet_id.clone(), s.location.clone())),
+        Some(s) => Ok((s.fleet_id.to_string(), s.location.to_string())),
         None => Err(placement.status),
     }
 }
@@ -87,10 +87,17 @@ fn at(fleet: &str, location: &str) -> Result<(String, String), PlacementStatus> 
 }
 
 /// A request from two players, `a` and `b`, with their latencies per location.
-fn request(id: &str, queue: &str, a: &[(&str, f64)], b: &[(&str, f64)]) -> PlacementRequest {
+fn request(
+    placer: &Placer,
+    id: &str,
+    queue: &str,
+    a: &[(&str, f64)],
+    b: &[(&str, f64)],
+) -> PlacementRequest {
+    let locations = placer.locations();
     PlacementRequest::new(id, queue, 10)
-        .with_player("a", a)
-        .with_player("b", b)
+        .with_player("a", &locations.resolve(a))
+        .with_player("b", &locations.resolve(b))
 }
 
 #[test]
@@ -98,6 +105,7 @@ fn latency_first_by_average_then_the_cheapest_fleet_there() {
     let mut placer = placer_with(queue("q", &["demand", "spot"]));
     // Averages: us-east-1 (30+90)/2 = 60, eu-west-1 (80+50)/2 = 65, ap-south-1 100.
     let r = request(
+        &placer,
         "p1",
         "q",
         &[
@@ -258,6 +266,7 @@ fn latency_policies_filter_by_each_player_and_relax_over_time() {
     // Average at us-east-1 is 45 (best), but player b has 80 there: over the 60 ms cap for
     // the first 10 s. eu-west-1 has worst 70, ap-south-1 worst 120.
     let r = request(
+        &placer,
         "p1",
         "q",
         &[
@@ -287,8 +296,9 @@ fn latency_policies_filter_by_each_player_and_relax_over_time() {
 
 #[test]
 fn a_missing_latency_excludes_the_location_unless_the_queue_assumes_one() {
-    let r = |id: &str, queue: &str| {
+    let r = |placer: &Placer, id: &str, queue: &str| {
         request(
+            placer,
             id,
             queue,
             &[("us-east-1", 20.0), ("eu-west-1", 90.0)],
@@ -300,10 +310,10 @@ fn a_missing_latency_excludes_the_location_unless_the_queue_assumes_one() {
     let mut assume = queue("assume", &["spot", "demand"]);
     assume.options.missing_latency = MissingLatency::Assume(50.0);
     placer.add_queue(assume).unwrap();
-    placer.start(r("p1", "q"), 0.0).unwrap();
+    placer.start(r(&placer, "p1", "q"), 0.0).unwrap();
     assert_eq!(placed(&placer, "p1"), at("spot", "eu-west-1"));
     // Assumed 50: us-east-1 averages 35, better than eu-west-1's 65.
-    placer.start(r("p2", "assume"), 0.0).unwrap();
+    placer.start(r(&placer, "p2", "assume"), 0.0).unwrap();
     assert_eq!(placed(&placer, "p2"), at("spot", "us-east-1"));
 }
 
@@ -397,7 +407,13 @@ fn a_request_no_destination_can_ever_host_fails_at_once() {
         duration: None,
     }];
     let mut placer = placer_with(q);
-    let r = request("p1", "q", &[("us-east-1", 80.0)], &[("us-east-1", 20.0)]);
+    let r = request(
+        &placer,
+        "p1",
+        "q",
+        &[("us-east-1", 80.0)],
+        &[("us-east-1", 20.0)],
+    );
     placer.start(r, 0.0).unwrap();
     assert_eq!(placed(&placer, "p1"), Err(PlacementStatus::Failed));
     let events = placer.take_events();
@@ -445,7 +461,8 @@ fn location_override_with_and_without_fallback() {
 
     // An override needs a LOCATION-first queue and no latencies.
     let mut r = with("p5", &["ap-south-1"], FallbackStrategy::None);
-    r.player_latencies = request("x", "o", &[("us-east-1", 1.0)], &[]).player_latencies;
+    let reported = request(&placer, "x", "o", &[("us-east-1", 1.0)], &[]);
+    (r.players, r.player_latencies) = (reported.players, reported.player_latencies);
     let error = placer.start(r, 0.0).unwrap_err();
     assert_eq!(error.field, "PriorityConfigurationOverride");
     placer.add_queue(queue("plain", &["spot"])).unwrap();
@@ -486,9 +503,27 @@ fn bad_requests_say_which_field_and_change_nothing() {
             "`500`",
         ),
         (
-            PlacementRequest::new("p4", "q", 10).with_player("a", &[("us-east-1", -3.0)]),
+            PlacementRequest::new("p4", "q", 10).with_player("a", &[(LocationId(0), -3.0)]),
             "PlayerLatencies[0].LatencyInMilliseconds",
             "`-3`",
+        ),
+        (
+            PlacementRequest {
+                player_latencies: vec![PlayerLatency {
+                    player: 1,
+                    location: LocationId(0),
+                    latency_ms: 10.0,
+                }],
+                players: vec!["a".into()],
+                ..PlacementRequest::new("p5", "q", 10)
+            },
+            "PlayerLatencies[0].PlayerId",
+            "below 1, found `1`",
+        ),
+        (
+            PlacementRequest::new("p6", "q", 10).with_player("a", &[(LocationId(3), 10.0)]),
+            "PlayerLatencies[0].RegionIdentifier",
+            "below 3, found `3`",
         ),
     ];
     for (request, field, says) in cases {
@@ -505,8 +540,9 @@ fn rally_rankings_worst_player_and_percentile() {
     // a: us-east-1 10, eu-west-1 50; b: us-east-1 100, eu-west-1 55.
     // Average: us-east-1 55 > eu-west-1 52.5 → eu. Worst: 100 vs 55 → eu.
     // p50 (nearest rank of two players = the lower): 10 vs 50 → us-east-1.
-    let r = |id: &str, q: &str| {
+    let r = |placer: &Placer, id: &str, q: &str| {
         request(
+            placer,
             id,
             q,
             &[("us-east-1", 10.0), ("eu-west-1", 50.0)],
@@ -520,9 +556,9 @@ fn rally_rankings_worst_player_and_percentile() {
     median.options.latency_ranking = LatencyRanking::Percentile(50.0);
     placer.add_queue(worst).unwrap();
     placer.add_queue(median).unwrap();
-    placer.start(r("p1", "avg"), 0.0).unwrap();
-    placer.start(r("p2", "worst"), 0.0).unwrap();
-    placer.start(r("p3", "median"), 0.0).unwrap();
+    placer.start(r(&placer, "p1", "avg"), 0.0).unwrap();
+    placer.start(r(&placer, "p2", "worst"), 0.0).unwrap();
+    placer.start(r(&placer, "p3", "median"), 0.0).unwrap();
     assert_eq!(placed(&placer, "p1"), at("spot", "eu-west-1"));
     assert_eq!(placed(&placer, "p2"), at("spot", "eu-west-1"));
     assert_eq!(placed(&placer, "p3"), at("spot", "us-east-1"));
@@ -546,8 +582,9 @@ fn rally_cost_per_game_session_and_latency_tolerance() {
 
     // Tolerance: eu-west-1 averages 40, us-east-1 50. Plain latency-first takes eu-west-1;
     // with 15 ms tolerance both count as 40 and COST picks spot us-east-1 (0.02 < 0.03).
-    let r = |id: &str, q: &str| {
+    let r = |placer: &Placer, id: &str, q: &str| {
         request(
+            placer,
             id,
             q,
             &[("us-east-1", 50.0), ("eu-west-1", 40.0)],
@@ -558,8 +595,8 @@ fn rally_cost_per_game_session_and_latency_tolerance() {
     let mut tolerant = queue("tolerant", &["spot"]);
     tolerant.options.latency_tolerance_ms = 15.0;
     placer.add_queue(tolerant).unwrap();
-    placer.start(r("p2", "plain"), 0.0).unwrap();
-    placer.start(r("p3", "tolerant"), 0.0).unwrap();
+    placer.start(r(&placer, "p2", "plain"), 0.0).unwrap();
+    placer.start(r(&placer, "p3", "tolerant"), 0.0).unwrap();
     assert_eq!(placed(&placer, "p2"), at("spot", "eu-west-1"));
     assert_eq!(placed(&placer, "p3"), at("spot", "us-east-1"));
 }
@@ -611,7 +648,13 @@ fn a_cap_relaxing_at_an_inexact_time_is_seen_when_the_request_wakes() {
         },
     ];
     let mut placer = placer_with(q);
-    let r = request("p1", "q", &[("us-east-1", 80.0)], &[("us-east-1", 20.0)]);
+    let r = request(
+        &placer,
+        "p1",
+        "q",
+        &[("us-east-1", 80.0)],
+        &[("us-east-1", 20.0)],
+    );
     placer.start(r, 6.4).unwrap();
     assert_eq!(placed(&placer, "p1"), Err(PlacementStatus::Pending));
     placer.advance(100.0);
