@@ -568,7 +568,7 @@ impl Placer {
         }
         let options = self.queues[queue as usize].queue.options;
         let players = request.players.len();
-        let values = &mut self.scratch.values;
+        let Scratch { values, column, .. } = &mut self.scratch;
         values.clear();
         values.resize(locations * players, f64::NAN);
         for (i, latency) in request.player_latencies.iter().enumerate() {
@@ -582,40 +582,25 @@ impl Placer {
             values[location * players + player] = ms;
         }
         for (location, entry) in aggregated.iter_mut().enumerate() {
-            let row = &values[location * players..(location + 1) * players];
-            let (mut sum, mut worst, mut complete) = (0.0, f64::NEG_INFINITY, true);
-            for value in row {
-                let value = match (value.is_nan(), options.missing_latency) {
-                    (false, _) => *value,
-                    (true, MissingLatency::Assume(ms)) => ms,
-                    (true, MissingLatency::Exclude) => {
-                        complete = false;
-                        break;
+            let row = &mut values[location * players..(location + 1) * players];
+            match options.missing_latency {
+                MissingLatency::Exclude => {
+                    if row.iter().any(|value| value.is_nan()) {
+                        continue;
                     }
-                };
-                sum += value;
-                worst = f64::max(worst, value);
+                }
+                MissingLatency::Assume(ms) => {
+                    for value in row.iter_mut().filter(|value| value.is_nan()) {
+                        *value = ms;
+                    }
+                }
             }
-            if !complete {
-                continue;
-            }
-            let average = sum / players as f64;
+            let worst = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let average = row.iter().sum::<f64>() / players as f64;
             let rank = match options.latency_ranking {
                 LatencyRanking::Average => average,
                 LatencyRanking::Worst => worst,
-                LatencyRanking::Percentile(p) => {
-                    let column = &mut self.scratch.column;
-                    column.clear();
-                    column.extend(row.iter().map(|value| match options.missing_latency {
-                        MissingLatency::Assume(ms) if value.is_nan() => ms,
-                        _ => *value,
-                    }));
-                    column.sort_by(f64::total_cmp);
-                    // Nearest rank: the smallest value with at least p % of players at or
-                    // below it.
-                    let rank = ((p / 100.0) * players as f64).ceil() as usize;
-                    column[rank.clamp(1, players) - 1]
-                }
+                LatencyRanking::Percentile(p) => percentile(column, row, p),
             };
             *entry = LocationLatency {
                 complete: true,
@@ -1029,6 +1014,18 @@ impl Placer {
             self.wait(key, now);
         }
     }
+}
+
+/// The `p`th percentile of `values`, nearest rank: the smallest value with at least p % of
+/// them at or below it. Kept out of line: inlined, its arithmetic was hoisted into every
+/// aggregation, percentile or not.
+#[inline(never)]
+fn percentile(sorted: &mut Vec<f64>, values: &[f64], p: f64) -> f64 {
+    sorted.clear();
+    sorted.extend_from_slice(values);
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * values.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, values.len()) - 1]
 }
 
 /// Orders candidates' keys, the first that differs deciding.
