@@ -125,7 +125,6 @@ struct Slot {
     entry: u32,
     location: LocationId,
     fleet_id: Arc<str>,
-    location_name: Arc<str>,
     used: u64,
     capacity: u64,
     /// ACTIVE, and viable if Spot.
@@ -134,13 +133,12 @@ struct Slot {
 }
 
 impl Slot {
-    fn new(fleet: &Fleet, f: u32, entry: u32, location: LocationId, name: Arc<str>) -> Slot {
+    fn new(fleet: &Fleet, f: u32, entry: u32, location: LocationId) -> Slot {
         let mut slot = Slot {
             fleet: f,
             entry,
             location,
             fleet_id: fleet.id.as_str().into(),
-            location_name: name,
             used: 0,
             capacity: 0,
             open: false,
@@ -278,10 +276,7 @@ impl Placer {
                     ));
                 }
                 let id = placer.locations.intern(&location.location);
-                let name = placer.locations.name(id).clone();
-                placer
-                    .slots
-                    .push(Slot::new(&fleet, f as u32, l as u32, id, name));
+                placer.slots.push(Slot::new(&fleet, f as u32, l as u32, id));
                 placer.waiting.push(OldestFirst::default());
             }
             placer.fleet_ids.insert(fleet.id.clone(), f as u32);
@@ -325,7 +320,7 @@ impl Placer {
                 if state.fleet != fleet {
                     continue;
                 }
-                let name = &*state.location_name;
+                let name = &**self.locations.name(state.location);
                 let allowed = queue
                     .allowed_locations
                     .as_ref()
@@ -389,10 +384,27 @@ impl Placer {
     pub fn key_of(&self, placement_id: &str) -> Option<PlacementKey> {
         let hash = self.hasher.hash_one(placement_id);
         self.placement_ids
-            .find(hash, |k| {
-                self.placements[*k as usize].request.placement_id == placement_id
-            })
+            .find(hash, |k| id_of(&self.placements, *k) == placement_id)
             .map(|k| PlacementKey(*k))
+    }
+
+    /// Indexes placement `key` under its id, which must be new; `key` need not be stored yet.
+    fn record_id(&mut self, id: &str, key: u32) -> Result<(), PlacementError> {
+        let (placements, hasher) = (&self.placements, &self.hasher);
+        match self.placement_ids.entry(
+            hasher.hash_one(id),
+            |k| id_of(placements, *k) == id,
+            |k| hasher.hash_one(id_of(placements, *k)),
+        ) {
+            Entry::Occupied(_) => Err(PlacementError::invalid(
+                "PlacementId",
+                format!("placement `{id}` already exists; ids cannot be reused"),
+            )),
+            Entry::Vacant(vacant) => {
+                vacant.insert(key);
+                Ok(())
+            }
+        }
     }
 
     /// Events since the last call, in the order they happened.
@@ -425,34 +437,12 @@ impl Placer {
         now: Seconds,
     ) -> Result<PlacementKey, PlacementError> {
         let queue = self.check(&request)?;
+        // Taken while the decision borrows the placer; a refused request just leaves the
+        // next one to allocate it again.
         let mut latency = std::mem::take(&mut self.scratch.latency);
-        let aggregated = self.aggregate(&request, queue, &mut latency);
+        let has_latency = self.aggregate(&request, queue, &mut latency)?;
         let key = self.placements.len() as u32;
-        let recorded = aggregated.and_then(|has_latency| {
-            let (placements, hasher) = (&self.placements, &self.hasher);
-            let id = request.placement_id.as_str();
-            match self.placement_ids.entry(
-                hasher.hash_one(id),
-                |k| placements[*k as usize].request.placement_id == id,
-                |k| hasher.hash_one(placements[*k as usize].request.placement_id.as_str()),
-            ) {
-                Entry::Occupied(_) => Err(PlacementError::invalid(
-                    "PlacementId",
-                    format!("placement `{id}` already exists; ids cannot be reused"),
-                )),
-                Entry::Vacant(vacant) => {
-                    vacant.insert(key);
-                    Ok(has_latency)
-                }
-            }
-        });
-        let has_latency = match recorded {
-            Ok(has_latency) => has_latency,
-            Err(error) => {
-                self.scratch.latency = latency;
-                return Err(error);
-            }
-        };
+        self.record_id(&request.placement_id, key)?;
         self.placements.push(Placement {
             request,
             start_time: now,
@@ -778,7 +768,7 @@ impl Placer {
         slot_state.used += 1;
         self.placements[key as usize].session = Some(GameSession {
             fleet_id: slot_state.fleet_id.clone(),
-            location: slot_state.location_name.clone(),
+            location: self.locations.name(slot_state.location).clone(),
             number: self.next_session,
             average_latency,
             hourly_cost: slot_state.hourly_cost,
@@ -931,7 +921,7 @@ impl Placer {
         };
         self.slots
             .iter()
-            .position(|s| s.fleet == fleet && *s.location_name == *location)
+            .position(|s| s.fleet == fleet && Some(s.location) == self.locations.id(location))
             .map(|s| s as u32)
             .ok_or_else(|| {
                 PlacementError::invalid(
@@ -1026,6 +1016,11 @@ fn percentile(sorted: &mut Vec<f64>, values: &[f64], p: f64) -> f64 {
     sorted.sort_by(f64::total_cmp);
     let rank = ((p / 100.0) * values.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, values.len()) - 1]
+}
+
+/// The id placement `key` was started with.
+fn id_of(placements: &[Placement], key: u32) -> &str {
+    &placements[key as usize].request.placement_id
 }
 
 /// Orders candidates' keys, the first that differs deciding.
