@@ -3,33 +3,34 @@
 //! instead of by judging whole matches.
 //!
 //! Only deciding rules are used (a compound rule's parts may fail in a valid match). Each
-//! filter here is implied by a rule; the judge (`eval`) still checks every rule on every match,
-//! so a filter can only make the search faster, never admit a match the rules forbid.
+//! filter here is implied by a rule and states it over every player's own values, as the
+//! rules are judged (`eval`): a party's `partyAggregation` never enters a filter. The judge
+//! still checks every rule of every match a filter does not state exactly, so a filter can
+//! only make the search faster, never admit a match the rules forbid.
 
 use rally_rules::model::{
-    AttributeId, AttributeType, CollectionOperation, CollectionPartyAggregation, CollectionRule,
-    ComparisonOperation, Condition, ExprNode, Function, PartyAggregation, RuleId, RuleKind,
-    RuleSet, SelectField, TeamId, TypedExpr,
+    AttributeId, AttributeType, CollectionOperation, CollectionRule, ComparisonOperation,
+    Condition, ExprNode, Function, RuleId, RuleKind, RuleSet, SelectField, StepValue, TeamId,
+    TypedExpr,
 };
 
 use crate::params::{Params, RuleParams};
 
-/// All players of a match share the value of an attribute (a string `batchDistance`, or a
-/// comparison `=` without reference over everyone's value).
+/// All players of a match share the value of a string attribute (a string `batchDistance`,
+/// or a comparison `=` without reference over everyone's value).
 #[derive(Clone, Debug, PartialEq)]
 pub struct EqualKey {
     pub rule: RuleId,
     pub attribute: AttributeId,
-    pub party: PartyAggregation,
 }
 
 /// All players' values of a number attribute lie within a bound of each other (a numeric
-/// `batchDistance`, or a distance from `max(...)` to `min(...)` over everyone).
+/// `batchDistance`, a distance from `max(...)` to `min(...)` over everyone, or — with a bound
+/// of 0 — a comparison `=` without reference over everyone's number).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Spread {
     pub rule: RuleId,
     pub attribute: AttributeId,
-    pub party: PartyAggregation,
 }
 
 impl Spread {
@@ -39,64 +40,80 @@ impl Spread {
     }
 }
 
-/// Each player's value on some teams must satisfy a test against a literal: a comparison or
-/// distance whose measurement is the players' values of those teams (all teams, or e.g.
-/// `teams[monster]`). A ticket failing it can never play there.
+/// All players' values of an attribute differ (a comparison `!=` without reference over
+/// everyone's value).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Distinct {
+    pub rule: RuleId,
+    pub attribute: AttributeId,
+}
+
+/// Each player's own value on some teams must pass a test against a literal: a comparison,
+/// a distance or a `reference_intersection_count` whose measurement is the players' values
+/// of those teams (all teams, or e.g. `teams[monster]`). A ticket failing it can never play
+/// there.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlayerTest {
     pub rule: RuleId,
     pub teams: Vec<TeamId>,
     pub attribute: AttributeId,
-    pub party: PartyAggregation,
     pub test: Test,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Test {
+    /// `value <operation> reference`, on numbers or (`=`, `!=`) strings.
     Compare(ComparisonOperation),
+    /// `|value − reference|` within the rule's distances.
     Distance,
+    /// How many of the reference's strings the player's list holds, within the rule's counts.
+    ListCount,
+}
+
+/// A test's literal reference, as the rule or an expansion gives it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Literal {
+    Number(f64),
+    String(String),
+    Strings(Vec<String>),
 }
 
 impl PlayerTest {
-    /// Whether `value` passes with `params` in force; `reference` is the rule's literal (or
-    /// its expanded replacement).
-    pub fn passes(&self, value: f64, params: &RuleParams, reference: f64) -> bool {
-        match self.test {
-            Test::Compare(operation) => match operation {
-                ComparisonOperation::Equal => value == reference,
-                ComparisonOperation::NotEqual => value != reference,
-                ComparisonOperation::Less => value < reference,
-                ComparisonOperation::LessOrEqual => value <= reference,
-                ComparisonOperation::Greater => value > reference,
-                ComparisonOperation::GreaterOrEqual => value >= reference,
-            },
-            Test::Distance => {
-                let distance = (value - reference).abs();
-                params.min_distance.is_none_or(|min| distance >= min)
-                    && params.max_distance.is_none_or(|max| distance <= max)
-            }
+    /// The literal players are tested against with `params` in force: an expansion's
+    /// replacement, else the rule's own.
+    pub fn reference(&self, rule_set: &RuleSet, params: &Params) -> Option<Literal> {
+        match &params.rules[self.rule.0].reference {
+            Some(StepValue::Number(n)) => Some(Literal::Number(*n)),
+            Some(StepValue::String(s)) => Some(Literal::String(s.clone())),
+            Some(StepValue::StringList(list)) => Some(Literal::Strings(list.clone())),
+            None => literal_of(reference_expr(rule_set, self.rule)?),
         }
     }
+}
 
-    /// The number players are tested against with `params` in force: an expansion's
-    /// replacement, else the rule's literal.
-    pub fn reference(&self, rule_set: &RuleSet, params: &Params) -> Option<f64> {
-        match &params.rules[self.rule.0].reference {
-            Some(replaced) => replaced.as_number(),
-            None => literal_reference(rule_set, self.rule),
-        }
+/// The reference expression of a comparison, distance or collection rule.
+fn reference_expr(rule_set: &RuleSet, rule: RuleId) -> Option<&TypedExpr> {
+    match &rule_set.rule(rule).kind {
+        RuleKind::Comparison(c) => c.reference.as_ref(),
+        RuleKind::Distance(d) => Some(&d.reference),
+        RuleKind::Collection(c) => c.reference.as_ref(),
+        _ => None,
     }
 }
 
 /// The number literal a comparison or distance rule's reference is, if it is one.
 pub fn literal_reference(rule_set: &RuleSet, rule: RuleId) -> Option<f64> {
-    let reference = match &rule_set.rule(rule).kind {
-        RuleKind::Comparison(c) => c.reference.as_ref()?,
-        RuleKind::Distance(d) => &d.reference,
-        _ => return None,
-    };
-    match reference.node {
-        ExprNode::Number(n) => Some(n),
+    match literal_of(reference_expr(rule_set, rule)?)? {
+        Literal::Number(n) => Some(n),
+        Literal::String(_) | Literal::Strings(_) => None,
+    }
+}
+
+fn literal_of(expr: &TypedExpr) -> Option<Literal> {
+    match &expr.node {
+        ExprNode::Number(n) => Some(Literal::Number(*n)),
+        ExprNode::String(text) => Some(Literal::String(text.clone())),
+        ExprNode::List(_) => string_literals(expr).map(Literal::Strings),
         _ => None,
     }
 }
@@ -109,7 +126,6 @@ pub fn literal_reference(rule_set: &RuleSet, rule: RuleId) -> Option<f64> {
 pub struct Collection {
     pub rule: RuleId,
     pub attribute: AttributeId,
-    pub party: CollectionPartyAggregation,
     pub kind: CollectionKind,
 }
 
@@ -127,7 +143,6 @@ pub enum CollectionKind {
 #[derive(Clone, Debug, PartialEq)]
 pub struct LatencyCap {
     pub rule: RuleId,
-    pub party: PartyAggregation,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -135,6 +150,7 @@ pub struct Analysis {
     pub latency: Vec<LatencyCap>,
     pub equal: Vec<EqualKey>,
     pub spreads: Vec<Spread>,
+    pub distinct: Vec<Distinct>,
     pub player_tests: Vec<PlayerTest>,
     pub collections: Vec<Collection>,
     /// Number attributes candidates are ordered by (nearest to the anchor first) when no sort
@@ -200,126 +216,124 @@ impl Analysis {
         let mut analysis = Analysis::default();
         let all_teams: Vec<TeamId> = (0..rule_set.teams.len()).map(TeamId).collect();
         for &id in rules {
-            let rule = rule_set.rule(id);
-            match &rule.kind {
-                RuleKind::Latency(latency) => analysis.latency.push(LatencyCap {
-                    rule: id,
-                    party: latency.party_aggregation,
-                }),
-                RuleKind::BatchDistance(batch) => {
-                    let ty = rule_set.attribute(batch.attribute).ty;
-                    if ty == AttributeType::Number {
-                        analysis.spreads.push(Spread {
-                            rule: id,
-                            attribute: batch.attribute,
-                            party: batch.party_aggregation,
-                        });
-                    } else {
-                        analysis.equal.push(EqualKey {
-                            rule: id,
-                            attribute: batch.attribute,
-                            party: batch.party_aggregation,
-                        });
-                    }
-                }
-                RuleKind::Comparison(comparison) => {
-                    let selected = players_attribute(&comparison.measurement);
-                    match (&comparison.reference, comparison.operation, selected) {
-                        (None, ComparisonOperation::Equal, Some((teams, attribute)))
-                            if teams == all_teams =>
-                        {
-                            analysis.equal.push(EqualKey {
-                                rule: id,
-                                attribute,
-                                party: comparison.party_aggregation,
-                            });
-                        }
-                        (Some(reference), operation, Some((teams, attribute)))
-                            if is_number_literal(reference) =>
-                        {
-                            analysis.player_tests.push(PlayerTest {
-                                rule: id,
-                                teams,
-                                attribute,
-                                party: comparison.party_aggregation,
-                                test: Test::Compare(operation),
-                            });
-                        }
-                        _ => {}
-                    }
-                }
-                RuleKind::Distance(distance) => {
-                    if let Some(attribute) =
-                        spread_of(&distance.measurement, &distance.reference, &all_teams)
-                        && distance.max_distance.is_some()
-                        && distance.min_distance.is_none()
-                    {
-                        analysis.spreads.push(Spread {
-                            rule: id,
-                            attribute,
-                            party: distance.party_aggregation,
-                        });
-                    } else if let Some((teams, attribute)) =
-                        players_attribute(&distance.measurement)
-                        && is_number_literal(&distance.reference)
-                    {
-                        analysis.player_tests.push(PlayerTest {
-                            rule: id,
-                            teams,
-                            attribute,
-                            party: distance.party_aggregation,
-                            test: Test::Distance,
-                        });
-                    }
-                }
-                RuleKind::Collection(collection) => {
-                    if let Some(kind) = collection_kind(collection, &all_teams)
-                        && let Some((_, attribute)) = players_attribute(&collection.measurement)
-                    {
-                        analysis.collections.push(Collection {
-                            rule: id,
-                            attribute,
-                            party: collection.party_aggregation,
-                            kind,
-                        });
-                    }
-                }
-                RuleKind::AbsoluteSort(_) | RuleKind::DistanceSort(_) | RuleKind::Compound(_) => {}
-            }
+            analysis.add_rule(rule_set, id, &all_teams);
         }
         analysis.exact = analysis.latency.len() <= 1
             && rules
                 .iter()
                 .all(|id| analysis.filters_exactly(rule_set, *id, &all_teams));
-        let mut closeness: Vec<AttributeId> =
-            analysis.spreads.iter().map(|s| s.attribute).collect();
-        for rule in &rule_set.rules {
-            if let RuleKind::Distance(distance) = &rule.kind
-                && let Some(attribute) = first_attribute(&distance.measurement)
-            {
-                closeness.push(attribute);
-            }
-        }
-        closeness.extend(
-            rule_set
-                .algorithm
-                .sort_by_attributes
-                .iter()
-                .copied()
-                .filter(|a| rule_set.attribute(*a).ty == AttributeType::Number),
-        );
-        let mut seen = Vec::new();
-        closeness.retain(|a| {
-            let new = !seen.contains(a) && rule_set.attribute(*a).ty == AttributeType::Number;
-            seen.push(*a);
-            new
-        });
-        analysis.closeness = closeness;
+        analysis.closeness = closeness(rule_set, &analysis.spreads);
         analysis
     }
-}
 
-impl Analysis {
+    /// The filter rule `id` implies, if any.
+    fn add_rule(&mut self, rule_set: &RuleSet, id: RuleId, all_teams: &[TeamId]) {
+        let is_number = |a: AttributeId| rule_set.attribute(a).ty == AttributeType::Number;
+        match &rule_set.rule(id).kind {
+            RuleKind::Latency(_) => self.latency.push(LatencyCap { rule: id }),
+            RuleKind::BatchDistance(batch) => {
+                let attribute = batch.attribute;
+                if is_number(attribute) {
+                    self.spreads.push(Spread {
+                        rule: id,
+                        attribute,
+                    });
+                } else {
+                    self.equal.push(EqualKey {
+                        rule: id,
+                        attribute,
+                    });
+                }
+            }
+            RuleKind::Comparison(comparison) => {
+                let selected = players_attribute(&comparison.measurement);
+                match (&comparison.reference, comparison.operation, selected) {
+                    (None, operation, Some((teams, attribute))) if teams == all_teams => {
+                        match operation {
+                            ComparisonOperation::Equal if is_number(attribute) => {
+                                self.spreads.push(Spread {
+                                    rule: id,
+                                    attribute,
+                                })
+                            }
+                            ComparisonOperation::Equal => self.equal.push(EqualKey {
+                                rule: id,
+                                attribute,
+                            }),
+                            ComparisonOperation::NotEqual => self.distinct.push(Distinct {
+                                rule: id,
+                                attribute,
+                            }),
+                            // The checker allows only `=` and `!=` without a reference.
+                            _ => {}
+                        }
+                    }
+                    (Some(reference), operation, Some((teams, attribute)))
+                        if matches!(
+                            literal_of(reference),
+                            Some(Literal::Number(_) | Literal::String(_))
+                        ) =>
+                    {
+                        self.player_tests.push(PlayerTest {
+                            rule: id,
+                            teams,
+                            attribute,
+                            test: Test::Compare(operation),
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            RuleKind::Distance(distance) => {
+                if let Some(attribute) =
+                    spread_of(&distance.measurement, &distance.reference, all_teams)
+                    && distance.max_distance.is_some()
+                    && distance.min_distance.is_none()
+                {
+                    self.spreads.push(Spread {
+                        rule: id,
+                        attribute,
+                    });
+                } else if let Some((teams, attribute)) = players_attribute(&distance.measurement)
+                    && matches!(literal_of(&distance.reference), Some(Literal::Number(_)))
+                {
+                    self.player_tests.push(PlayerTest {
+                        rule: id,
+                        teams,
+                        attribute,
+                        test: Test::Distance,
+                    });
+                }
+            }
+            RuleKind::Collection(collection) => {
+                let Some((teams, attribute)) = players_attribute(&collection.measurement) else {
+                    return;
+                };
+                if let Some(kind) = collection_kind(collection, all_teams) {
+                    self.collections.push(Collection {
+                        rule: id,
+                        attribute,
+                        kind,
+                    });
+                } else if collection.operation == CollectionOperation::ReferenceIntersectionCount
+                    && collection
+                        .reference
+                        .as_ref()
+                        .and_then(string_literals)
+                        .is_some()
+                {
+                    self.player_tests.push(PlayerTest {
+                        rule: id,
+                        teams,
+                        attribute,
+                        test: Test::ListCount,
+                    });
+                }
+            }
+            RuleKind::AbsoluteSort(_) | RuleKind::DistanceSort(_) | RuleKind::Compound(_) => {}
+        }
+    }
+
     /// Whether rule `id` is one of the filters, checked exactly (see [`Analysis::exact`]) at
     /// every age.
     fn filters_exactly(&self, rule_set: &RuleSet, id: RuleId, all_teams: &[TeamId]) -> bool {
@@ -337,7 +351,7 @@ impl Analysis {
         if self.spreads.iter().any(|s| s.rule == id) {
             return at_every_age(&|p| p.min_distance.is_none());
         }
-        if self.equal.iter().any(|e| e.rule == id) {
+        if self.equal.iter().any(|e| e.rule == id) || self.distinct.iter().any(|d| d.rule == id) {
             return true;
         }
         if let Some(test) = self.player_tests.iter().find(|t| t.rule == id) {
@@ -353,6 +367,27 @@ impl Analysis {
         }
         false
     }
+}
+
+/// Number attributes to order candidates by: those the spreads bound, those distance rules
+/// measure, then `sortByAttributes`; each once.
+fn closeness(rule_set: &RuleSet, spreads: &[Spread]) -> Vec<AttributeId> {
+    let mut closeness: Vec<AttributeId> = spreads.iter().map(|s| s.attribute).collect();
+    for rule in &rule_set.rules {
+        if let RuleKind::Distance(distance) = &rule.kind
+            && let Some(attribute) = first_attribute(&distance.measurement)
+        {
+            closeness.push(attribute);
+        }
+    }
+    closeness.extend(rule_set.algorithm.sort_by_attributes.iter().copied());
+    let mut seen = Vec::new();
+    closeness.retain(|a| {
+        let new = !seen.contains(a) && rule_set.attribute(*a).ty == AttributeType::Number;
+        seen.push(*a);
+        new
+    });
+    closeness
 }
 
 /// Sets of rules, one of which holds in full whenever `condition` holds: its disjunctive
@@ -433,10 +468,6 @@ fn string_literals(expr: &TypedExpr) -> Option<Vec<String>> {
             .collect(),
         _ => None,
     }
-}
-
-fn is_number_literal(expr: &TypedExpr) -> bool {
-    matches!(expr.node, ExprNode::Number(_))
 }
 
 /// `teams[...].players.attributes[a]`, or its `flatten`: the selected teams and attribute,

@@ -10,12 +10,13 @@
 //!
 //! A backfill ticket's players are already on their teams and stay there.
 
-use rally_rules::model::{AttributeId, PartyAggregation, TeamId};
+use rally_rules::model::{AttributeId, TeamId};
 
 use smallvec::SmallVec;
 
 use crate::analysis::Analysis;
 use crate::eval::{Evaluation, MatchView, evaluate};
+use crate::filters::passes_somewhere;
 use crate::params::Params;
 use crate::pool::{Pool, Ticket, TicketKey, Value};
 
@@ -46,51 +47,23 @@ fn attribute_total(ticket: &Ticket, attribute: AttributeId) -> f64 {
         .sum()
 }
 
-/// Teams each non-backfill ticket may join: those whose per-team tests its players pass.
+/// Teams each non-backfill ticket may join: those whose per-team tests every one of its
+/// players passes.
 fn admissible_teams(
     pool: &Pool,
     ticket: &Ticket,
     params: &Params,
     analysis: &Analysis,
 ) -> Vec<bool> {
-    let rule_set = pool.rule_set();
-    let mut allowed = vec![true; rule_set.teams.len()];
+    let mut allowed = vec![true; pool.rule_set().teams.len()];
     for test in &analysis.player_tests {
-        let rule_params = &params.rules[test.rule.0];
-        let Some(reference) = test.reference(rule_set, params) else {
-            continue;
-        };
-        let passes = party_numbers(ticket, test.attribute, test.party)
-            .iter()
-            .all(|value| test.passes(*value, rule_params, reference));
-        if !passes {
+        if !passes_somewhere(pool, ticket, test, std::slice::from_ref(params)) {
             for team in &test.teams {
                 allowed[team.0] = false;
             }
         }
     }
     allowed
-}
-
-/// A ticket's players' numbers for `attribute`, each replaced by the party aggregate.
-pub fn party_numbers(ticket: &Ticket, attribute: AttributeId, party: PartyAggregation) -> Vec<f64> {
-    let own: Vec<f64> = ticket
-        .players
-        .iter()
-        .filter_map(|p| match p.values[attribute.0] {
-            Value::Number(n) => Some(n),
-            _ => None,
-        })
-        .collect();
-    if !ticket.is_party() {
-        return own;
-    }
-    let combined = match party {
-        PartyAggregation::Min => own.iter().cloned().fold(f64::INFINITY, f64::min),
-        PartyAggregation::Max => own.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
-        PartyAggregation::Avg => own.iter().sum::<f64>() / own.len() as f64,
-    };
-    vec![combined; own.len()]
 }
 
 struct Search<'a> {

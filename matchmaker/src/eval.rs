@@ -2,30 +2,32 @@
 //! on teams — and says which rules pass, whether team sizes hold, and where the match could
 //! be played.
 //!
-//! Semantics where FlexMatch's documents are silent, chosen as a designer would expect:
+//! The semantics, from FlexMatch's guide (`flexmatch-spec.md` §1.4, §2.4), and where it is
+//! silent chosen as a designer would expect:
 //!
-//! - **Party aggregation**: a rule's `partyAggregation` says how a party's values count. Each
-//!   player's number is replaced by the party's min, max or average for that rule (a solo
-//!   player's own); a collection rule's lists by their union or intersection; a latency by
-//!   the party's aggregate per location. Team averages are unchanged by `avg`, since a party
-//!   plays on one team.
-//! - **Missing values**: an aggregate of an empty list (the average of a team nobody is on
-//!   yet) has no value; rules are checked on the values that exist, so a missing value
-//!   neither passes nor fails anything. `sum` of nothing is 0, `count` of nothing is 0.
+//! - **Every player is judged on their own values.** A rule's `partyAggregation` never
+//!   decides it: each player of a party is checked with their own attributes and latencies
+//!   ("FlexMatch would then check that all of the individual players in the tickets fit").
+//!   The aggregate only orders and prunes candidates (`filters`, `search`).
+//! - **An aggregate over nothing fails its rule**: `min`, `max`, `avg`, `median` and `stddev`
+//!   of an empty list (the average of a team nobody is on) have no value, and a rule that
+//!   meets one fails — FlexMatch does not support rules over a team that may be empty.
+//!   `sum` and `count` of nothing are 0.
 //! - **Lists**: a comparison or distance over a list checks every element; a comparison
 //!   without a reference checks that all values are equal (`=`) or all different (`!=`).
+//! - **Numbers** compare within the tolerance of `rally_rules::numeric`.
 //! - `stddev` is the population standard deviation; `median` of an even count averages the
 //!   middle two.
-//! - **Latency**: a location counts for a rule when every ticket reports it and the ticket's
-//!   aggregated latency is within `maxLatency` and within `maxDistance` of the `min`/`avg`
-//!   reference there. The match's locations are those every latency rule accepts (without a
-//!   latency rule: those every player reports), nearest on average first.
+//! - **Latency**: a location counts for a rule when every player reports it, within
+//!   `maxLatency`, and within `maxDistance` of the `min` or `avg` of all players' latencies
+//!   there. The match's locations are those every latency rule accepts (without a latency
+//!   rule: those every player reports), nearest on average first.
 
 use rally_rules::model::{
-    CollectionOperation, CollectionPartyAggregation, ComparisonOperation, DistanceReference,
-    ExprNode, Function, PartyAggregation, RuleId, RuleKind, RuleSet, SelectField, StepValue,
-    TeamId, Type, TypedExpr,
+    CollectionOperation, ComparisonOperation, DistanceReference, ExprNode, Function, RuleId,
+    RuleKind, RuleSet, SelectField, StepValue, TeamId, Type, TypedExpr,
 };
+use rally_rules::numeric;
 
 use smallvec::SmallVec;
 
@@ -78,13 +80,6 @@ enum V {
     Missing,
 }
 
-/// How a rule asks party members' values to be combined.
-#[derive(Clone, Copy, Debug)]
-enum Party {
-    Numbers(PartyAggregation),
-    Lists(CollectionPartyAggregation),
-}
-
 /// Evaluates every rule of the pool's rule set on `view` with `params` in force.
 pub fn evaluate(view: MatchView<'_>, params: &Params) -> Evaluation {
     let rule_set = view.pool.rule_set();
@@ -97,8 +92,7 @@ pub fn evaluate(view: MatchView<'_>, params: &Params) -> Evaluation {
             RuleKind::Distance(rule) => Some(view.distance(rule, p)),
             RuleKind::Collection(rule) => Some(view.collection(rule, p)),
             RuleKind::Latency(rule) => {
-                let locations =
-                    view.latency_locations(rule.party_aggregation, p, rule.distance_reference);
+                let locations = view.latency_locations(p, rule.distance_reference);
                 let passed = !locations.is_empty();
                 latency_locations.push(locations);
                 Some(passed)
@@ -196,7 +190,7 @@ impl MatchView<'_> {
             .map(|(i, _)| i)
     }
 
-    fn eval(&self, expr: &TypedExpr, party: Party) -> V {
+    fn eval(&self, expr: &TypedExpr) -> V {
         match &expr.node {
             ExprNode::Number(number) => V::Num(*number),
             ExprNode::String(text) => V::Str(
@@ -204,28 +198,25 @@ impl MatchView<'_> {
                     .symbol(text)
                     .expect("the pool interns every literal of its rule set"),
             ),
-            ExprNode::List(items) => {
-                V::List(items.iter().map(|item| self.eval(item, party)).collect())
-            }
+            ExprNode::List(items) => V::List(items.iter().map(|item| self.eval(item)).collect()),
             ExprNode::Select {
                 teams,
                 grouped,
                 field,
             } => {
-                let per_team = |team: &TeamId| V::List(self.team_values(*team, *field, party));
+                let per_team = |team: &TeamId| V::List(self.team_values(*team, *field));
                 if *grouped {
                     V::List(teams.iter().map(per_team).collect())
                 } else {
                     per_team(&teams[0])
                 }
             }
-            ExprNode::Call { function, arg } => apply(*function, self.eval(arg, party), &arg.ty),
+            ExprNode::Call { function, arg } => apply(*function, self.eval(arg), &arg.ty),
         }
     }
 
-    /// One value per player of `team` (or one per team for `Teams`... which `eval` never asks
-    /// of a single team).
-    fn team_values(&self, team: TeamId, field: SelectField, party: Party) -> Vec<V> {
+    /// One value per player of `team`: the player's own.
+    fn team_values(&self, team: TeamId, field: SelectField) -> Vec<V> {
         let mut out = Vec::new();
         for key in &self.teams[team.0] {
             let ticket = self.pool.ticket(*key);
@@ -238,75 +229,70 @@ impl MatchView<'_> {
                             .id_symbol()
                             .expect("the pool interns player ids when a rule reads them"),
                     ),
-                    SelectField::Attribute(attribute) => party_value(ticket, i, attribute.0, party),
+                    SelectField::Attribute(attribute) => own_value(&player.values[attribute.0]),
                 });
             }
         }
         out
     }
 
-    fn comparison(&self, rule: &rally_rules::model::ComparisonRule, params: &RuleParams) -> bool {
-        let party = Party::Numbers(rule.party_aggregation);
-        let measured = elements(self.eval(&rule.measurement, party));
-        let reference = match (&params.reference, &rule.reference) {
+    /// The rule's reference: an expansion's replacement, else its own expression.
+    fn reference(&self, replaced: &Option<StepValue>, own: Option<&TypedExpr>) -> Option<V> {
+        match (replaced, own) {
             (Some(replaced), _) => Some(self.step_value(replaced)),
-            (None, Some(reference)) => Some(self.eval(reference, party)),
+            (None, Some(reference)) => Some(self.eval(reference)),
             (None, None) => None,
-        };
-        let Some(reference) = reference else {
-            // Without a reference: all equal, or all different.
-            return match rule.operation {
-                ComparisonOperation::Equal => measured.windows(2).all(|w| w[0] == w[1]),
-                _ => measured
-                    .iter()
-                    .enumerate()
-                    .all(|(i, a)| measured[i + 1..].iter().all(|b| a != b)),
-            };
-        };
-        if reference == V::Missing {
-            return true;
         }
-        measured
-            .iter()
-            .all(|value| compare(value, rule.operation, &reference))
+    }
+
+    fn comparison(&self, rule: &rally_rules::model::ComparisonRule, params: &RuleParams) -> bool {
+        let measured = self.eval(&rule.measurement);
+        let reference = self.reference(&params.reference, rule.reference.as_ref());
+        if has_missing(&measured) || reference.as_ref().is_some_and(has_missing) {
+            return false;
+        }
+        let measured = elements(measured);
+        match reference {
+            Some(reference) => measured
+                .iter()
+                .all(|value| compare(value, rule.operation, &reference)),
+            None if rule.operation == ComparisonOperation::Equal => all_equal(&measured),
+            None => measured
+                .iter()
+                .enumerate()
+                .all(|(i, a)| measured[i + 1..].iter().all(|b| !same(a, b))),
+        }
     }
 
     fn distance(&self, rule: &rally_rules::model::DistanceRule, params: &RuleParams) -> bool {
-        let party = Party::Numbers(rule.party_aggregation);
-        let reference = match &params.reference {
-            Some(replaced) => self.step_value(replaced),
-            None => self.eval(&rule.reference, party),
-        };
+        let measured = self.eval(&rule.measurement);
+        let reference = self
+            .reference(&params.reference, Some(&rule.reference))
+            .expect("a distance rule has a reference");
+        if has_missing(&measured) || has_missing(&reference) {
+            return false;
+        }
         let V::Num(reference) = reference else {
             return true;
         };
-        elements(self.eval(&rule.measurement, party))
-            .iter()
-            .all(|value| match value {
-                V::Num(value) => {
-                    let distance = (value - reference).abs();
-                    params.min_distance.is_none_or(|min| distance >= min)
-                        && params.max_distance.is_none_or(|max| distance <= max)
-                }
-                _ => true,
-            })
+        elements(measured).iter().all(|value| match value {
+            V::Num(value) => within_distance((value - reference).abs(), params),
+            _ => true,
+        })
     }
 
     fn collection(&self, rule: &rally_rules::model::CollectionRule, params: &RuleParams) -> bool {
-        let party = Party::Lists(rule.party_aggregation);
-        let lists: Vec<Vec<Symbol>> = elements(self.eval(&rule.measurement, party))
-            .into_iter()
-            .map(symbols)
-            .collect();
+        let measured = self.eval(&rule.measurement);
+        let reference = self.reference(&params.reference, rule.reference.as_ref());
+        if has_missing(&measured) || reference.as_ref().is_some_and(has_missing) {
+            return false;
+        }
+        let lists: Vec<Vec<Symbol>> = elements(measured).into_iter().map(symbols).collect();
+        let reference = reference.map(symbols).unwrap_or_default();
         let within = |count: usize| {
             let count = count as f64;
             params.min_count.is_none_or(|min| count >= min)
                 && params.max_count.is_none_or(|max| count <= max)
-        };
-        let reference = match (&params.reference, &rule.reference) {
-            (Some(replaced), _) => symbols(self.step_value(replaced)),
-            (None, Some(reference)) => symbols(self.eval(reference, party)),
-            (None, None) => Vec::new(),
         };
         match rule.operation {
             CollectionOperation::Intersection => {
@@ -337,60 +323,53 @@ impl MatchView<'_> {
         rule: &rally_rules::model::BatchDistanceRule,
         params: &RuleParams,
     ) -> bool {
-        let party = Party::Numbers(rule.party_aggregation);
-        let mut values = Vec::new();
-        for ticket in self.tickets() {
-            for i in 0..ticket.players.len() {
-                values.push(party_value(ticket, i, rule.attribute.0, party));
-            }
-        }
-        let numbers: Vec<f64> = values
-            .iter()
-            .filter_map(|v| match v {
-                V::Num(n) => Some(*n),
-                _ => None,
-            })
+        let values: Vec<V> = self
+            .tickets()
+            .flat_map(|ticket| &ticket.players)
+            .map(|player| own_value(&player.values[rule.attribute.0]))
             .collect();
-        if numbers.len() == values.len() {
-            let spread = numbers.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
-                - numbers.iter().cloned().fold(f64::INFINITY, f64::min);
-            numbers.is_empty() || spread <= params.max_distance.unwrap_or(0.0)
-        } else {
-            values.windows(2).all(|w| w[0] == w[1])
+        match numbers_of(&values) {
+            Some(numbers) => {
+                let (low, high) = range(&numbers);
+                numbers.is_empty() || numeric::le(high - low, params.max_distance.unwrap_or(0.0))
+            }
+            None => values.windows(2).all(|w| w[0] == w[1]),
         }
     }
 
-    /// Locations a latency rule accepts for every ticket of the match.
+    /// Locations a latency rule accepts for every player of the match.
     fn latency_locations(
         &self,
-        aggregation: PartyAggregation,
         params: &RuleParams,
         reference: Option<DistanceReference>,
     ) -> Vec<LocationId> {
-        let tickets: Vec<&Ticket> = self.tickets().collect();
+        let players: Vec<&crate::pool::Player> =
+            self.tickets().flat_map(|ticket| &ticket.players).collect();
         let mut accepted = Vec::new();
         for location in self.reported_locations() {
-            let latencies: Option<Vec<Vec<f64>>> = tickets
+            let Some(latencies) = players
                 .iter()
-                .map(|ticket| unit_latencies(ticket, location, aggregation))
-                .collect();
-            let Some(latencies) = latencies else { continue };
-            let latencies: Vec<f64> = latencies.into_iter().flatten().collect();
+                .map(|player| player.latency(location).map(f64::from))
+                .collect::<Option<Vec<f64>>>()
+            else {
+                continue;
+            };
             if let Some(max) = params.max_latency
-                && latencies.iter().any(|l| *l > max)
+                && latencies.iter().any(|l| !numeric::le(*l, max))
             {
                 continue;
             }
             if let (Some(max_distance), Some(reference)) = (params.max_distance, reference) {
                 let base = match reference {
-                    DistanceReference::Min => {
-                        latencies.iter().cloned().fold(f64::INFINITY, f64::min)
-                    }
+                    DistanceReference::Min => range(&latencies).0,
                     DistanceReference::Avg => {
                         latencies.iter().sum::<f64>() / latencies.len() as f64
                     }
                 };
-                if latencies.iter().any(|l| *l - base > max_distance) {
+                if latencies
+                    .iter()
+                    .any(|l| !numeric::le(*l - base, max_distance))
+                {
                     continue;
                 }
             }
@@ -447,96 +426,80 @@ impl MatchView<'_> {
     }
 }
 
-/// The latencies a latency rule checks at `location`: one per party (its players' combined
-/// under `aggregation`), one per player of a backfill ticket; `None` if someone did not
-/// report the location.
-fn unit_latencies(
-    ticket: &Ticket,
-    location: LocationId,
-    aggregation: PartyAggregation,
-) -> Option<Vec<f64>> {
-    let latencies: Vec<f64> = ticket
-        .players
+/// Whether `distance` lies within the rule's `minDistance` and `maxDistance`.
+pub fn within_distance(distance: f64, params: &RuleParams) -> bool {
+    params
+        .min_distance
+        .is_none_or(|min| numeric::ge(distance, min))
+        && params
+            .max_distance
+            .is_none_or(|max| numeric::le(distance, max))
+}
+
+/// The lowest and highest of `numbers` (infinities for none).
+fn range(numbers: &[f64]) -> (f64, f64) {
+    numbers
         .iter()
-        .map(|player| player.latency(location).map(f64::from))
-        .collect::<Option<_>>()?;
-    if ticket.is_backfill() {
-        return Some(latencies);
-    }
-    Some(vec![aggregate_numbers(&latencies, aggregation)?])
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), n| {
+            (low.min(*n), high.max(*n))
+        })
 }
 
-fn aggregate_numbers(numbers: &[f64], aggregation: PartyAggregation) -> Option<f64> {
-    if numbers.is_empty() {
-        return None;
+/// A player's own value as the rules see it. Maps are read by sort rules only, which never
+/// reach evaluation.
+fn own_value(value: &Value) -> V {
+    match value {
+        Value::Number(n) => V::Num(*n),
+        Value::String(s) => V::Str(*s),
+        Value::StringList(list) => V::List(list.iter().map(|s| V::Str(*s)).collect()),
+        Value::StringNumberMap(_) | Value::Missing => V::Missing,
     }
-    Some(match aggregation {
-        PartyAggregation::Min => numbers.iter().cloned().fold(f64::INFINITY, f64::min),
-        PartyAggregation::Max => numbers.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
-        PartyAggregation::Avg => numbers.iter().sum::<f64>() / numbers.len() as f64,
-    })
 }
 
-/// Player `index`'s value of `attribute` as the rule sees it: numbers and string lists
-/// combined across the party, everything else as the player sent it.
-fn party_value(ticket: &Ticket, index: usize, attribute: usize, party: Party) -> V {
-    let own = &ticket.players[index].values[attribute];
-    match (own, party) {
-        (Value::Number(n), Party::Numbers(aggregation)) => {
-            if !ticket.is_party() {
-                return V::Num(*n);
-            }
-            let numbers: Vec<f64> = ticket
-                .players
-                .iter()
-                .filter_map(|p| match p.values[attribute] {
-                    Value::Number(n) => Some(n),
-                    _ => None,
-                })
-                .collect();
-            aggregate_numbers(&numbers, aggregation).map_or(V::Missing, V::Num)
-        }
-        (Value::Number(n), Party::Lists(_)) => V::Num(*n),
-        (Value::StringList(list), Party::Lists(aggregation)) if ticket.is_party() => {
-            let lists: Vec<&[Symbol]> = ticket
-                .players
-                .iter()
-                .filter_map(|p| match &p.values[attribute] {
-                    Value::StringList(list) => Some(&list[..]),
-                    _ => None,
-                })
-                .collect();
-            let combined: Vec<Symbol> = match aggregation {
-                CollectionPartyAggregation::Union => {
-                    let mut union: Vec<Symbol> = Vec::new();
-                    for s in lists.iter().flat_map(|l| l.iter()) {
-                        if !union.contains(s) {
-                            union.push(*s);
-                        }
-                    }
-                    union
-                }
-                CollectionPartyAggregation::Intersection => list
-                    .iter()
-                    .copied()
-                    .filter(|s| lists.iter().all(|l| l.contains(s)))
-                    .collect(),
-            };
-            V::List(combined.into_iter().map(V::Str).collect())
-        }
-        (Value::StringList(list), _) => V::List(list.iter().map(|s| V::Str(*s)).collect()),
-        (Value::String(s), _) => V::Str(*s),
-        // Maps are used by sort rules only, which never reach evaluation.
-        (Value::StringNumberMap(_), _) | (Value::Missing, _) => V::Missing,
+/// Whether a value holds an aggregate of nothing anywhere inside.
+fn has_missing(value: &V) -> bool {
+    match value {
+        V::Missing => true,
+        V::List(items) => items.iter().any(has_missing),
+        _ => false,
     }
 }
 
 /// The values a comparison or distance checks: a list's elements, or the one value.
 fn elements(value: V) -> Vec<V> {
     match value {
-        V::List(items) => items.into_iter().filter(|v| *v != V::Missing).collect(),
-        V::Missing => Vec::new(),
+        V::List(items) => items,
         other => vec![other],
+    }
+}
+
+/// All numbers, or `None` when some value is not one.
+fn numbers_of(values: &[V]) -> Option<Vec<f64>> {
+    values
+        .iter()
+        .map(|v| match v {
+            V::Num(n) => Some(*n),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Two values are the same: numbers within the tolerance, anything else exactly.
+fn same(a: &V, b: &V) -> bool {
+    match (a, b) {
+        (V::Num(a), V::Num(b)) => numeric::eq(*a, *b),
+        _ => a == b,
+    }
+}
+
+/// All values equal: numbers spread no wider than the tolerance, other values identical.
+fn all_equal(values: &[V]) -> bool {
+    match numbers_of(values) {
+        Some(numbers) if !numbers.is_empty() => {
+            let (low, high) = range(&numbers);
+            numeric::le(high - low, 0.0)
+        }
+        _ => values.windows(2).all(|w| w[0] == w[1]),
     }
 }
 
@@ -557,22 +520,28 @@ fn symbols(value: V) -> Vec<Symbol> {
 fn compare(value: &V, operation: ComparisonOperation, reference: &V) -> bool {
     use ComparisonOperation as Op;
     match (value, reference) {
-        (V::Num(a), V::Num(b)) => match operation {
-            Op::Equal => a == b,
-            Op::NotEqual => a != b,
-            Op::Less => a < b,
-            Op::LessOrEqual => a <= b,
-            Op::Greater => a > b,
-            Op::GreaterOrEqual => a >= b,
-        },
+        (V::Num(a), V::Num(b)) => compare_numbers(*a, operation, *b),
         (V::Str(a), V::Str(b)) => match operation {
             Op::Equal => a == b,
             Op::NotEqual => a != b,
             // The checker allows only `=` and `!=` on strings.
             _ => false,
         },
-        // A value that does not exist is not checked.
+        // Values of different kinds (the type checker allows none) are not compared.
         _ => true,
+    }
+}
+
+/// `a operation b` on numbers, within the tolerance of `rally_rules::numeric`.
+pub fn compare_numbers(a: f64, operation: ComparisonOperation, b: f64) -> bool {
+    use ComparisonOperation as Op;
+    match operation {
+        Op::Equal => numeric::eq(a, b),
+        Op::NotEqual => !numeric::eq(a, b),
+        Op::Less => numeric::lt(a, b),
+        Op::LessOrEqual => numeric::le(a, b),
+        Op::Greater => numeric::gt(a, b),
+        Op::GreaterOrEqual => numeric::ge(a, b),
     }
 }
 
@@ -621,46 +590,46 @@ fn apply(function: Function, value: V, ty: &Type) -> V {
                     .collect(),
             )
         }
-        numeric => {
-            let mut numbers: Vec<f64> = items
-                .iter()
-                .filter_map(|v| match v {
-                    V::Num(n) => Some(*n),
-                    _ => None,
-                })
-                .collect();
-            if numbers.is_empty() {
-                return if numeric == Function::Sum {
-                    V::Num(0.0)
-                } else {
-                    V::Missing
-                };
-            }
-            let n = numbers.len() as f64;
-            V::Num(match numeric {
-                Function::Min => numbers.iter().cloned().fold(f64::INFINITY, f64::min),
-                Function::Max => numbers.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
-                Function::Sum => numbers.iter().sum(),
-                Function::Avg => numbers.iter().sum::<f64>() / n,
-                Function::Median => {
-                    numbers.sort_by(f64::total_cmp);
-                    let mid = numbers.len() / 2;
-                    if numbers.len().is_multiple_of(2) {
-                        (numbers[mid - 1] + numbers[mid]) / 2.0
-                    } else {
-                        numbers[mid]
-                    }
-                }
-                Function::Stddev => {
-                    let mean = numbers.iter().sum::<f64>() / n;
-                    (numbers.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt()
-                }
-                Function::Count | Function::Flatten | Function::SetIntersection => {
-                    unreachable!("handled above")
-                }
-            })
-        }
+        numeric => aggregate(numeric, &items),
     }
+}
+
+/// A numeric aggregate; an aggregate over nothing, or over something without a value, has
+/// none (`sum` of nothing is 0).
+fn aggregate(function: Function, items: &[V]) -> V {
+    let Some(mut numbers) = numbers_of(items) else {
+        return V::Missing;
+    };
+    if numbers.is_empty() {
+        return if function == Function::Sum {
+            V::Num(0.0)
+        } else {
+            V::Missing
+        };
+    }
+    let n = numbers.len() as f64;
+    V::Num(match function {
+        Function::Min => range(&numbers).0,
+        Function::Max => range(&numbers).1,
+        Function::Sum => numbers.iter().sum(),
+        Function::Avg => numbers.iter().sum::<f64>() / n,
+        Function::Median => {
+            numbers.sort_by(f64::total_cmp);
+            let mid = numbers.len() / 2;
+            if numbers.len().is_multiple_of(2) {
+                (numbers[mid - 1] + numbers[mid]) / 2.0
+            } else {
+                numbers[mid]
+            }
+        }
+        Function::Stddev => {
+            let mean = numbers.iter().sum::<f64>() / n;
+            (numbers.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt()
+        }
+        Function::Count | Function::Flatten | Function::SetIntersection => {
+            unreachable!("`apply` handles these")
+        }
+    })
 }
 
 #[cfg(test)]
@@ -754,14 +723,16 @@ expand rules[FairTeamSkill].maxDistance: 5s -> 50
     }
 
     #[test]
-    fn an_empty_team_has_no_average_to_compare() {
+    fn an_aggregate_over_an_empty_team_fails_its_rule() {
         let tickets = [solo("a", &[("skill", 10.0)]), solo("b", &[("skill", 90.0)])];
         let pool = pool(FAIR_TEAMS, &[&tickets[0], &tickets[1]]);
-        // Nobody on `aliens`: its average is missing and is not checked; `cowboys`' average
-        // (50) is the match average, so the distance rule passes. The team sizes do not hold.
+        // Nobody on `aliens`: its average does not exist, so the rule comparing team averages
+        // fails (FlexMatch does not support rules over a possibly empty team).
         let partial = judge(&pool, &[&["a", "b"], &[]], 0.0);
-        assert_eq!(partial.outcomes[0], Some(true));
+        assert_eq!(partial.outcomes[0], Some(false));
         assert_eq!(partial.teams_out_of_bounds, [TeamId(1)]);
+        // `count` of nobody is 0, which compares like any number.
+        assert_eq!(partial.outcomes[1], Some(false), "2 players against 0");
     }
 
     #[test]
@@ -881,18 +852,64 @@ rule Opponents: collection flatten(teams[*].players.attributes[myCharacter]) ref
     }
 
     #[test]
-    fn party_aggregation_combines_a_partys_values() {
+    fn every_party_member_is_judged_on_their_own_values() {
         let rules = "attribute skill: number = 0
+attribute level: number = 0
 team squad players 1..4
 rule cap_max: comparison flatten(teams[*].players.attributes[skill]) <= 100 party max
 rule cap_avg: comparison flatten(teams[*].players.attributes[skill]) <= 100 party avg
+rule senior: comparison flatten(teams[*].players.attributes[level]) >= 10 party max
+rule close: distance max(flatten(teams[*].players.attributes[skill])) to min(flatten(teams[*].players.attributes[skill])) max 100 party avg
+rule ping: latency max 100ms party min
 ";
-        let duo = r#"{"TicketId":"duo","Players":[{"PlayerId":"x","PlayerAttributes":{"skill":{"N":60}}},{"PlayerId":"y","PlayerAttributes":{"skill":{"N":130}}}]}"#;
+        // Skills 60 and 130, levels 8 and 14, latencies 20 and 140 ms.
+        let duo = r#"{"TicketId":"duo","Players":[{"PlayerId":"x","PlayerAttributes":{"skill":{"N":60},"level":{"N":8}},"LatencyInMs":{"us-east-1":20}},{"PlayerId":"y","PlayerAttributes":{"skill":{"N":130},"level":{"N":14}},"LatencyInMs":{"us-east-1":140}}]}"#;
         let pool = pool(rules, &[duo]);
-        // The party's max (130) is over the cap; its average (95) is not.
+        // `y` is over the cap whatever the party's average (95); `x` is below level 10 though
+        // the party's maximum is 14; their skills are 70 apart, within 100; `y` is at 140 ms
+        // though the party's minimum is 20.
+        let judged = judge(&pool, &[&["duo"]], 0.0);
         assert_eq!(
-            judge(&pool, &[&["duo"]], 0.0).outcomes,
-            [Some(false), Some(true)]
+            judged.outcomes,
+            [
+                Some(false),
+                Some(false),
+                Some(false),
+                Some(true),
+                Some(false)
+            ]
+        );
+        assert!(judged.locations.is_empty());
+    }
+
+    #[test]
+    fn numbers_compare_within_the_tolerance() {
+        let rules = "attribute skill: number = 0
+team a players 2
+rule spread: distance max(flatten(teams[*].players.attributes[skill])) to min(flatten(teams[*].players.attributes[skill])) max 0.3
+rule same: comparison flatten(teams[*].players.attributes[skill]) all equal
+";
+        let tickets = [
+            solo("low", &[("skill", 0.1)]),
+            solo("high", &[("skill", 0.4)]),
+            solo("sum", &[("skill", 0.1 + 0.2)]),
+            solo("three", &[("skill", 0.3)]),
+        ];
+        let refs: Vec<&str> = tickets.iter().map(String::as_str).collect();
+        let pool = pool(rules, &refs);
+        // 0.4 − 0.1 is 0.30000000000000004, within `max 0.3`.
+        assert_eq!(
+            judge(&pool, &[&["low", "high"]], 0.0).outcomes[0],
+            Some(true)
+        );
+        // 0.1 + 0.2 and 0.3 are the same number.
+        assert_eq!(
+            judge(&pool, &[&["sum", "three"]], 0.0).outcomes[1],
+            Some(true)
+        );
+        assert_eq!(
+            judge(&pool, &[&["low", "three"]], 0.0).outcomes[1],
+            Some(false)
         );
     }
 

@@ -73,6 +73,8 @@ pub enum Exclusion {
     Spread(RuleId),
     /// A collection rule that only gets harder as players join would fail.
     Collection(RuleId),
+    /// A value someone already has where the rule wants everyone's different.
+    Distinct(RuleId),
     /// Too many players who may join only some teams for those teams' seats.
     Teams,
     /// Both backfill tickets: a match holds at most one.
@@ -86,7 +88,8 @@ impl Exclusion {
             Exclusion::Latency(rule)
             | Exclusion::Equal(rule)
             | Exclusion::Spread(rule)
-            | Exclusion::Collection(rule) => Some(rule),
+            | Exclusion::Collection(rule)
+            | Exclusion::Distinct(rule) => Some(rule),
             Exclusion::Teams | Exclusion::Backfill => None,
         }
     }
@@ -229,6 +232,11 @@ impl Attempt {
                     verb("is", "are")
                 ),
                 Exclusion::Collection(rule) => format!("`{}`: {of} would make it fail", name(rule)),
+                Exclusion::Distinct(rule) => format!(
+                    "`{}`: {of} {} a value one of its players has",
+                    name(rule),
+                    verb("has", "have")
+                ),
                 Exclusion::Teams => {
                     format!("{of} could join only teams already full of players limited like them")
                 }

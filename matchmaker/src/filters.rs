@@ -1,22 +1,37 @@
 //! What the filters of `analysis` know about one ticket, or about a growing set of tickets,
 //! and how two such states join. A join fails as soon as the set could no longer be part of
 //! any valid match — whatever else joins it — with the relaxable values in force at any age
-//! the match could be judged at.
+//! the match could be judged at. Every state is built from each player's own values, as the
+//! rules judge them.
 
-use rally_rules::model::{CollectionPartyAggregation, PartyAggregation, RuleId, RuleSet};
+use rally_rules::model::{RuleId, RuleSet};
+use rally_rules::numeric;
 
-use crate::analysis::{Analysis, CollectionKind};
-use crate::assign::party_numbers;
+use crate::analysis::{Analysis, CollectionKind, Literal, PlayerTest, Test};
+use crate::eval::{compare_numbers, within_distance};
 use crate::explain::Exclusion;
-use crate::params::{Params, ParamsTable};
+use crate::params::{Params, ParamsTable, RuleParams};
 use crate::pool::{LocationId, Pool, Symbol, Ticket, Value};
 use smallvec::{SmallVec, smallvec};
 
-/// A value everyone in a match must share.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Key {
-    Number(u64),
+/// A string everyone in a match must share.
+pub type Key = Symbol;
+
+/// A value no two players of a match may share.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Scalar {
+    Number(f64),
     Symbol(Symbol),
+}
+
+impl Scalar {
+    /// The same value: numbers within the tolerance of `rally_rules::numeric`.
+    fn same(self, other: Scalar) -> bool {
+        match (self, other) {
+            (Scalar::Number(a), Scalar::Number(b)) => numeric::eq(a, b),
+            (a, b) => a == b,
+        }
+    }
 }
 
 /// What a collection filter tracks.
@@ -48,10 +63,12 @@ pub type Latencies = SmallVec<[(LocationId, f32); 4]>;
 pub struct FilterState {
     /// Per latency filter: each location every member can use, with the worst member latency.
     pub latency: SmallVec<[Latencies; 1]>,
-    /// Per equality filter: the shared value.
+    /// Per equality filter: the shared value; `None` when the set's players disagree.
     pub equal: SmallVec<[Option<Key>; 1]>,
     /// Per spread filter: the lowest and highest value.
     pub ranges: SmallVec<[(f64, f64); 1]>,
+    /// Per distinct filter: every member's value.
+    pub distinct: Box<[SmallVec<[Scalar; 4]>]>,
     pub collections: Box<[CollectionState]>,
     /// Players by the set of teams they may join (a bit per team; all bits when unknown).
     pub by_allowed: SmallVec<[(u64, usize); 1]>,
@@ -72,7 +89,8 @@ pub fn widest(bound: &[Params], value: impl Fn(&Params) -> Option<f64>, unbounde
 pub struct TicketFilters {
     /// The ticket's state; the teams it may join are those of any age.
     pub state: FilterState,
-    /// Per closeness attribute of the variant, the ticket's average.
+    /// Per closeness attribute of the variant, the ticket's average: an order for
+    /// candidates, never a test.
     pub closeness: SmallVec<[f64; 2]>,
     /// With several latency rules, the locations under every cap at its loosest, with the
     /// ticket's worst latency there (with one rule, `state.latency[0]` is that list; see
@@ -94,7 +112,7 @@ impl TicketFilters {
                 |p| p.rules[cap.rule.0].max_latency,
                 f64::INFINITY,
             );
-            list.retain(|(_, worst)| f64::from(*worst) <= loosest);
+            list.retain(|(_, worst)| numeric::le(f64::from(*worst), loosest));
             // Back inline when the locations left fit: most tickets have a few near them.
             list.shrink_to_fit();
         }
@@ -102,7 +120,7 @@ impl TicketFilters {
             .closeness
             .iter()
             .map(|attribute| {
-                let numbers = party_numbers(ticket, *attribute, PartyAggregation::Avg);
+                let numbers = own_numbers(ticket, attribute.0);
                 numbers.iter().sum::<f64>() / numbers.len().max(1) as f64
             })
             .collect();
@@ -148,7 +166,7 @@ impl TicketFilters {
     /// `None` when it passes at some such age: such a match may be judged with the values of
     /// any expansion step started by then, so the first step the ticket passes at decides.
     pub fn fails_alone_by(&self, age: f64) -> Option<RuleId> {
-        (age < self.alone_from).then_some(self.alone_fails)
+        (!numeric::ge(age, self.alone_from)).then_some(self.alone_fails)
     }
 
     /// The location under the caps where the ticket's worst latency is lowest, as a
@@ -172,78 +190,48 @@ impl FilterState {
         analysis: &Analysis,
         bound: &[Params],
     ) -> (FilterState, Option<RuleId>) {
-        let latency: SmallVec<[Latencies; 1]> = analysis
+        let players = &ticket.players;
+        let latency = analysis
             .latency
             .iter()
-            .map(|cap| ticket_latencies(ticket, cap.party))
+            .map(|_| worst_latencies(ticket))
             .collect();
-        let equal: SmallVec<[Option<Key>; 1]> = analysis
+        let equal = analysis
             .equal
             .iter()
             .map(|key| {
-                let values: Vec<Key> = (0..ticket.players.len())
-                    .filter_map(|i| key_of(ticket, i, key.attribute.0, key.party))
-                    .collect();
-                values
-                    .first()
-                    .copied()
-                    .filter(|first| values.iter().all(|v| v == first))
+                let mut values = players.iter().map(|p| match p.values[key.attribute.0] {
+                    Value::String(symbol) => Some(symbol),
+                    _ => None,
+                });
+                let first = values.next().flatten()?;
+                values.all(|v| v == Some(first)).then_some(first)
             })
             .collect();
-        let ranges: SmallVec<[(f64, f64); 1]> = analysis
+        let ranges = analysis
             .spreads
             .iter()
-            .map(|spread| {
-                let numbers = party_numbers(ticket, spread.attribute, spread.party);
-                (
-                    numbers.iter().cloned().fold(f64::INFINITY, f64::min),
-                    numbers.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
-                )
+            .map(|spread| range(&own_numbers(ticket, spread.attribute.0)))
+            .collect();
+        let distinct = analysis
+            .distinct
+            .iter()
+            .map(|d| {
+                players
+                    .iter()
+                    .filter_map(|p| match p.values[d.attribute.0] {
+                        Value::Number(n) => Some(Scalar::Number(n)),
+                        Value::String(s) => Some(Scalar::Symbol(s)),
+                        _ => None,
+                    })
+                    .collect()
             })
             .collect();
-        let collections: Box<[CollectionState]> = analysis
+        let collections = analysis
             .collections
             .iter()
             .map(|collection| {
-                let lists = party_lists(ticket, collection.attribute.0, collection.party);
-                match &collection.kind {
-                    CollectionKind::Shared => {
-                        let mut shared: Symbols = lists
-                            .first()
-                            .map_or_else(Symbols::new, |l| l.as_slice().into());
-                        shared.retain(|s| lists.iter().all(|l| l.contains(s)));
-                        CollectionState::Shared(shared)
-                    }
-                    CollectionKind::Contains(strings) => {
-                        let symbols: Vec<Symbol> =
-                            strings.iter().filter_map(|s| pool.symbol(s)).collect();
-                        CollectionState::Contains(
-                            lists
-                                .iter()
-                                .filter(|l| l.iter().any(|s| symbols.contains(s)))
-                                .count(),
-                        )
-                    }
-                    CollectionKind::Blocks => {
-                        let ids: Symbols = ticket
-                            .players
-                            .iter()
-                            .filter_map(|p| p.id_symbol())
-                            .collect();
-                        CollectionState::Blocks {
-                            // An empty block list blocks nobody, and is most players'.
-                            lists: lists
-                                .into_iter()
-                                .filter(|list| !list.is_empty())
-                                .map(|list| {
-                                    let count = list.iter().filter(|s| ids.contains(s)).count();
-                                    (list, count)
-                                })
-                                .collect(),
-                            ids,
-                        }
-                    }
-                }
+                collection_state(pool, ticket, collection.attribute.0, &collection.kind)
             })
             .collect();
         let by_allowed = smallvec![(
@@ -254,6 +242,7 @@ impl FilterState {
             latency,
             equal,
             ranges,
+            distinct,
             collections,
             by_allowed,
         };
@@ -271,38 +260,29 @@ impl FilterState {
         bound: &[Params],
     ) -> Option<RuleId> {
         let rule_set = pool.rule_set();
-        let state = self;
-        let mut fails = None;
         // A ticket is a set of one: it fails alone what it fails joined with nothing.
-        if let Err(why) = state.check(analysis, rule_set, bound) {
-            fails = Some(match why {
-                Exclusion::Latency(rule)
-                | Exclusion::Equal(rule)
-                | Exclusion::Spread(rule)
-                | Exclusion::Collection(rule) => rule,
-                Exclusion::Backfill | Exclusion::Teams => {
-                    analysis.latency.first().map_or(RuleId(0), |c| c.rule)
-                }
-            });
+        if let Err(why) = self.check(analysis, rule_set, bound) {
+            return Some(
+                why.rule()
+                    .unwrap_or_else(|| analysis.latency.first().map_or(RuleId(0), |c| c.rule)),
+            );
         }
-        if state.equal.iter().any(Option::is_none) {
-            let position = state
-                .equal
-                .iter()
-                .position(Option::is_none)
-                .expect("found above");
-            fails.get_or_insert(analysis.equal[position].rule);
+        if let Some(i) = self.equal.iter().position(Option::is_none) {
+            return Some(analysis.equal[i].rule);
         }
-        for test in analysis
+        if let Some(i) = self
+            .distinct
+            .iter()
+            .position(|values| !all_distinct(values))
+        {
+            return Some(analysis.distinct[i].rule);
+        }
+        analysis
             .player_tests
             .iter()
             .filter(|t| t.teams.len() == rule_set.teams.len())
-        {
-            if !passes_somewhere(rule_set, ticket, test, bound) {
-                fails.get_or_insert(test.rule);
-            }
-        }
-        fails
+            .find(|test| !passes_somewhere(pool, ticket, test, bound))
+            .map(|test| test.rule)
     }
 
     /// The locations under every latency cap in `bound`, with the set's worst latency there;
@@ -317,12 +297,12 @@ impl FilterState {
         Some(
             first
                 .iter()
-                .filter(|(_, worst)| f64::from(*worst) <= caps[0])
+                .filter(|(_, worst)| numeric::le(f64::from(*worst), caps[0]))
                 .filter_map(|(location, worst)| {
                     let mut worst = *worst;
                     for (i, list) in others.iter().enumerate() {
                         let (_, there) = list.iter().find(|(l, _)| l == location)?;
-                        if f64::from(*there) > caps[i + 1] {
+                        if !numeric::le(f64::from(*there), caps[i + 1]) {
                             return None;
                         }
                         worst = worst.max(*there);
@@ -341,62 +321,39 @@ impl FilterState {
         rule_set: &RuleSet,
         bound: &[Params],
     ) -> Result<FilterState, Exclusion> {
+        for (i, (mine, theirs)) in self.equal.iter().zip(&other.equal).enumerate() {
+            if mine != theirs {
+                return Err(Exclusion::Equal(analysis.equal[i].rule));
+            }
+        }
+        for (i, (mine, theirs)) in self.distinct.iter().zip(&other.distinct).enumerate() {
+            if mine.iter().any(|a| theirs.iter().any(|b| a.same(*b))) {
+                return Err(Exclusion::Distinct(analysis.distinct[i].rule));
+            }
+        }
         let latency = self
             .latency
             .iter()
             .zip(&other.latency)
             .map(|(mine, theirs)| merge_latencies(mine, theirs))
             .collect();
-        for (i, (mine, theirs)) in self.equal.iter().zip(&other.equal).enumerate() {
-            if mine != theirs {
-                return Err(Exclusion::Equal(analysis.equal[i].rule));
-            }
-        }
         let ranges = self
             .ranges
             .iter()
             .zip(&other.ranges)
             .map(|(a, b)| (a.0.min(b.0), a.1.max(b.1)))
             .collect();
+        let distinct = self
+            .distinct
+            .iter()
+            .zip(&other.distinct)
+            .map(|(a, b)| a.iter().chain(b).copied().collect())
+            .collect();
         let collections = self
             .collections
             .iter()
             .zip(&other.collections)
-            .map(|(mine, theirs)| match (mine, theirs) {
-                (CollectionState::Shared(a), CollectionState::Shared(b)) => {
-                    CollectionState::Shared(a.iter().copied().filter(|s| b.contains(s)).collect())
-                }
-                (CollectionState::Contains(a), CollectionState::Contains(b)) => {
-                    CollectionState::Contains(a + b)
-                }
-                (
-                    CollectionState::Blocks {
-                        lists: a,
-                        ids: a_ids,
-                    },
-                    CollectionState::Blocks {
-                        lists: b,
-                        ids: b_ids,
-                    },
-                ) => {
-                    let count_in = |list: &[Symbol], ids: &[Symbol]| {
-                        list.iter().filter(|s| ids.contains(s)).count()
-                    };
-                    let lists = a
-                        .iter()
-                        .map(|(list, count)| (list.clone(), count + count_in(list, b_ids)))
-                        .chain(
-                            b.iter()
-                                .map(|(list, count)| (list.clone(), count + count_in(list, a_ids))),
-                        )
-                        .collect();
-                    CollectionState::Blocks {
-                        lists,
-                        ids: a_ids.iter().chain(b_ids).copied().collect(),
-                    }
-                }
-                _ => unreachable!("states of one filter have one kind"),
-            })
+            .map(|(mine, theirs)| join_collections(mine, theirs))
             .collect();
         let mut by_allowed = self.by_allowed.clone();
         for (mask, players) in &other.by_allowed {
@@ -409,6 +366,7 @@ impl FilterState {
             latency,
             equal: self.equal.clone(),
             ranges,
+            distinct,
             collections,
             by_allowed,
         };
@@ -426,64 +384,172 @@ impl FilterState {
         for (i, locations) in self.latency.iter().enumerate() {
             let rule = analysis.latency[i].rule;
             let cap = widest(bound, |p| p.rules[rule.0].max_latency, f64::INFINITY);
-            if !locations.iter().any(|(_, worst)| f64::from(*worst) <= cap) {
+            if !locations
+                .iter()
+                .any(|(_, worst)| numeric::le(f64::from(*worst), cap))
+            {
                 return Err(Exclusion::Latency(rule));
             }
         }
         for (i, (low, high)) in self.ranges.iter().enumerate() {
             let spread = &analysis.spreads[i];
             let allowed = widest(bound, |p| Some(spread.bound(p)), 0.0);
-            if high - low > allowed {
+            if !numeric::le(high - low, allowed) {
                 return Err(Exclusion::Spread(spread.rule));
             }
         }
         for (i, state) in self.collections.iter().enumerate() {
             let rule = analysis.collections[i].rule;
-            let ok = match state {
-                CollectionState::Shared(shared) => {
-                    // The smallest minimum in reach (expansions lower it).
-                    let min = -widest(
-                        bound,
-                        |p| p.rules[rule.0].min_count.map(|m| -m),
-                        f64::INFINITY,
-                    );
-                    shared.len() as f64 >= min
-                }
-                CollectionState::Contains(count) => {
-                    *count as f64 <= widest(bound, |p| p.rules[rule.0].max_count, f64::INFINITY)
-                }
-                CollectionState::Blocks { lists, .. } => {
-                    let max = widest(bound, |p| p.rules[rule.0].max_count, f64::INFINITY);
-                    lists.iter().all(|(_, count)| *count as f64 <= max)
-                }
-            };
-            if !ok {
+            if !collection_holds(state, rule, bound) {
                 return Err(Exclusion::Collection(rule));
             }
         }
-        // Players who may join only some teams must fit in those teams' seats (Hall's
-        // condition, checked for each set of teams some ticket is limited to).
-        if self.by_allowed.iter().any(|(mask, _)| *mask != u64::MAX) {
-            let seats =
-                |team: usize| bound.iter().map(|p| p.team_max[team]).max().unwrap_or(0) as usize;
-            for (mask, _) in &self.by_allowed {
-                let players: usize = self
-                    .by_allowed
-                    .iter()
-                    .filter(|(m, _)| m & !mask == 0)
-                    .map(|(_, n)| n)
-                    .sum();
-                let capacity: usize = (0..rule_set.teams.len().min(64))
-                    .filter(|t| mask & (1 << t) != 0)
-                    .map(seats)
-                    .sum();
-                if players > capacity {
-                    return Err(Exclusion::Teams);
-                }
+        self.check_team_seats(rule_set, bound)
+    }
+
+    /// Players who may join only some teams must fit in those teams' seats (Hall's
+    /// condition, checked for each set of teams some ticket is limited to).
+    fn check_team_seats(&self, rule_set: &RuleSet, bound: &[Params]) -> Result<(), Exclusion> {
+        if self.by_allowed.iter().all(|(mask, _)| *mask == u64::MAX) {
+            return Ok(());
+        }
+        let seats =
+            |team: usize| bound.iter().map(|p| p.team_max[team]).max().unwrap_or(0) as usize;
+        for (mask, _) in &self.by_allowed {
+            let players: usize = self
+                .by_allowed
+                .iter()
+                .filter(|(m, _)| m & !mask == 0)
+                .map(|(_, n)| n)
+                .sum();
+            let capacity: usize = (0..rule_set.teams.len().min(64))
+                .filter(|t| mask & (1 << t) != 0)
+                .map(seats)
+                .sum();
+            if players > capacity {
+                return Err(Exclusion::Teams);
             }
         }
         Ok(())
     }
+}
+
+/// A collection filter's state for one ticket, from its players' own lists.
+fn collection_state(
+    pool: &Pool,
+    ticket: &Ticket,
+    attribute: usize,
+    kind: &CollectionKind,
+) -> CollectionState {
+    let lists: Vec<&[Symbol]> = ticket
+        .players
+        .iter()
+        .map(|p| match &p.values[attribute] {
+            Value::StringList(list) => &list[..],
+            _ => &[],
+        })
+        .collect();
+    match kind {
+        CollectionKind::Shared => {
+            let mut shared: Symbols = lists.first().map_or_else(Symbols::new, |l| (*l).into());
+            shared.retain(|s| lists.iter().all(|l| l.contains(s)));
+            CollectionState::Shared(shared)
+        }
+        CollectionKind::Contains(strings) => {
+            let symbols: Vec<Symbol> = strings.iter().filter_map(|s| pool.symbol(s)).collect();
+            CollectionState::Contains(
+                lists
+                    .iter()
+                    .filter(|l| l.iter().any(|s| symbols.contains(s)))
+                    .count(),
+            )
+        }
+        CollectionKind::Blocks => {
+            let ids: Symbols = ticket
+                .players
+                .iter()
+                .filter_map(|p| p.id_symbol())
+                .collect();
+            CollectionState::Blocks {
+                // An empty block list blocks nobody, and is most players'.
+                lists: lists
+                    .into_iter()
+                    .filter(|list| !list.is_empty())
+                    .map(|list| {
+                        let count = list.iter().filter(|s| ids.contains(s)).count();
+                        (list.to_vec(), count)
+                    })
+                    .collect(),
+                ids,
+            }
+        }
+    }
+}
+
+fn join_collections(mine: &CollectionState, theirs: &CollectionState) -> CollectionState {
+    match (mine, theirs) {
+        (CollectionState::Shared(a), CollectionState::Shared(b)) => {
+            CollectionState::Shared(a.iter().copied().filter(|s| b.contains(s)).collect())
+        }
+        (CollectionState::Contains(a), CollectionState::Contains(b)) => {
+            CollectionState::Contains(a + b)
+        }
+        (
+            CollectionState::Blocks {
+                lists: a,
+                ids: a_ids,
+            },
+            CollectionState::Blocks {
+                lists: b,
+                ids: b_ids,
+            },
+        ) => {
+            let count_in =
+                |list: &[Symbol], ids: &[Symbol]| list.iter().filter(|s| ids.contains(s)).count();
+            let lists = a
+                .iter()
+                .map(|(list, count)| (list.clone(), count + count_in(list, b_ids)))
+                .chain(
+                    b.iter()
+                        .map(|(list, count)| (list.clone(), count + count_in(list, a_ids))),
+                )
+                .collect();
+            CollectionState::Blocks {
+                lists,
+                ids: a_ids.iter().chain(b_ids).copied().collect(),
+            }
+        }
+        _ => unreachable!("states of one filter have one kind"),
+    }
+}
+
+/// Whether a collection filter's state can still pass under the widest bounds in `bound`.
+fn collection_holds(state: &CollectionState, rule: RuleId, bound: &[Params]) -> bool {
+    match state {
+        CollectionState::Shared(shared) => {
+            // The smallest minimum in reach (expansions lower it).
+            let min = -widest(
+                bound,
+                |p| p.rules[rule.0].min_count.map(|m| -m),
+                f64::INFINITY,
+            );
+            shared.len() as f64 >= min
+        }
+        CollectionState::Contains(count) => {
+            *count as f64 <= widest(bound, |p| p.rules[rule.0].max_count, f64::INFINITY)
+        }
+        CollectionState::Blocks { lists, .. } => {
+            let max = widest(bound, |p| p.rules[rule.0].max_count, f64::INFINITY);
+            lists.iter().all(|(_, count)| *count as f64 <= max)
+        }
+    }
+}
+
+fn all_distinct(values: &[Scalar]) -> bool {
+    values
+        .iter()
+        .enumerate()
+        .all(|(i, a)| values[i + 1..].iter().all(|b| !a.same(*b)))
 }
 
 fn merge_latencies(a: &[(LocationId, f32)], b: &[(LocationId, f32)]) -> Latencies {
@@ -503,8 +569,9 @@ fn merge_latencies(a: &[(LocationId, f32)], b: &[(LocationId, f32)]) -> Latencie
     merged
 }
 
-/// Each location every player of the ticket reports, with the party's latency there.
-fn ticket_latencies(ticket: &Ticket, party: PartyAggregation) -> Latencies {
+/// Each location every player of the ticket reports, with the worst of their latencies
+/// there: every player must be within a cap.
+fn worst_latencies(ticket: &Ticket) -> Latencies {
     let Some(first) = ticket.players.first() else {
         return Latencies::new();
     };
@@ -512,79 +579,35 @@ fn ticket_latencies(ticket: &Ticket, party: PartyAggregation) -> Latencies {
         .latencies
         .iter()
         .filter_map(|(location, _)| {
-            let latencies: Vec<f64> = ticket
+            ticket
                 .players
                 .iter()
-                .map(|p| p.latency(*location).map(f64::from))
-                .collect::<Option<_>>()?;
-            // A backfill ticket's players are each on their own: the worst of them counts.
-            let party = if ticket.is_backfill() {
-                PartyAggregation::Max
-            } else {
-                party
-            };
-            let combined = match party {
-                PartyAggregation::Min => latencies.iter().cloned().fold(f64::INFINITY, f64::min),
-                PartyAggregation::Max => {
-                    latencies.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
-                }
-                PartyAggregation::Avg => latencies.iter().sum::<f64>() / latencies.len() as f64,
-            };
-            Some((*location, combined as f32))
+                .map(|p| p.latency(*location))
+                .try_fold(0u32, |worst, l| Some(worst.max(l?)))
+                .map(|worst| (*location, worst as f32))
         })
         .collect()
 }
 
-fn key_of(
-    ticket: &Ticket,
-    player: usize,
-    attribute: usize,
-    party: PartyAggregation,
-) -> Option<Key> {
-    match ticket.players[player].values[attribute] {
-        Value::String(symbol) => Some(Key::Symbol(symbol)),
-        Value::Number(_) => {
-            let numbers = party_numbers(ticket, rally_rules::model::AttributeId(attribute), party);
-            numbers.get(player).map(|n| Key::Number(n.to_bits()))
-        }
-        _ => None,
-    }
-}
-
-/// Each player's string list as a collection rule sees it: combined across the party.
-fn party_lists(
-    ticket: &Ticket,
-    attribute: usize,
-    party: CollectionPartyAggregation,
-) -> Vec<Vec<Symbol>> {
-    let own: Vec<Vec<Symbol>> = ticket
+/// The ticket's players' own numbers for `attribute`.
+pub fn own_numbers(ticket: &Ticket, attribute: usize) -> SmallVec<[f64; 4]> {
+    ticket
         .players
         .iter()
-        .map(|p| match &p.values[attribute] {
-            Value::StringList(list) => list.to_vec(),
-            _ => Vec::new(),
+        .filter_map(|p| match p.values[attribute] {
+            Value::Number(n) => Some(n),
+            _ => None,
         })
-        .collect();
-    if !ticket.is_party() {
-        return own;
-    }
-    let combined: Vec<Symbol> = match party {
-        CollectionPartyAggregation::Union => {
-            let mut union = Vec::new();
-            for s in own.iter().flatten() {
-                if !union.contains(s) {
-                    union.push(*s);
-                }
-            }
-            union
-        }
-        CollectionPartyAggregation::Intersection => own[0]
-            .iter()
-            .copied()
-            .filter(|s| own.iter().all(|l| l.contains(s)))
-            .collect(),
-    };
-    vec![combined; own.len()]
+        .collect()
+}
+
+/// The lowest and highest of `numbers` (infinities for none).
+fn range(numbers: &[f64]) -> (f64, f64) {
+    numbers
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), n| {
+            (low.min(*n), high.max(*n))
+        })
 }
 
 /// The teams (as bits) whose per-team tests the ticket's players pass at some age in reach;
@@ -596,9 +619,7 @@ fn allowed_teams(pool: &Pool, ticket: &Ticket, analysis: &Analysis, bound: &[Par
     }
     let mut allowed = u64::MAX;
     for test in &analysis.player_tests {
-        if test.teams.len() == rule_set.teams.len()
-            || passes_somewhere(rule_set, ticket, test, bound)
-        {
+        if test.teams.len() == rule_set.teams.len() || passes_somewhere(pool, ticket, test, bound) {
             continue;
         }
         for team in &test.teams {
@@ -620,24 +641,68 @@ pub fn failed_player_test(
         .player_tests
         .iter()
         .filter(|t| t.teams.len() == rule_set.teams.len())
-        .find(|t| !passes_somewhere(rule_set, ticket, t, std::slice::from_ref(params)))
+        .find(|t| !passes_somewhere(pool, ticket, t, std::slice::from_ref(params)))
         .map(|t| t.rule)
 }
 
-fn passes_somewhere(
-    rule_set: &RuleSet,
-    ticket: &Ticket,
-    test: &crate::analysis::PlayerTest,
-    bound: &[Params],
-) -> bool {
-    let numbers = party_numbers(ticket, test.attribute, test.party);
+/// Whether every player of `ticket` passes `test` with some `Params` of `bound`.
+pub fn passes_somewhere(pool: &Pool, ticket: &Ticket, test: &PlayerTest, bound: &[Params]) -> bool {
+    let rule_set = pool.rule_set();
     bound.iter().any(|params| {
         let rule_params = &params.rules[test.rule.0];
-        let reference = test.reference(rule_set, params);
-        reference.is_none_or(|reference| {
-            numbers
-                .iter()
-                .all(|n| test.passes(*n, rule_params, reference))
+        test.reference(rule_set, params).is_none_or(|reference| {
+            ticket.players.iter().all(|player| {
+                player_passes(
+                    pool,
+                    test,
+                    &player.values[test.attribute.0],
+                    rule_params,
+                    &reference,
+                )
+            })
         })
     })
+}
+
+/// Whether one player's own `value` passes `test` against `reference`.
+fn player_passes(
+    pool: &Pool,
+    test: &PlayerTest,
+    value: &Value,
+    params: &RuleParams,
+    reference: &Literal,
+) -> bool {
+    use rally_rules::model::ComparisonOperation as Op;
+    match (&test.test, value, reference) {
+        (Test::Compare(operation), Value::Number(n), Literal::Number(r)) => {
+            compare_numbers(*n, *operation, *r)
+        }
+        (Test::Compare(operation), Value::String(s), Literal::String(r)) => {
+            let same = pool.symbol(r) == Some(*s);
+            match operation {
+                Op::Equal => same,
+                Op::NotEqual => !same,
+                // The checker allows only `=` and `!=` on strings.
+                _ => false,
+            }
+        }
+        (Test::Distance, Value::Number(n), Literal::Number(r)) => {
+            within_distance((n - r).abs(), params)
+        }
+        (Test::ListCount, Value::StringList(list), Literal::Strings(_) | Literal::String(_)) => {
+            let strings: &[String] = match reference {
+                Literal::Strings(strings) => strings,
+                Literal::String(one) => std::slice::from_ref(one),
+                Literal::Number(_) => &[],
+            };
+            let count = list
+                .iter()
+                .filter(|s| strings.iter().any(|r| pool.symbol(r) == Some(**s)))
+                .count() as f64;
+            params.min_count.is_none_or(|min| count >= min)
+                && params.max_count.is_none_or(|max| count <= max)
+        }
+        // A value of another type than the rule's reference (the checker allows none).
+        _ => true,
+    }
 }

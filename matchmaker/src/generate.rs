@@ -143,6 +143,7 @@ pub struct GenerateOptions {
     /// The skill percentiles players are drawn from: (0, 100) for everyone, narrower for a
     /// bracket (a ranked queue that admits one band of players).
     pub skill_percentiles: (f64, f64),
+    pub parties: PartyMix,
 }
 
 impl GenerateOptions {
@@ -151,6 +152,53 @@ impl GenerateOptions {
             count,
             start_window,
             skill_percentiles: (0.0, 100.0),
+            parties: PartyMix::Published,
+        }
+    }
+
+    /// The same, with most tickets parties whose members differ widely.
+    pub fn party_heavy(self) -> GenerateOptions {
+        GenerateOptions {
+            parties: PartyMix::Heavy,
+            ..self
+        }
+    }
+}
+
+/// How players group into tickets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartyMix {
+    /// Party sizes as published (`fixtures/data/party_sizes.csv`, mostly solo players);
+    /// friends within a few skill percentiles of each other.
+    Published,
+    /// Four tickets in five are parties, of every size the teams allow, and a party's members
+    /// lie up to a quarter of the skill range apart and choose their other values on their
+    /// own: the pools that show whether each player is judged on their own values.
+    Heavy,
+}
+
+impl PartyMix {
+    /// The party sizes and their weights, up to `largest`.
+    fn sizes(self, population: &Population, largest: usize) -> Vec<(usize, f64)> {
+        match self {
+            PartyMix::Published => population
+                .party_sizes
+                .iter()
+                .copied()
+                .filter(|(size, _)| *size <= largest)
+                .collect(),
+            PartyMix::Heavy if largest < 2 => vec![(1, 1.0)],
+            PartyMix::Heavy => std::iter::once((1, 0.2))
+                .chain((2..=largest).map(|size| (size, 0.8 / (largest - 1) as f64)))
+                .collect(),
+        }
+    }
+
+    /// How many skill percentiles a party member may lie from the party's own level.
+    fn member_spread(self, band: f64) -> f64 {
+        match self {
+            PartyMix::Published => (band / 12.0).min(8.0),
+            PartyMix::Heavy => band / 4.0,
         }
     }
 }
@@ -191,7 +239,7 @@ const THRESHOLD_PASS_SHARE: f64 = 0.85;
 
 impl Threshold {
     /// The ranges for a test `value <operation> reference` (or within `max` of `reference`).
-    fn of(test: &Test, reference: f64, max_distance: Option<f64>) -> Threshold {
+    fn of(test: &Test, reference: f64, max_distance: Option<f64>) -> Option<Threshold> {
         // Whole numbers: counts, levels and ranks are what such rules test.
         let width = reference.abs().max(10.0);
         let below = (reference - width, reference);
@@ -216,8 +264,10 @@ impl Threshold {
                     (reference + max + 1.0, reference + max + width),
                 )
             }
+            // A count of strings in a list: no number to draw.
+            Test::ListCount => return None,
         };
-        Threshold { pass, fail }
+        Some(Threshold { pass, fail })
     }
 
     fn draw<R: Rng>(&self, rng: &mut R) -> f64 {
@@ -252,12 +302,7 @@ pub fn tickets<'a, R: Rng>(
         .max()
         .unwrap_or(1)
         .min(crate::ticket::limits::PLAYERS_PER_TICKET);
-    let party_sizes: Vec<(usize, f64)> = population
-        .party_sizes
-        .iter()
-        .copied()
-        .filter(|(size, _)| *size <= largest_team)
-        .collect();
+    let party_sizes = options.parties.sizes(population, largest_team);
     let party_weights: Vec<f64> = party_sizes.iter().map(|(_, w)| *w).collect();
     let has_latency = rule_set
         .rules
@@ -277,7 +322,7 @@ pub fn tickets<'a, R: Rng>(
             .map(|j| {
                 let mut attributes = BTreeMap::new();
                 for (attribute, shape) in rule_set.attributes.iter().zip(&shapes) {
-                    let spread = ((high - low) / 12.0).min(8.0);
+                    let spread = options.parties.member_spread(high - low);
                     let own = if spread > 0.0 {
                         (percentile + rng.random_range(-spread..spread)).clamp(low, high)
                     } else {
@@ -487,14 +532,10 @@ fn threshold(rule_set: &RuleSet, analysis: &Analysis, attribute: usize) -> Optio
         .filter(|t| t.attribute.0 == attribute && t.teams.len() == rule_set.teams.len())
         .find_map(|t| match &rule_set.rule(t.rule).kind {
             RuleKind::Distance(d) => match d.reference.node {
-                ExprNode::Number(r) => Some(Threshold::of(&t.test, r, d.max_distance)),
+                ExprNode::Number(r) => Threshold::of(&t.test, r, d.max_distance),
                 _ => None,
             },
-            _ => Some(Threshold::of(
-                &t.test,
-                literal_reference(rule_set, t.rule)?,
-                None,
-            )),
+            _ => Threshold::of(&t.test, literal_reference(rule_set, t.rule)?, None),
         })
 }
 

@@ -317,8 +317,8 @@ mod tests {
         const EAST: &[(LocationId, f32)] = &[(LocationId(0), 20.0)];
         const BOTH: &[(LocationId, f32)] = &[(LocationId(0), 80.0), (LocationId(1), 30.0)];
         const WEST: &[(LocationId, f32)] = &[(LocationId(1), 25.0)];
-        let ctf = [Some(Key::Number(1))];
-        let dm = [Some(Key::Number(2))];
+        let ctf = [Some(crate::pool::Symbol(1))];
+        let dm = [Some(crate::pool::Symbol(2))];
         let placements = vec![
             placement(&ctf, Some(BOTH), 1000.0), // 0: anchor, east and west
             placement(&ctf, Some(EAST), 1090.0), // 1

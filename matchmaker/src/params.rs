@@ -148,17 +148,24 @@ impl ParamsTable {
         ParamsTable { starts, params }
     }
 
-    /// The values in force at `age` (a negative age counts as 0).
+    /// The values in force at `age` (a negative age counts as 0). A step applies from its
+    /// wait time on, within the tolerance of `rally_rules::numeric`.
     pub fn at(&self, age: f64) -> &Params {
-        let index = self.starts.partition_point(|start| *start <= age).max(1) - 1;
+        let index = self.started_by(age).max(1) - 1;
         &self.params[index]
     }
 
     /// Every distinct `Params` in force at some age up to `age`, for bounds that must hold
     /// whatever the exact age turns out to be.
     pub fn up_to(&self, age: f64) -> &[Params] {
-        let end = self.starts.partition_point(|start| *start <= age).max(1);
+        let end = self.started_by(age).max(1);
         &self.params[..end]
+    }
+
+    /// How many of the steps have started by `age`.
+    fn started_by(&self, age: f64) -> usize {
+        self.starts
+            .partition_point(|start| rally_rules::numeric::le(*start, age))
     }
 
     pub fn all(&self) -> &[Params] {
@@ -233,6 +240,12 @@ expand rules[close].maxDistance: 5s -> 50, 15s -> 100
         assert_eq!(table.up_to(6.0).len(), 2);
         assert_eq!(table.all().len(), 3);
         assert_eq!(table.at(7.0), &Params::at(&rule_set, 7.0));
+        // A ticket started at 1.06 s is 14.999999999999998 s old at 16.06 s: 15 s have passed.
+        assert_eq!(table.at(16.06 - 1.06).rules[0].max_distance, Some(100.0));
+        assert_eq!(
+            Params::at(&rule_set, 16.06 - 1.06).rules[0].max_distance,
+            Some(100.0)
+        );
     }
 
     #[test]

@@ -2,19 +2,17 @@
 //! gathered into a set towards the teams' maximum, put on teams and judged.
 
 use rally_rules::model::{
-    BatchingPreference, ExpansionAgeSelection, MapKey, RuleId, RuleKind, RuleSet, SortDirection,
-    SortRule,
+    BatchingPreference, ExpansionAgeSelection, MapKey, PartyAggregation, RuleId, RuleKind, RuleSet,
+    SortDirection, SortRule,
 };
 use smallvec::{SmallVec, smallvec};
 
 use crate::analysis::Analysis;
-use crate::assign::{
-    Assigned, assign_large, assign_small, balance, fill_order, party_numbers, team_lists,
-};
+use crate::assign::{Assigned, assign_large, assign_small, balance, fill_order, team_lists};
 use crate::batch::{Match, MatchId, Teams};
 use crate::eval::{Evaluation, MatchView, evaluate, order_by_latency};
-use crate::explain::{Attempt, Exclusion, RuleMetrics};
-use crate::filters::{FilterState, TicketFilters, failed_player_test, widest};
+use crate::explain::{Attempt, RuleMetrics};
+use crate::filters::{FilterState, TicketFilters, failed_player_test, own_numbers, widest};
 use crate::index::{Placement, Slot, VariantIndex, Walk};
 use crate::params::{Params, ParamsTable, match_age};
 use crate::pool::{LocationId, Pool, Ticket, TicketKey, Value};
@@ -727,13 +725,10 @@ impl Search<'_> {
             .filters
             .check(analysis, rule_set, std::slice::from_ref(params))
         {
-            Err(
-                Exclusion::Latency(rule)
-                | Exclusion::Equal(rule)
-                | Exclusion::Spread(rule)
-                | Exclusion::Collection(rule),
-            ) => Some(rule),
-            Err(Exclusion::Teams | Exclusion::Backfill) => return None,
+            Err(why) => match why.rule() {
+                Some(rule) => Some(rule),
+                None => return None,
+            },
             Ok(()) => keys
                 .iter()
                 .find_map(|key| failed_player_test(pool, pool.ticket(*key), analysis, params)),
@@ -826,14 +821,19 @@ impl Search<'_> {
     }
 }
 
-/// A ticket's value for a sort rule: its (party-aggregated) number, or for a map the value
-/// at the anchor's lowest or highest key.
+/// A ticket's value for a sort rule: its number, combined across a party by the rule's
+/// `partyAggregation` (sorting is what FlexMatch uses the aggregate for), or for a map the
+/// value at the anchor's lowest or highest key.
 fn sort_value(ticket: &Ticket, anchor: &Ticket, rule: &SortRule) -> Option<f64> {
     let attribute = rule.attribute.0;
     match &ticket.players.first()?.values[attribute] {
         Value::Number(_) => {
-            let numbers = party_numbers(ticket, rule.attribute, rule.party_aggregation);
-            numbers.first().copied()
+            let numbers = own_numbers(ticket, attribute);
+            Some(match rule.party_aggregation {
+                PartyAggregation::Min => numbers.iter().cloned().fold(f64::INFINITY, f64::min),
+                PartyAggregation::Max => numbers.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+                PartyAggregation::Avg => numbers.iter().sum::<f64>() / numbers.len() as f64,
+            })
         }
         Value::StringNumberMap(_) => {
             let Value::StringNumberMap(anchor_map) = &anchor.players.first()?.values[attribute]

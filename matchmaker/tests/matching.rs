@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use rally_matchmaker::batch::{BatchOptions, BatchResult, run_batch};
-use rally_matchmaker::generate::{GenerateOptions, Population, tickets};
+use rally_matchmaker::generate::{GenerateOptions, PartyMix, Population, tickets};
 use rally_matchmaker::ticket::{AttributeValueRequest, PlayerRequest, TicketRequest};
 use rally_rules::model::{AttributeType, RuleSet};
 use rand::SeedableRng;
@@ -47,11 +47,23 @@ fn generated(rule_set: &RuleSet, options: GenerateOptions, seed: u64) -> Vec<Tic
 
 #[test]
 fn every_rule_set_of_the_corpus_forms_valid_matches_on_a_pool_that_fits_it() {
+    corpus_forms_valid_matches(PartyMix::Published);
+}
+
+/// Parties whose members differ: each player must pass every rule on their own values,
+/// whatever the party's average, minimum or maximum.
+#[test]
+fn every_rule_set_of_the_corpus_forms_valid_matches_on_a_party_heavy_pool() {
+    corpus_forms_valid_matches(PartyMix::Heavy);
+}
+
+fn corpus_forms_valid_matches(parties: PartyMix) {
     let corpus = corpus();
     assert!(corpus.len() >= 12, "the fixtures at least");
     for (name, rule_set) in corpus {
         let large = rule_set.is_large_match();
         let mut options = GenerateOptions::new(if large { 3_000 } else { 800 }, 60.0);
+        options.parties = parties;
         // A large match batched on tight skill windows needs a dense bracket of players, as
         // a ranked queue for one league would be.
         if large
@@ -64,6 +76,17 @@ fn every_rule_set_of_the_corpus_forms_valid_matches_on_a_pool_that_fits_it() {
         let tickets = generated(&rule_set, options, 3);
         let result = batch_checked(&rule_set, &tickets, 60.0);
         assert!(!result.matches.is_empty(), "{name}: no match formed");
+        let parties_fit = rule_set.teams.iter().any(|t| t.max_players > 1);
+        if parties == PartyMix::Heavy && parties_fit {
+            let pool = pool_of(&rule_set, &tickets);
+            let parties_matched = result
+                .matches
+                .iter()
+                .flat_map(|m| m.tickets())
+                .filter(|key| pool.ticket(*key).players.len() > 1)
+                .count();
+            assert!(parties_matched > 0, "{name}: no party matched");
+        }
     }
 }
 

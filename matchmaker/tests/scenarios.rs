@@ -4,43 +4,7 @@
 
 mod support;
 
-use rally_matchmaker::batch::{BatchOptions, BatchResult, run_batch};
-use rally_matchmaker::pool::Pool;
-use rally_rules::model::RuleSet;
-
-use support::checker::{CheckedMatch, Checker, described};
-use support::{pool_of, rule_set, tickets};
-
-/// One batch at `now`; every match is checked. Returns the matches as ticket ids per team
-/// (each team's ids sorted), the pool and the raw result.
-fn run(rule_set: &RuleSet, jsonl: &str, now: f64) -> (Vec<CheckedMatch>, Pool, BatchResult) {
-    let tickets = tickets(jsonl);
-    let pool = pool_of(rule_set, &tickets);
-    let result = run_batch(&pool, &BatchOptions { now, seed: 9 });
-    let mut matches = described(&pool, &result.matches);
-    if let Err(error) = Checker::new(rule_set, &tickets, now).check_all(&matches) {
-        panic!("{error}");
-    }
-    for found in &mut matches {
-        found.teams.iter_mut().for_each(|team| team.sort());
-    }
-    (matches, pool, result)
-}
-
-/// The tickets of each match, sorted, for comparing matches regardless of teams.
-fn groups(matches: &[CheckedMatch]) -> Vec<Vec<String>> {
-    let mut groups: Vec<Vec<String>> = matches
-        .iter()
-        .map(|m| {
-            let mut ids: Vec<String> = m.teams.concat();
-            ids.sort();
-            ids.dedup();
-            ids
-        })
-        .collect();
-    groups.sort();
-    groups
-}
+use support::{groups, reasons, rule_set, run};
 
 #[test]
 fn a_compound_rule_matches_through_either_branch() {
@@ -184,15 +148,6 @@ rule even: comparison count(teams[red].players) = count(teams[blue].players)
         matches[0].teams.iter().map(Vec::len).collect::<Vec<_>>(),
         [2, 2]
     );
-}
-
-/// Why each unmatched ticket waits, by ticket id.
-fn reasons(pool: &Pool, result: &BatchResult) -> std::collections::BTreeMap<String, Vec<String>> {
-    result
-        .unmatched
-        .iter()
-        .map(|u| (pool.ticket(u.ticket).id.to_string(), u.reasons.clone()))
-        .collect()
 }
 
 #[test]

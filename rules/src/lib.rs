@@ -11,6 +11,8 @@
 //! | check and compile | `check` | [`model::RuleSet`] and [`Diagnostic`]s |
 //! | print | [`print`] | canonical JSON or DSL text |
 //!
+//! [`numeric`] says how every number of a rule set is compared (one tolerance for all).
+//!
 //! [`check_source`] runs the whole pipeline on a text.
 
 #[macro_use]
@@ -26,6 +28,7 @@ pub mod json;
 mod lex;
 mod lower_json;
 pub mod model;
+pub mod numeric;
 pub mod print;
 pub mod span;
 pub mod suggest;

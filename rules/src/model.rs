@@ -473,11 +473,12 @@ pub struct Expansion {
 
 impl Expansion {
     /// The value in force once the relevant ticket has waited `age_seconds`, or `None`
-    /// before the first step.
+    /// before the first step. A step applies from its wait time on, within the tolerance of
+    /// [`crate::numeric`].
     pub fn value_at(&self, age_seconds: f64) -> Option<&StepValue> {
         self.steps
             .iter()
-            .take_while(|step| step.wait_time_seconds <= age_seconds)
+            .take_while(|step| crate::numeric::le(step.wait_time_seconds, age_seconds))
             .last()
             .map(|step| &step.value)
     }
@@ -552,6 +553,11 @@ mod tests {
         assert_eq!(expansion.value_at(5.0), Some(&StepValue::Number(50.0)));
         assert_eq!(expansion.value_at(14.0), Some(&StepValue::Number(50.0)));
         assert_eq!(expansion.value_at(99.0), Some(&StepValue::Number(100.0)));
+        // 16.06 − 1.06 is 14.999999999999998: the 15 s step applies.
+        assert_eq!(
+            expansion.value_at(16.06 - 1.06),
+            Some(&StepValue::Number(100.0))
+        );
     }
 
     #[test]

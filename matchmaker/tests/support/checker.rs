@@ -1,18 +1,32 @@
 //! An independent checker of matches: a plain interpreter of a compiled rule set over the
 //! tickets *as submitted*. It shares nothing with the matcher's evaluation path (`eval`,
-//! `params`, `pool`, `filters`): it resolves attribute defaults, expansions, party
-//! aggregation, team membership and latencies itself, in the simplest code that states the
-//! semantics, so that a bug in the matcher's fast path cannot hide behind the same bug here.
+//! `params`, `pool`, `filters`): it resolves attribute defaults, expansions, team membership
+//! and latencies itself, in the simplest code that states the semantics, so that a bug in the
+//! matcher's fast path cannot hide behind the same bug here.
 //!
-//! The semantics it states are the ones documented at the top of `rally_matchmaker::eval`.
+//! The semantics, from FlexMatch's guide (`shared/reference/flexmatch-spec.md` §1.4, §2.4):
+//!
+//! - **Every player is judged on their own values.** A party's `partyAggregation` never
+//!   decides a rule: each player's own attributes and latencies are what the rules measure
+//!   ("FlexMatch would then check that all of the individual players in the tickets fit").
+//! - **An aggregate over nothing fails its rule.** `min`, `max`, `avg`, `median` and `stddev`
+//!   of an empty list (a team nobody is on) have no value, and a rule that meets one fails;
+//!   `count` and `sum` of nothing are 0.
+//! - **Lists**: a comparison or distance over a list checks every element; without a
+//!   reference, `=` means all values are equal and `!=` all are different.
+//! - **Latency**: a location suits a rule when every player reports it, within `maxLatency`,
+//!   and within `maxDistance` of the `min` or `avg` of all players' latencies there.
+//! - **Numbers** are equal within a relative tolerance of 1e-9 (at least 1e-9 absolute), for
+//!   values, distances and expansion wait times alike (`rally_rules::numeric` documents the
+//!   same rule; this file states it again on its own).
 
 use std::collections::{BTreeSet, HashMap};
 
 use rally_matchmaker::ticket::{AttributeValueRequest, PlayerRequest, TicketRequest};
 use rally_rules::model::{
-    CollectionOperation, CollectionPartyAggregation, ComparisonOperation, DistanceReference,
-    ExpansionAgeSelection, ExpansionTarget, ExprNode, Function, PartyAggregation, RuleKind,
-    RuleProperty, RuleSet, SelectField, StepValue, TeamBound, Type, TypedExpr,
+    CollectionOperation, ComparisonOperation, DistanceReference, ExpansionAgeSelection,
+    ExpansionTarget, ExprNode, Function, RuleKind, RuleProperty, RuleSet, SelectField, StepValue,
+    TeamBound, Type, TypedExpr,
 };
 
 /// A match to check: for each team (by position in `rule_set.teams`), the ids of its tickets.
@@ -179,7 +193,7 @@ impl<'a> Checker<'a> {
                 .iter()
                 .filter(|e| &e.target == target)
                 .flat_map(|e| &e.steps)
-                .filter(|s| s.wait_time_seconds <= age)
+                .filter(|s| at_most(s.wait_time_seconds, age))
                 .max_by(|a, b| a.wait_time_seconds.total_cmp(&b.wait_time_seconds))
                 .map(|s| &s.value)
         };
@@ -191,7 +205,7 @@ impl<'a> Checker<'a> {
                     .iter()
                     .filter(|e| matches!(&e.target, ExpansionTarget::Teams { definitions, property: p } if *p == property && definitions.contains(&team.definition)))
                     .flat_map(|e| &e.steps)
-                    .filter(|s| s.wait_time_seconds <= age)
+                    .filter(|s| at_most(s.wait_time_seconds, age))
                     .max_by(|a, b| a.wait_time_seconds.total_cmp(&b.wait_time_seconds))
                     .and_then(|s| match s.value {
                         StepValue::Number(n) => Some(n as u32),
@@ -240,92 +254,30 @@ impl<'a> Checker<'a> {
             };
             let outcome = match &rule.kind {
                 RuleKind::Comparison(c) => {
-                    let values = elements(self.eval(
-                        &c.measurement,
-                        &seats,
-                        Party::Numbers(c.party_aggregation),
-                    ));
-                    let reference = replaced_reference().or_else(|| {
-                        c.reference
-                            .as_ref()
-                            .map(|e| self.eval(e, &seats, Party::Numbers(c.party_aggregation)))
-                    });
-                    Some(match reference {
-                        None => match c.operation {
-                            ComparisonOperation::Equal => values.iter().all(|v| *v == values[0]),
-                            _ => (0..values.len())
-                                .all(|i| (i + 1..values.len()).all(|j| values[i] != values[j])),
-                        },
-                        Some(X::Nothing) => true,
-                        Some(reference) => {
-                            values.iter().all(|v| compare(v, c.operation, &reference))
-                        }
-                    })
+                    let measured = self.eval(&c.measurement, &seats);
+                    let reference = replaced_reference()
+                        .or_else(|| c.reference.as_ref().map(|e| self.eval(e, &seats)));
+                    Some(comparison(measured, c.operation, reference))
                 }
                 RuleKind::Distance(d) => {
-                    let reference = replaced_reference().unwrap_or_else(|| {
-                        self.eval(&d.reference, &seats, Party::Numbers(d.party_aggregation))
-                    });
+                    let reference =
+                        replaced_reference().unwrap_or_else(|| self.eval(&d.reference, &seats));
+                    let measured = self.eval(&d.measurement, &seats);
                     let (min, max) = (
                         number(RuleProperty::MinDistance, d.min_distance),
                         number(RuleProperty::MaxDistance, d.max_distance),
                     );
-                    Some(match reference {
-                        X::Num(reference) => elements(self.eval(
-                            &d.measurement,
-                            &seats,
-                            Party::Numbers(d.party_aggregation),
-                        ))
-                        .iter()
-                        .all(|v| match v {
-                            X::Num(v) => {
-                                let distance = (v - reference).abs();
-                                min.is_none_or(|m| distance >= m)
-                                    && max.is_none_or(|m| distance <= m)
-                            }
-                            _ => true,
-                        }),
-                        _ => true,
-                    })
+                    Some(distance(measured, reference, min, max))
                 }
                 RuleKind::Collection(c) => {
-                    let party = Party::Lists(c.party_aggregation);
-                    let lists: Vec<Vec<String>> =
-                        elements(self.eval(&c.measurement, &seats, party))
-                            .into_iter()
-                            .map(strings)
-                            .collect();
-                    let reference: Vec<String> = replaced_reference()
-                        .or_else(|| c.reference.as_ref().map(|e| self.eval(e, &seats, party)))
-                        .map(strings)
-                        .unwrap_or_default();
+                    let measured = self.eval(&c.measurement, &seats);
+                    let reference = replaced_reference()
+                        .or_else(|| c.reference.as_ref().map(|e| self.eval(e, &seats)));
                     let (min, max) = (
                         number(RuleProperty::MinCount, c.min_count.map(f64::from)),
                         number(RuleProperty::MaxCount, c.max_count.map(f64::from)),
                     );
-                    let within = |n: usize| {
-                        min.is_none_or(|m| n as f64 >= m) && max.is_none_or(|m| n as f64 <= m)
-                    };
-                    Some(match c.operation {
-                        CollectionOperation::Intersection => {
-                            lists.is_empty()
-                                || within(
-                                    lists[0]
-                                        .iter()
-                                        .filter(|s| lists.iter().all(|l| l.contains(s)))
-                                        .count(),
-                                )
-                        }
-                        CollectionOperation::Contains => within(
-                            lists
-                                .iter()
-                                .filter(|l| reference.iter().any(|r| l.contains(r)))
-                                .count(),
-                        ),
-                        CollectionOperation::ReferenceIntersectionCount => lists
-                            .iter()
-                            .all(|l| within(l.iter().filter(|s| reference.contains(s)).count())),
-                    })
+                    Some(collection(measured, c.operation, reference, min, max))
                 }
                 RuleKind::Latency(l) => {
                     let cap = number(RuleProperty::MaxLatency, l.max_latency);
@@ -334,13 +286,16 @@ impl<'a> Checker<'a> {
                         .locations(&seats)
                         .into_iter()
                         .filter(|location| {
-                            let Some(latencies) =
-                                self.party_latencies(&seats, location, l.party_aggregation)
+                            // Every player's own latency, whatever their party.
+                            let Some(latencies) = seats
+                                .iter()
+                                .map(|s| s.player.latency_in_ms.get(location).copied())
+                                .collect::<Option<Vec<f64>>>()
                             else {
                                 return false;
                             };
                             let under_cap =
-                                cap.is_none_or(|cap| latencies.iter().all(|x| *x <= cap));
+                                cap.is_none_or(|cap| latencies.iter().all(|x| at_most(*x, cap)));
                             let close = match (distance, l.distance_reference) {
                                 (Some(d), Some(reference)) => {
                                     let base = match reference {
@@ -351,7 +306,7 @@ impl<'a> Checker<'a> {
                                             latencies.iter().sum::<f64>() / latencies.len() as f64
                                         }
                                     };
-                                    latencies.iter().all(|x| x - base <= d)
+                                    latencies.iter().all(|x| at_most(x - base, d))
                                 }
                                 _ => true,
                             };
@@ -365,31 +320,17 @@ impl<'a> Checker<'a> {
                 RuleKind::BatchDistance(b) => {
                     let values: Vec<X> = seats
                         .iter()
-                        .map(|s| {
-                            self.value_of(s, b.attribute.0, Party::Numbers(b.party_aggregation))
-                        })
+                        .map(|s| self.value_of(s, b.attribute.0))
                         .collect();
-                    Some(
-                        match values
-                            .iter()
-                            .map(|v| match v {
-                                X::Num(n) => Some(*n),
-                                _ => None,
-                            })
-                            .collect::<Option<Vec<f64>>>()
-                        {
-                            Some(numbers) if !numbers.is_empty() => {
-                                let spread =
-                                    numbers.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
-                                        - numbers.iter().cloned().fold(f64::INFINITY, f64::min);
-                                spread
-                                    <= number(RuleProperty::MaxDistance, b.max_distance)
-                                        .unwrap_or(0.0)
-                            }
-                            Some(_) => true,
-                            None => values.iter().all(|v| *v == values[0]),
-                        },
-                    )
+                    let max = number(RuleProperty::MaxDistance, b.max_distance).unwrap_or(0.0);
+                    Some(match numbers(&values) {
+                        Some(numbers) => {
+                            let spread = numbers.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+                                - numbers.iter().cloned().fold(f64::INFINITY, f64::min);
+                            numbers.is_empty() || at_most(spread, max)
+                        }
+                        None => values.iter().all(|v| same(v, &values[0])),
+                    })
                 }
                 RuleKind::AbsoluteSort(_) | RuleKind::DistanceSort(_) => None,
                 RuleKind::Compound(c) => {
@@ -438,91 +379,20 @@ impl<'a> Checker<'a> {
             .collect()
     }
 
-    /// The latencies a latency rule checks at `location`: one per party (combined), one per
-    /// backfill player; `None` when someone did not report it.
-    fn party_latencies(
-        &self,
-        seats: &[Seat<'_>],
-        location: &str,
-        party: PartyAggregation,
-    ) -> Option<Vec<f64>> {
-        let mut out = Vec::new();
-        let mut done: BTreeSet<&str> = BTreeSet::new();
-        for seat in seats {
-            let own = *seat.player.latency_in_ms.get(location)?;
-            if seat.ticket.game_session_arn.is_some() {
-                out.push(own);
-            } else if done.insert(&seat.ticket.ticket_id) {
-                let all: Vec<f64> = seat
-                    .ticket
-                    .players
-                    .iter()
-                    .map(|p| p.latency_in_ms.get(location).copied())
-                    .collect::<Option<_>>()?;
-                out.push(aggregate(&all, party));
-            }
-        }
-        Some(out)
-    }
-
-    /// A player's value of an attribute: sent, or the rule set's default; a party's number or
-    /// list combined per the rule.
-    fn value_of(&self, seat: &Seat<'_>, attribute: usize, party: Party) -> X {
+    /// A player's own value of an attribute: sent, or the rule set's default.
+    fn value_of(&self, seat: &Seat<'_>, attribute: usize) -> X {
         let declared = &self.rule_set.attributes[attribute];
-        let raw = |player: &PlayerRequest| -> Option<X> {
-            match player.player_attributes.get(&declared.name) {
-                Some(value) => Some(from_request(value)),
-                None => declared.default.as_ref().map(from_default),
-            }
-        };
-        let own = raw(seat.player).unwrap_or(X::Nothing);
-        let is_party = seat.ticket.game_session_arn.is_none() && seat.ticket.players.len() > 1;
-        if !is_party {
-            return own;
-        }
-        let all: Vec<X> = seat.ticket.players.iter().filter_map(raw).collect();
-        match (&own, party) {
-            (X::Num(_), Party::Numbers(aggregation)) => {
-                let numbers: Vec<f64> = all
-                    .iter()
-                    .filter_map(|x| match x {
-                        X::Num(n) => Some(*n),
-                        _ => None,
-                    })
-                    .collect();
-                X::Num(aggregate(&numbers, aggregation))
-            }
-            (X::List(_), Party::Lists(aggregation)) => {
-                let lists: Vec<Vec<String>> = all.into_iter().map(strings).collect();
-                let combined: Vec<String> = match aggregation {
-                    CollectionPartyAggregation::Union => {
-                        let mut union: Vec<String> = Vec::new();
-                        for s in lists.iter().flatten() {
-                            if !union.contains(s) {
-                                union.push(s.clone());
-                            }
-                        }
-                        union
-                    }
-                    CollectionPartyAggregation::Intersection => lists[0]
-                        .iter()
-                        .filter(|s| lists.iter().all(|l| l.contains(s)))
-                        .cloned()
-                        .collect(),
-                };
-                X::List(combined.into_iter().map(X::Str).collect())
-            }
-            _ => own,
+        match seat.player.player_attributes.get(&declared.name) {
+            Some(value) => from_request(value),
+            None => declared.default.as_ref().map_or(X::Nothing, from_default),
         }
     }
 
-    fn eval(&self, expr: &TypedExpr, seats: &[Seat<'_>], party: Party) -> X {
+    fn eval(&self, expr: &TypedExpr, seats: &[Seat<'_>]) -> X {
         match &expr.node {
             ExprNode::Number(n) => X::Num(*n),
             ExprNode::String(s) => X::Str(s.clone()),
-            ExprNode::List(items) => {
-                X::List(items.iter().map(|i| self.eval(i, seats, party)).collect())
-            }
+            ExprNode::List(items) => X::List(items.iter().map(|i| self.eval(i, seats)).collect()),
             ExprNode::Select {
                 teams,
                 grouped,
@@ -536,7 +406,7 @@ impl<'a> Checker<'a> {
                             .map(|s| match field {
                                 SelectField::Teams | SelectField::Players => X::Thing,
                                 SelectField::PlayerId => X::Str(s.player.player_id.clone()),
-                                SelectField::Attribute(a) => self.value_of(s, a.0, party),
+                                SelectField::Attribute(a) => self.value_of(s, a.0),
                             })
                             .collect(),
                     )
@@ -554,17 +424,119 @@ impl<'a> Checker<'a> {
                     team(teams[0].0)
                 }
             }
-            ExprNode::Call { function, arg } => {
-                call(*function, self.eval(arg, seats, party), &arg.ty)
-            }
+            ExprNode::Call { function, arg } => call(*function, self.eval(arg, seats), &arg.ty),
         }
     }
 }
 
-#[derive(Clone, Copy)]
-enum Party {
-    Numbers(PartyAggregation),
-    Lists(CollectionPartyAggregation),
+/// `a ≤ b` within the tolerance the module doc states.
+fn at_most(a: f64, b: f64) -> bool {
+    a <= b || close(a, b)
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+/// Equal values: numbers within the tolerance, anything else exactly.
+fn same(a: &X, b: &X) -> bool {
+    match (a, b) {
+        (X::Num(a), X::Num(b)) => close(*a, *b),
+        _ => a == b,
+    }
+}
+
+/// Whether a value holds an aggregate of nothing, anywhere inside.
+fn has_nothing(x: &X) -> bool {
+    match x {
+        X::Nothing => true,
+        X::List(items) => items.iter().any(has_nothing),
+        _ => false,
+    }
+}
+
+/// All numbers, or `None` when some value is not one.
+fn numbers(values: &[X]) -> Option<Vec<f64>> {
+    values
+        .iter()
+        .map(|v| match v {
+            X::Num(n) => Some(*n),
+            _ => None,
+        })
+        .collect()
+}
+
+fn comparison(measured: X, operation: ComparisonOperation, reference: Option<X>) -> bool {
+    if has_nothing(&measured) || reference.as_ref().is_some_and(has_nothing) {
+        return false;
+    }
+    let values = elements(measured);
+    match reference {
+        None => match operation {
+            ComparisonOperation::Equal => match numbers(&values) {
+                Some(n) if !n.is_empty() => {
+                    let spread = n.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+                        - n.iter().cloned().fold(f64::INFINITY, f64::min);
+                    close(spread, 0.0)
+                }
+                _ => values.iter().all(|v| same(v, &values[0])),
+            },
+            _ => (0..values.len())
+                .all(|i| (i + 1..values.len()).all(|j| !same(&values[i], &values[j]))),
+        },
+        Some(reference) => values.iter().all(|v| compare(v, operation, &reference)),
+    }
+}
+
+fn distance(measured: X, reference: X, min: Option<f64>, max: Option<f64>) -> bool {
+    if has_nothing(&measured) || has_nothing(&reference) {
+        return false;
+    }
+    let X::Num(reference) = reference else {
+        return true;
+    };
+    elements(measured).iter().all(|v| match v {
+        X::Num(v) => {
+            let distance = (v - reference).abs();
+            min.is_none_or(|m| at_most(m, distance)) && max.is_none_or(|m| at_most(distance, m))
+        }
+        _ => true,
+    })
+}
+
+fn collection(
+    measured: X,
+    operation: CollectionOperation,
+    reference: Option<X>,
+    min: Option<f64>,
+    max: Option<f64>,
+) -> bool {
+    if has_nothing(&measured) || reference.as_ref().is_some_and(has_nothing) {
+        return false;
+    }
+    let lists: Vec<Vec<String>> = elements(measured).into_iter().map(strings).collect();
+    let reference: Vec<String> = reference.map(strings).unwrap_or_default();
+    let within = |n: usize| min.is_none_or(|m| n as f64 >= m) && max.is_none_or(|m| n as f64 <= m);
+    match operation {
+        CollectionOperation::Intersection => {
+            lists.is_empty()
+                || within(
+                    lists[0]
+                        .iter()
+                        .filter(|s| lists.iter().all(|l| l.contains(s)))
+                        .count(),
+                )
+        }
+        CollectionOperation::Contains => within(
+            lists
+                .iter()
+                .filter(|l| reference.iter().any(|r| l.contains(r)))
+                .count(),
+        ),
+        CollectionOperation::ReferenceIntersectionCount => lists
+            .iter()
+            .all(|l| within(l.iter().filter(|s| reference.contains(s)).count())),
+    }
 }
 
 fn from_request(value: &AttributeValueRequest) -> X {
@@ -595,18 +567,10 @@ fn from_default(value: &rally_rules::model::AttributeValue) -> X {
     }
 }
 
-fn aggregate(numbers: &[f64], aggregation: PartyAggregation) -> f64 {
-    match aggregation {
-        PartyAggregation::Min => numbers.iter().cloned().fold(f64::INFINITY, f64::min),
-        PartyAggregation::Max => numbers.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
-        PartyAggregation::Avg => numbers.iter().sum::<f64>() / numbers.len() as f64,
-    }
-}
-
+/// The values a rule checks: a list's elements, or the one value.
 fn elements(x: X) -> Vec<X> {
     match x {
-        X::List(items) => items.into_iter().filter(|i| *i != X::Nothing).collect(),
-        X::Nothing => Vec::new(),
+        X::List(items) => items,
         other => vec![other],
     }
 }
@@ -629,12 +593,12 @@ fn compare(value: &X, operation: ComparisonOperation, reference: &X) -> bool {
     use ComparisonOperation as O;
     match (value, reference) {
         (X::Num(a), X::Num(b)) => match operation {
-            O::Equal => a == b,
-            O::NotEqual => a != b,
-            O::Less => a < b,
-            O::LessOrEqual => a <= b,
-            O::Greater => a > b,
-            O::GreaterOrEqual => a >= b,
+            O::Equal => close(*a, *b),
+            O::NotEqual => !close(*a, *b),
+            O::Less => a < b && !close(*a, *b),
+            O::LessOrEqual => at_most(*a, *b),
+            O::Greater => a > b && !close(*a, *b),
+            O::GreaterOrEqual => at_most(*b, *a),
         },
         (X::Str(a), X::Str(b)) => match operation {
             O::Equal => a == b,
@@ -690,13 +654,9 @@ fn call(function: Function, value: X, ty: &Type) -> X {
             }
         }
         numeric => {
-            let mut n: Vec<f64> = items
-                .iter()
-                .filter_map(|i| match i {
-                    X::Num(n) => Some(*n),
-                    _ => None,
-                })
-                .collect();
+            let Some(mut n) = numbers(&items) else {
+                return X::Nothing;
+            };
             if n.is_empty() {
                 return if numeric == Function::Sum {
                     X::Num(0.0)

@@ -8,6 +8,7 @@ pub mod checker;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use rally_matchmaker::batch::{BatchOptions, BatchResult, run_batch};
 use rally_matchmaker::pool::Pool;
 use rally_matchmaker::ticket::TicketRequest;
 use rally_rules::model::RuleSet;
@@ -76,4 +77,51 @@ pub fn corpus() -> Vec<(String, RuleSet)> {
         }
     }
     out
+}
+
+/// One batch at `now` over tickets in JSON Lines; every match is checked. Returns the matches
+/// as ticket ids per team (each team's ids sorted), the pool and the raw result.
+pub fn run(
+    rule_set: &RuleSet,
+    jsonl: &str,
+    now: f64,
+) -> (Vec<checker::CheckedMatch>, Pool, BatchResult) {
+    let tickets = tickets(jsonl);
+    let pool = pool_of(rule_set, &tickets);
+    let result = run_batch(&pool, &BatchOptions { now, seed: 9 });
+    let mut matches = checker::described(&pool, &result.matches);
+    if let Err(error) = checker::Checker::new(rule_set, &tickets, now).check_all(&matches) {
+        panic!("{error}");
+    }
+    for found in &mut matches {
+        found.teams.iter_mut().for_each(|team| team.sort());
+    }
+    (matches, pool, result)
+}
+
+/// The tickets of each match, sorted, for comparing matches regardless of teams.
+pub fn groups(matches: &[checker::CheckedMatch]) -> Vec<Vec<String>> {
+    let mut groups: Vec<Vec<String>> = matches
+        .iter()
+        .map(|m| {
+            let mut ids: Vec<String> = m.teams.concat();
+            ids.sort();
+            ids.dedup();
+            ids
+        })
+        .collect();
+    groups.sort();
+    groups
+}
+
+/// Why each unmatched ticket waits, by ticket id.
+pub fn reasons(
+    pool: &Pool,
+    result: &BatchResult,
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    result
+        .unmatched
+        .iter()
+        .map(|u| (pool.ticket(u.ticket).id.to_string(), u.reasons.clone()))
+        .collect()
 }
