@@ -31,7 +31,7 @@ pub struct PoolArgs {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Tickets' start times spread over this many seconds (`bench` runs the batch at the end).
-    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS", value_parser = crate::input::finite_seconds)]
     window: f64,
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,

@@ -78,3 +78,19 @@ impl From<Format> for SourceFormat {
         }
     }
 }
+
+/// A command-line number of seconds: finite, since a batch time or window of NaN or
+/// infinity means nothing.
+pub fn finite_seconds(text: &str) -> Result<f64, String> {
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected a number of seconds, found `{text}`"))?;
+    if seconds.is_finite() {
+        Ok(seconds)
+    } else {
+        Err(format!(
+            "expected a finite number of seconds, found `{text}`"
+        ))
+    }
+}

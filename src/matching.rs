@@ -25,7 +25,7 @@ pub struct Args {
     tickets: String,
     /// The batch's time in seconds, on the tickets' `StartTime` clock [default: the latest
     /// `StartTime`].
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = input::finite_seconds)]
     at: Option<f64>,
     /// Seeds the match ids; the same input and seed give the same output.
     #[arg(long, default_value_t = 0)]

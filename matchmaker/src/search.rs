@@ -523,26 +523,77 @@ impl Search<'_> {
         }
         let mut gathering = fallback.unwrap_or(gathering);
         // Not enough for the maximum: the largest set that meets the minimums will do — the
-        // anchor alone, if the teams allow it.
+        // anchor alone, if the teams allow it. A set short of the minimums at its age drops
+        // its newest ticket when the newest ticket's wait sets the clock (`newest`): a younger
+        // partner must not keep an older ticket from the expansions it has waited for.
+        let newest_clock =
+            self.rule_set.algorithm.expansion_age_selection == ExpansionAgeSelection::Newest;
         while !tried.exhausted() {
             let params = self.params_for(&gathering.members);
-            if gathering.players < params.min_players() as usize {
+            let short = gathering.players < params.min_players() as usize;
+            if !short {
+                tried.count();
+                if let Some(found) = self.finalize(analysis, &gathering, attempt) {
+                    return Some((gathering.members, found));
+                }
+            }
+            if gathering.members.len() == 1 || (short && !newest_clock) {
                 break;
             }
-            tried.count();
-            if let Some(found) = self.finalize(analysis, &gathering, attempt) {
-                return Some((gathering.members, found));
-            }
-            if gathering.members.len() == 1 {
+            let dropped = if short {
+                self.newest_member(&gathering.members)
+            } else {
+                gathering.members.len() - 1
+            };
+            if !self.drop_member(variant, &mut gathering, dropped) {
                 break;
-            }
-            let last = gathering.members.pop().expect("more than the anchor");
-            gathering.players -= profiles[last].players;
-            if gathering.backfill == Some(last) {
-                gathering.backfill = None;
             }
         }
         None
+    }
+
+    /// The position in `members` (never the anchor's, 0) of the ticket that waited least;
+    /// the last such on ties.
+    fn newest_member(&self, members: &[usize]) -> usize {
+        (1..members.len())
+            .rev()
+            .min_by(|a, b| {
+                let age = |i: &usize| self.profiles[members[*i]].age;
+                age(a).total_cmp(&age(b))
+            })
+            .expect("more than the anchor")
+    }
+
+    /// Takes the member at `position` out of a set, and works out the smaller set's state
+    /// again. Its members joined once already, so they join again (the filters only get
+    /// harder as a set grows); `false` if they somehow do not, and the set is given up.
+    fn drop_member(&self, variant: usize, gathering: &mut Gathering, position: usize) -> bool {
+        let dropped = gathering.members.remove(position);
+        gathering.players -= self.profiles[dropped].players;
+        if gathering.backfill == Some(dropped) {
+            gathering.backfill = None;
+        }
+        let analysis = &self.variants[variant];
+        let first = &self.profiles[gathering.members[0]];
+        let mut age = first.age;
+        let mut state = self.context.filters(first, variant).state.clone();
+        for member in &gathering.members[1..] {
+            let p = &self.profiles[*member];
+            age = self.bounds.combine(age, p.age);
+            let joined = state.join(
+                &self.context.filters(p, variant).state,
+                analysis,
+                self.rule_set,
+                self.bounds.reach(age),
+            );
+            let Ok(joined) = joined else {
+                return false;
+            };
+            state = joined;
+        }
+        gathering.age = age;
+        gathering.filters = state;
+        true
     }
 
     fn order(&self, variant: usize, anchor: usize, candidates: &mut [usize]) {

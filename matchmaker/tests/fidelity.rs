@@ -253,3 +253,57 @@ rule can_fight: collection flatten(teams[*].players.attributes[roles]) reference
     assert_eq!(reasons["twins"], [own("unique")]);
     assert_eq!(reasons["healers"], [own("can_fight")]);
 }
+
+/// FlexMatch's own walkthrough of `minPlayers` expansions and the newest ticket's clock.
+const LOBBY: &str = r#"team lobby players 4..8
+expand teams[lobby].minPlayers: 30s -> 3, 40s -> 2, 45s -> 1
+"#;
+
+#[test]
+fn a_newer_ticket_does_not_keep_an_older_one_from_its_expansion() {
+    let rules = rule_set(LOBBY);
+    let pool = lines(&[
+        ticket("first", 0.0, &[("a", "", "")]),
+        ticket("second", 10.0, &[("b", "", "")]),
+    ]);
+    // Together they are judged at the second ticket's age, 35 s: three players needed. The
+    // first ticket alone has waited 45 s: one player will do.
+    let at = |now: f64| {
+        let (matches, _, _) = run(&rules, &pool, now);
+        groups(&matches)
+    };
+    assert!(at(44.0).is_empty());
+    assert_eq!(at(45.0), [vec!["first"]]);
+    // Once the first has gone, the second waits until its own 45 s (FlexMatch forms the two
+    // one-player matches at 45 s and 55 s).
+    let alone = lines(&[ticket("second", 10.0, &[("b", "", "")])]);
+    let alone_at = |now: f64| {
+        let (matches, _, _) = run(&rules, &alone, now);
+        groups(&matches)
+    };
+    assert!(alone_at(50.0).is_empty());
+    assert_eq!(alone_at(55.0), [vec!["second"]]);
+    // Both still waiting at 50 s: at the second's 40 s two players are enough.
+    assert_eq!(at(50.0), [vec!["first", "second"]]);
+}
+
+#[test]
+fn an_expansion_step_applies_at_its_wait_time_despite_float_rounding() {
+    let rules = rule_set(
+        r#"attribute skill: number
+team duelist players 1 quantity 2
+rule close: distance max(flatten(teams[*].players.attributes[skill])) to min(flatten(teams[*].players.attributes[skill])) max 0.3
+expand rules[close].maxDistance: 15s -> 100
+"#,
+    );
+    // Started at 1.06 s, the newer ticket is 14.999999999999998 s old at 16.06 s; 0.4 − 0.1
+    // is 0.30000000000000004.
+    let pool = lines(&[
+        ticket("a", 0.0, &[("a", r#""skill":{"N":1000}"#, "")]),
+        ticket("b", 1.06, &[("b", r#""skill":{"N":1050}"#, "")]),
+        ticket("c", 0.5, &[("c", r#""skill":{"N":0.1}"#, "")]),
+        ticket("d", 0.7, &[("d", r#""skill":{"N":0.4}"#, "")]),
+    ]);
+    let (matches, _, _) = run(&rules, &pool, 16.06);
+    assert_eq!(groups(&matches), [vec!["a", "b"], vec!["c", "d"]]);
+}

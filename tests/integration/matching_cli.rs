@@ -456,3 +456,18 @@ fn match_and_bench_name_a_missing_file() {
     let output = rally(&["bench", "--rules", missing, "--tickets", "10"], None);
     assert_missing_file_named(&output, missing);
 }
+
+#[test]
+fn a_batch_time_that_is_not_a_finite_number_is_a_usage_error() {
+    let tickets = Tickets::new("at-nan", &pool());
+    for at in ["NaN", "inf", "-infinity", "soon"] {
+        let output = run_match(RANKED_DUEL, &tickets, &[&format!("--at={at}")]);
+        assert_eq!(output.status.code(), Some(2), "--at {at}");
+        assert!(stdout(&output).is_empty());
+        assert!(
+            stderr(&output).contains(&format!("`{at}`")),
+            "{}",
+            stderr(&output)
+        );
+    }
+}

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod checker;
+pub mod optimum;
 
 use std::path::PathBuf;
 use std::sync::Arc;
