@@ -162,6 +162,35 @@ pub struct Analysis {
     /// filters hold at the match's age, put on teams whose sizes hold, is then a valid match
     /// without judging it rule by rule.
     pub exact: bool,
+    /// The rules this variant's branch of a compound rule needs to fail.
+    pub negated: Negated,
+}
+
+/// Rules a variant needs to fail, as guides for the search: no filter can rule a candidate
+/// out for them (a set failing one may pass it as it grows), but candidates can be sought
+/// where they will fail — far apart on a spread, with other values of an equality.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Negated {
+    pub rules: Vec<RuleId>,
+    /// Spreads the match's values must exceed.
+    pub spreads: Vec<Spread>,
+    /// Equalities some player of the match must break.
+    pub equal: Vec<EqualKey>,
+}
+
+impl Negated {
+    fn of(rule_set: &RuleSet, rules: &[RuleId]) -> Negated {
+        let mut filters = Analysis::default();
+        let all_teams: Vec<TeamId> = (0..rule_set.teams.len()).map(TeamId).collect();
+        for id in rules {
+            filters.add_rule(rule_set, *id, &all_teams);
+        }
+        Negated {
+            rules: rules.to_vec(),
+            spreads: filters.spreads,
+            equal: filters.equal,
+        }
+    }
 }
 
 /// Most variants a rule set's compound rules may split the search into; beyond it the
@@ -178,35 +207,39 @@ impl Analysis {
     /// One analysis per way the compound rules can be satisfied: a compound rule
     /// `or(and(SameMap, SameMode), and(CloseSkill, CloseLeague))` holds only when one of its
     /// `and` branches does, so the search runs once with the first branch's rules as filters
-    /// and once with the second's. Without compound rules there is one variant, [`Analysis::of`].
+    /// and once with the second's. A branch may need rules to fail (`not`, `xor`): those
+    /// guide its search ([`Negated`]). Without compound rules there is one variant,
+    /// [`Analysis::of`].
     pub fn variants(rule_set: &RuleSet) -> Vec<Analysis> {
         let deciding: Vec<RuleId> = rule_set.deciding_rules().map(|(id, _)| id).collect();
-        let mut branches: Vec<Vec<RuleId>> = vec![Vec::new()];
+        let mut variants: Vec<Vec<Term>> = vec![Vec::new()];
         for id in &deciding {
             let RuleKind::Compound(compound) = &rule_set.rule(*id).kind else {
                 continue;
             };
-            let options = implied_conjunctions(&compound.condition);
-            let product: Vec<Vec<RuleId>> = branches
-                .iter()
-                .flat_map(|branch| {
-                    options.iter().map(move |option| {
-                        let mut joined = branch.clone();
-                        joined.extend(option.iter().filter(|r| !branch.contains(r)));
-                        joined
-                    })
-                })
-                .collect();
+            let product = both(&variants, &branches(&compound.condition, true));
+            if product.is_empty() {
+                // No way to satisfy the rule: one variant, whose every match the judge refuses.
+                variants = vec![Vec::new()];
+                break;
+            }
             if product.len() <= MAX_VARIANTS {
-                branches = product;
+                variants = product;
             }
         }
-        branches
+        variants
             .into_iter()
-            .map(|branch| {
+            .map(|literals| {
                 let mut rules = deciding.clone();
-                rules.extend(branch);
-                Analysis::of_rules(rule_set, &rules)
+                rules.extend(literals.iter().filter(|(_, holds)| *holds).map(|(r, _)| *r));
+                let mut analysis = Analysis::of_rules(rule_set, &rules);
+                let negated: Vec<RuleId> = literals
+                    .iter()
+                    .filter(|(_, holds)| !holds)
+                    .map(|(r, _)| *r)
+                    .collect();
+                analysis.negated = Negated::of(rule_set, &negated);
+                analysis
             })
             .collect()
     }
@@ -390,38 +423,63 @@ fn closeness(rule_set: &RuleSet, spreads: &[Spread]) -> Vec<AttributeId> {
     closeness
 }
 
-/// Sets of rules, one of which holds in full whenever `condition` holds: its disjunctive
-/// normal form over the rules it names, where `not` contributes no rule (it implies nothing
-/// about a rule passing) and `xor` counts as `or`. A single empty set means no rule is implied.
-fn implied_conjunctions(condition: &Condition) -> Vec<Vec<RuleId>> {
-    let options = match condition {
-        Condition::Rule(id) => vec![vec![*id]],
-        Condition::Not(_) => vec![Vec::new()],
-        Condition::Or(a, b) | Condition::Xor(a, b) => {
-            let mut options = implied_conjunctions(a);
-            options.extend(implied_conjunctions(b));
-            options
+/// A rule a branch of a compound rule needs to pass (`true`) or to fail.
+type Term = (RuleId, bool);
+
+/// The branches of `condition` (negated when `holds` is false), in disjunctive normal form:
+/// one of them holds in full whenever the condition does. `not` is pushed down to the rules,
+/// `xor` is `(a and not b) or (not a and b)`, and branches needing a rule both to pass and
+/// to fail are dropped. A form of more than [`MAX_VARIANTS`] branches gives the one empty
+/// branch, which implies nothing.
+fn branches(condition: &Condition, holds: bool) -> Vec<Vec<Term>> {
+    let form = match (condition, holds) {
+        (Condition::Rule(id), _) => vec![vec![(*id, holds)]],
+        (Condition::Not(a), _) => branches(a, !holds),
+        (Condition::And(a, b), true) | (Condition::Or(a, b), false) => {
+            both(&branches(a, holds), &branches(b, holds))
         }
-        Condition::And(a, b) => {
-            let right = implied_conjunctions(b);
-            implied_conjunctions(a)
-                .into_iter()
-                .flat_map(|left| {
-                    right.iter().map(move |r| {
-                        let mut joined = left.clone();
-                        joined.extend(r.iter().filter(|id| !left.contains(id)));
-                        joined
-                    })
-                })
-                .collect()
+        (Condition::Or(a, b), true) | (Condition::And(a, b), false) => {
+            let mut form = branches(a, holds);
+            form.extend(branches(b, holds));
+            form
+        }
+        (Condition::Xor(a, b), _) => {
+            // xor holds when exactly one holds; it fails when both or neither do.
+            let mut form = both(&branches(a, true), &branches(b, !holds));
+            form.extend(both(&branches(a, false), &branches(b, holds)));
+            form
         }
     };
-    // An empty branch implies nothing, and so does a form too large to search branch by branch.
-    if options.iter().any(Vec::is_empty) || options.len() > MAX_VARIANTS {
+    let mut unique: Vec<Vec<Term>> = Vec::new();
+    for mut branch in form {
+        branch.sort();
+        if !unique.contains(&branch) {
+            unique.push(branch);
+        }
+    }
+    if unique.len() > MAX_VARIANTS {
         vec![Vec::new()]
     } else {
-        options
+        unique
     }
+}
+
+/// Every branch of `left` joined with every branch of `right`, less the contradictory ones.
+fn both(left: &[Vec<Term>], right: &[Vec<Term>]) -> Vec<Vec<Term>> {
+    let mut form = Vec::new();
+    for l in left {
+        for r in right {
+            let mut joined = l.clone();
+            joined.extend(r.iter().filter(|literal| !l.contains(literal)));
+            let contradicts = joined
+                .iter()
+                .any(|(rule, holds)| joined.contains(&(*rule, !holds)));
+            if !contradicts {
+                form.push(joined);
+            }
+        }
+    }
+    form
 }
 
 /// Which monotone kind a collection rule over everyone's lists is, if any.
@@ -611,15 +669,29 @@ rule close: distance max(flatten(teams[*].players.attributes[skill])) to min(fla
     }
 
     #[test]
-    fn negations_imply_nothing_and_and_distributes() {
+    fn negations_are_branches_that_need_rules_to_fail() {
         let negated = variants(&format!(
             "{PARTS}rule either: compound or(not(same_mode), close)\n"
         ));
-        assert_eq!(negated.len(), 1);
-        // `same_map` is not in the compound rule, so it decides on its own.
-        assert!(negated[0].spreads.is_empty());
-        let equal: Vec<AttributeId> = negated[0].equal.iter().map(|e| e.attribute).collect();
-        assert_eq!(equal, [AttributeId(1)]);
+        assert_eq!(negated.len(), 2);
+        // `same_map` is not in the compound rule, so it decides on its own in both.
+        let equal = |a: &Analysis| a.equal.iter().map(|e| e.attribute).collect::<Vec<_>>();
+        assert_eq!(equal(&negated[0]), [AttributeId(1)]);
+        assert_eq!(negated[0].negated.rules, [RuleId(0)]);
+        assert_eq!(negated[0].negated.equal[0].attribute, AttributeId(0));
+        assert_eq!(negated[1].spreads[0].attribute, AttributeId(2));
+        assert!(negated[1].negated.rules.is_empty());
+        // xor(not(close), same_mode): far apart in different modes, or close in one mode.
+        let xor = variants(&format!(
+            "{PARTS}rule either: compound xor(not(close), same_mode)\n"
+        ));
+        assert_eq!(xor.len(), 2);
+        let far = xor.iter().find(|a| a.spreads.is_empty()).unwrap();
+        assert_eq!(far.negated.rules, [RuleId(0), RuleId(2)]);
+        assert_eq!(far.negated.spreads[0].attribute, AttributeId(2));
+        let near = xor.iter().find(|a| !a.spreads.is_empty()).unwrap();
+        assert_eq!(equal(near), [AttributeId(1), AttributeId(0)]);
+        assert!(near.negated.rules.is_empty());
         let distributed = variants(&format!(
             "{PARTS}rule both: compound and(close, xor(same_mode, same_map))\n"
         ));
@@ -627,8 +699,15 @@ rule close: distance max(flatten(teams[*].players.attributes[skill])) to min(fla
         assert!(
             distributed
                 .iter()
-                .all(|a| a.spreads.len() == 1 && a.equal.len() == 1)
+                .all(|a| a.spreads.len() == 1 && a.equal.len() == 1 && a.negated.equal.len() == 1)
         );
         assert_ne!(distributed[0].equal, distributed[1].equal);
+        // A branch needing a rule to pass and to fail is no branch; a rule with none leaves
+        // one variant, whose every match the judge refuses.
+        let contradiction = variants(&format!(
+            "{PARTS}rule odd: compound and(close, not(close))\n"
+        ));
+        assert_eq!(contradiction.len(), 1);
+        assert!(contradiction[0].spreads.is_empty() && contradiction[0].negated.rules.is_empty());
     }
 }

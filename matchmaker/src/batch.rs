@@ -28,7 +28,7 @@ use crate::analysis::Analysis;
 use crate::explain::{Attempt, Exclusion, RuleMetrics};
 use crate::filters::Key;
 use crate::pool::{LocationId, Pool, TicketKey};
-use crate::search::{Bounds, Context, GroupResult, Plan, Profile, Scope};
+use crate::search::{Bounds, Context, GroupResult, Plan, Profile, Scope, variant_order};
 
 /// Other tickets an unmatched ticket is compared with to say what stood in its way.
 pub const EXPLAIN_SAMPLE: usize = 128;
@@ -198,7 +198,7 @@ pub fn run_batch(pool: &Pool, options: &BatchOptions) -> BatchResult {
     let plans: Vec<Plan> = (0..pool.variants().len())
         .map(|v| Plan::of(pool, &profiles, v))
         .collect();
-    let context = Context {
+    let mut context = Context {
         pool,
         rule_set,
         variants: pool.variants(),
@@ -208,7 +208,9 @@ pub fn run_batch(pool: &Pool, options: &BatchOptions) -> BatchResult {
             selection: rule_set.algorithm.expansion_age_selection,
             oldest,
         },
+        order: vec![0],
     };
+    context.order = variant_order(&context, &profiles);
 
     // Phase one: each ticket among those sharing its nearest location, groups side by side.
     let groups = home_groups(&context, &profiles);
@@ -332,13 +334,14 @@ fn anchor_order(pool: &Pool, waiting: &[TicketKey], now: f64) -> Vec<Profile> {
 /// grouped by their equality values and nearest location under the caps, each group in
 /// anchor order.
 fn home_groups(context: &Context<'_>, profiles: &[Profile]) -> Vec<Vec<Profile>> {
+    let first = context.order[0];
     let mut group_of: HashMap<(&[Option<Key>], Option<LocationId>), usize> = HashMap::new();
     let mut groups: Vec<Vec<Profile>> = Vec::new();
     for profile in profiles {
-        if context.fails_alone(profile, 0).is_some() {
+        if context.fails_alone(profile, first).is_some() {
             continue;
         }
-        let filters = context.filters(profile, 0);
+        let filters = context.filters(profile, first);
         let home = match filters.home() {
             None => None,
             Some([(location, _)]) => Some(*location),
@@ -372,7 +375,7 @@ fn absorb(
 
 /// Compares an unmatched ticket with the tickets nearest it in anchor order, to say which
 /// filters rule partners out (a sample: comparing with the whole pool would cost as much as
-/// the batch).
+/// the batch). A partner every variant rules out counts against each variant's filter.
 fn sample_exclusions(
     context: &Context<'_>,
     profiles: &[Profile],
@@ -380,15 +383,24 @@ fn sample_exclusions(
     attempt: &mut Attempt,
 ) {
     let a = &profiles[anchor];
-    let Some(variant) = (0..context.variants.len()).find(|v| context.fails_alone(a, *v).is_none())
-    else {
+    let variants: Vec<usize> = context
+        .order
+        .iter()
+        .copied()
+        .filter(|v| context.fails_alone(a, *v).is_none())
+        .collect();
+    if variants.is_empty() {
         return;
-    };
-    let analysis: &Analysis = &context.variants[variant];
+    }
     let low = anchor.saturating_sub(EXPLAIN_SAMPLE / 2);
     let high = (low + EXPLAIN_SAMPLE + 1).min(profiles.len());
     for (index, c) in profiles[low..high].iter().enumerate() {
-        if low + index == anchor || context.fails_alone(c, variant).is_some() {
+        let usable: Vec<usize> = variants
+            .iter()
+            .copied()
+            .filter(|v| context.fails_alone(c, *v).is_none())
+            .collect();
+        if low + index == anchor || usable.is_empty() {
             continue;
         }
         attempt.sampled += 1;
@@ -398,14 +410,31 @@ fn sample_exclusions(
         }
         let bounds = &context.bounds;
         let reach = bounds.reach(bounds.combine(a.age, c.age));
-        match context.filters(a, variant).state.join(
-            &context.filters(c, variant).state,
-            analysis,
-            context.rule_set,
-            reach,
-        ) {
-            Ok(_) => attempt.compatible += 1,
-            Err(why) => attempt.exclude(why),
+        let mut excluded: SmallVec<[Exclusion; 2]> = SmallVec::new();
+        for variant in usable {
+            let analysis: &Analysis = &context.variants[variant];
+            match context.filters(a, variant).state.join(
+                &context.filters(c, variant).state,
+                analysis,
+                context.rule_set,
+                reach,
+            ) {
+                Ok(_) => {
+                    excluded.clear();
+                    break;
+                }
+                Err(why) => {
+                    if !excluded.contains(&why) {
+                        excluded.push(why);
+                    }
+                }
+            }
+        }
+        if excluded.is_empty() {
+            attempt.compatible += 1;
+        }
+        for why in excluded {
+            attempt.exclude(why);
         }
     }
 }

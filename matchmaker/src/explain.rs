@@ -2,7 +2,7 @@
 //! FlexMatch's `ruleEvaluationMetrics`, but with reasons per ticket, which FlexMatch users ask
 //! for and cannot get).
 
-use rally_rules::model::{RuleId, RuleKind, RuleSet};
+use rally_rules::model::{CompoundRule, RuleId, RuleKind, RuleSet};
 
 use crate::eval::Evaluation;
 use crate::params::Params;
@@ -59,6 +59,22 @@ impl RuleMetrics {
         for (mine, theirs) in self.failed.iter_mut().zip(&other.failed) {
             *mine += theirs;
         }
+    }
+}
+
+/// A rule's name as reasons give it: a part of a compound rule names the compound rule too,
+/// since it decides only through it.
+fn label(rule_set: &RuleSet, rule: RuleId) -> String {
+    let name = &rule_set.rule(rule).name;
+    let compound = rule_set.rules.iter().find(|r| match &r.kind {
+        RuleKind::Compound(c) => c.condition.rules().contains(&rule),
+        _ => false,
+    });
+    match compound {
+        Some(compound) if rule_set.rule(rule).in_compound => {
+            format!("`{name}` (part of `{}`)", compound.name)
+        }
+        _ => format!("`{name}`"),
     }
 }
 
@@ -148,13 +164,29 @@ impl Attempt {
         }
     }
 
+    /// How often each part of a compound rule failed, as `` (`a` failed for 3, `b` for 2)``.
+    fn part_failures(&self, rule_set: &RuleSet, compound: &CompoundRule) -> String {
+        let mut parts = compound.condition.rules();
+        parts.dedup();
+        let counted: Vec<String> = parts
+            .iter()
+            .enumerate()
+            .map(|(i, part)| {
+                let count = self.rule_failures.get(part.0).copied().unwrap_or(0);
+                let verb = if i == 0 { " failed" } else { "" };
+                format!("`{}`{verb} for {count}", rule_set.rule(*part).name)
+            })
+            .collect();
+        format!(" ({})", counted.join(", "))
+    }
+
     /// The reasons, most telling first, e.g. ``fair_skill failed for 97 candidate matches``.
     pub fn reasons(&self, rule_set: &RuleSet, params: &Params) -> Vec<String> {
-        let name = |rule: RuleId| &rule_set.rule(rule).name;
+        let name = |rule: RuleId| label(rule_set, rule);
         let mut reasons = Vec::new();
         if let Some(rule) = self.alone_fails {
             reasons.push(format!(
-                "`{}`: the ticket's own players fail it, whatever the match",
+                "{}: the ticket's own players fail it, whatever the match",
                 name(rule)
             ));
         }
@@ -167,9 +199,17 @@ impl Attempt {
             .collect();
         failures.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         for (rule, count) in failures {
+            // A compound rule's parts decide only through it: they are named with it.
+            if rule_set.rules[rule].in_compound {
+                continue;
+            }
             let plural = if count == 1 { "" } else { "es" };
+            let parts = match &rule_set.rules[rule].kind {
+                RuleKind::Compound(compound) => self.part_failures(rule_set, compound),
+                _ => String::new(),
+            };
             reasons.push(format!(
-                "`{}` failed for {count} candidate match{plural}",
+                "{} failed for {count} candidate match{plural}{parts}",
                 name(RuleId(rule))
             ));
         }
@@ -210,30 +250,28 @@ impl Attempt {
                     };
                     match cap {
                         Some(cap) => format!(
-                            "`{}`: {of} {} no location under {cap} ms with it",
+                            "{}: {of} {} no location under {cap} ms with it",
                             name(rule),
                             verb("shares", "share")
                         ),
                         None => format!(
-                            "`{}`: {of} {} no reported location with it",
+                            "{}: {of} {} no reported location with it",
                             name(rule),
                             verb("shares", "share")
                         ),
                     }
                 }
                 Exclusion::Equal(rule) => format!(
-                    "`{}`: {of} {} a different value",
+                    "{}: {of} {} a different value",
                     name(rule),
                     verb("has", "have")
                 ),
-                Exclusion::Spread(rule) => format!(
-                    "`{}`: {of} {} too far from it",
-                    name(rule),
-                    verb("is", "are")
-                ),
-                Exclusion::Collection(rule) => format!("`{}`: {of} would make it fail", name(rule)),
+                Exclusion::Spread(rule) => {
+                    format!("{}: {of} {} too far from it", name(rule), verb("is", "are"))
+                }
+                Exclusion::Collection(rule) => format!("{}: {of} would make it fail", name(rule)),
                 Exclusion::Distinct(rule) => format!(
-                    "`{}`: {of} {} a value one of its players has",
+                    "{}: {of} {} a value one of its players has",
                     name(rule),
                     verb("has", "have")
                 ),

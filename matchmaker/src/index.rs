@@ -14,7 +14,9 @@
 
 use std::collections::HashMap;
 
+use rally_rules::numeric;
 use rayon::prelude::*;
+use smallvec::SmallVec;
 
 use crate::filters::Key;
 use crate::pool::LocationId;
@@ -241,10 +243,30 @@ impl VariantIndex {
 
     /// A walk from the ticket at `slot` over the members within `window` of it on the axis.
     pub fn walk(&mut self, slot: &Slot, window: f64) -> Walk {
+        self.walk_beyond(slot, None, window)
+    }
+
+    /// A walk from the ticket at `slot` over the members farther than `beyond` from it on
+    /// the axis (when given) and within `window`: the candidates of a search that needs its
+    /// match spread wider than `beyond`.
+    pub fn walk_beyond(&mut self, slot: &Slot, beyond: Option<f64>, window: f64) -> Walk {
         let partition = &mut self.partitions[slot.partition as usize];
         let axis = partition.axis[slot.position as usize];
-        let left = partition.last_alive_before(slot.position);
-        let right = partition.first_alive_from(slot.position + 1);
+        let (below, above) = match beyond {
+            None => (slot.position, slot.position + 1),
+            Some(gap) => (
+                partition
+                    .axis
+                    .partition_point(|v| *v < axis - gap && !numeric::eq(*v, axis - gap))
+                    as u32,
+                partition
+                    .axis
+                    .partition_point(|v| *v <= axis + gap || numeric::eq(*v, axis + gap))
+                    as u32,
+            ),
+        };
+        let left = partition.last_alive_before(below);
+        let right = partition.first_alive_from(above);
         Walk {
             partition: slot.partition,
             left,
@@ -254,17 +276,49 @@ impl VariantIndex {
         }
     }
 
+    /// Up to `limit` members of the slot's partition within `window` of it on the axis,
+    /// matched or not, nearest first: the neighbourhood a repair of the batch's pairs looks in.
+    pub fn near(&self, slot: &Slot, window: f64, limit: usize) -> SmallVec<[usize; 16]> {
+        let partition = &self.partitions[slot.partition as usize];
+        let at = slot.position as usize;
+        let axis = partition.axis[at];
+        let (mut left, mut right) = (at, at + 1);
+        let mut out = SmallVec::new();
+        while out.len() < limit {
+            let below = (left > 0)
+                .then(|| axis - partition.axis[left - 1])
+                .filter(|d| numeric::le(*d, window));
+            let above = (right < partition.members.len())
+                .then(|| partition.axis[right] - axis)
+                .filter(|d| numeric::le(*d, window));
+            let take_left = match (below, above) {
+                (None, None) => break,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some(b), Some(a)) => b <= a,
+            };
+            if take_left {
+                left -= 1;
+                out.push(partition.members[left] as usize);
+            } else {
+                out.push(partition.members[right] as usize);
+                right += 1;
+            }
+        }
+        out
+    }
+
     /// The next member of the walk, nearest to the anchor on the axis first.
     pub fn step(&mut self, walk: &mut Walk) -> Option<usize> {
         let partition = &mut self.partitions[walk.partition as usize];
         let below = walk
             .left
             .map(|i| walk.axis - partition.axis[i as usize])
-            .filter(|d| *d <= walk.window);
+            .filter(|d| numeric::le(*d, walk.window));
         let above = walk
             .right
             .map(|i| partition.axis[i as usize] - walk.axis)
-            .filter(|d| *d <= walk.window);
+            .filter(|d| numeric::le(*d, walk.window));
         let take_left = match (below, above) {
             (None, None) => return None,
             (Some(_), None) => true,
@@ -346,6 +400,21 @@ mod tests {
         );
         let east = index.slots(1)[0];
         assert_eq!(index.partition(&east).players_alive, 2);
+    }
+
+    #[test]
+    fn a_walk_beyond_a_gap_starts_past_it() {
+        let placements: Vec<Option<Placement<'_>>> = (0..10)
+            .map(|i| placement(&[], None, f64::from(i) * 10.0))
+            .collect();
+        let mut index = VariantIndex::build(&placements, 0);
+        index.remove(8, 1);
+        let slot = index.slots(5)[0];
+        // From 50, farther than 20 and within 40: 20, then 10 and 90 (80 is matched; 30 and
+        // 70 are only 20 away), nearest first.
+        let mut walk = index.walk_beyond(&slot, Some(20.0), 40.0);
+        let seen: Vec<usize> = std::iter::from_fn(|| index.step(&mut walk)).collect();
+        assert_eq!(seen, [2, 1, 9]);
     }
 
     #[test]

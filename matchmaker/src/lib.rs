@@ -13,6 +13,7 @@
 //! | [`assign`] | putting a set of tickets on teams: search, fill order, balancing |
 //! | [`batch`] | one batch: anchor order, the two phases, the matches formed |
 //! | [`search`] | one group's search: candidates around each anchor, gathered and judged |
+//! | [`repair`] | augmenting paths that give stranded tickets of a batch of pairs a partner |
 //! | [`explain`] | why a ticket waits; rule pass/fail counts |
 //! | [`generate`] | realistic tickets for any rule set (bench, tests) |
 //! | [`quality`] | upper bounds on the matches a pool allows, to measure batches against |
@@ -31,5 +32,6 @@ pub mod index;
 pub mod params;
 pub mod pool;
 pub mod quality;
+pub mod repair;
 pub mod search;
 pub mod ticket;

@@ -16,6 +16,7 @@ use crate::filters::{FilterState, TicketFilters, failed_player_test, own_numbers
 use crate::index::{Placement, Slot, VariantIndex, Walk};
 use crate::params::{Params, ParamsTable, match_age};
 use crate::pool::{LocationId, Pool, Ticket, TicketKey, Value};
+use crate::repair::{Pairing, Pairs, augmenting_path};
 
 /// Full candidate sets one anchor may judge in one partition, and in all, before it waits
 /// for the next batch.
@@ -44,6 +45,9 @@ pub struct Profile {
 #[derive(Clone, Debug)]
 pub struct Plan {
     axis: Axis,
+    /// The negated spread (`analysis.negated.spreads[i]`) on the axis's attribute: the walk
+    /// starts beyond its bound, where a match fails it.
+    beyond: Option<usize>,
     /// Sort rules order candidates, so a walk's candidates are gathered, then sorted.
     sorted_by_rules: bool,
 }
@@ -89,13 +93,33 @@ impl Plan {
             };
             widest(&analysis.spreads[i]) / spread.max(f64::MIN_POSITIVE)
         };
+        // Without a spread to bound the walk, the attribute a negated spread wants far apart
+        // orders it, if one does.
+        let negated_closeness = analysis.negated.spreads.iter().find_map(|spread| {
+            analysis
+                .closeness
+                .iter()
+                .position(|a| *a == spread.attribute)
+        });
         let axis = (0..analysis.spreads.len())
             .min_by(|a, b| selectivity(*a).total_cmp(&selectivity(*b)))
             .map(Axis::Spread)
+            .or_else(|| negated_closeness.map(Axis::Closeness))
             .or_else(|| (!analysis.closeness.is_empty()).then_some(Axis::Closeness(0)))
             .unwrap_or(Axis::Rank);
+        let axis_attribute = match axis {
+            Axis::Spread(i) => Some(analysis.spreads[i].attribute),
+            Axis::Closeness(i) => Some(analysis.closeness[i]),
+            Axis::Rank => None,
+        };
+        let beyond = analysis
+            .negated
+            .spreads
+            .iter()
+            .position(|spread| Some(spread.attribute) == axis_attribute);
         Plan {
             axis,
+            beyond,
             sorted_by_rules,
         }
     }
@@ -155,6 +179,8 @@ pub struct Context<'a> {
     pub variants: &'a [Analysis],
     pub plans: &'a [Plan],
     pub bounds: Bounds<'a>,
+    /// The order variants are tried in, the most selective first (see [`variant_order`]).
+    pub order: Vec<usize>,
 }
 
 impl Context<'_> {
@@ -172,8 +198,8 @@ impl Context<'_> {
 /// Which partitions a group of tickets is searched in.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Scope {
-    /// The first variant only, each ticket at its nearest location: groups that share no
-    /// ticket, searched side by side.
+    /// The first variant in the order only, each ticket at its nearest location: groups
+    /// that share no ticket, searched side by side.
     Home,
     /// Every variant, each ticket at every location under the caps.
     Everywhere,
@@ -194,70 +220,143 @@ pub struct GroupResult {
 impl Context<'_> {
     /// Forms matches among `profiles` (in anchor order), each anchor in turn.
     pub fn search(&self, profiles: &[Profile], scope: Scope) -> GroupResult {
-        let variant_count = match scope {
-            Scope::Home => 1,
-            Scope::Everywhere => self.variants.len(),
+        let in_scope = match scope {
+            Scope::Home => &self.order[..1],
+            Scope::Everywhere => &self.order[..],
         };
-        let locations = self.pool.locations().len();
-        let indexes: Vec<VariantIndex> = (0..variant_count)
+        let indexes: Vec<Option<VariantIndex>> = (0..self.variants.len())
             .map(|v| {
-                let placements: Vec<Option<Placement<'_>>> = profiles
-                    .iter()
-                    .map(|p| {
-                        let filters = self.filters(p, v);
-                        if self.fails_alone(p, v).is_some() {
-                            return None;
-                        }
-                        let locations = match scope {
-                            Scope::Home => filters.home(),
-                            Scope::Everywhere => filters.locations(),
-                        };
-                        Some(Placement {
-                            keys: &filters.state.equal,
-                            locations,
-                            axis: self.plans[v].axis_value(filters, p),
-                            players: p.players,
-                        })
-                    })
-                    .collect();
-                VariantIndex::build(&placements, locations)
+                in_scope
+                    .contains(&v)
+                    .then(|| self.index(profiles, v, scope))
             })
             .collect();
         let mut search = Search {
             pool: self.pool,
             rule_set: self.rule_set,
             context: self,
-            variants: &self.variants[..variant_count],
+            variants: self.variants,
+            order: in_scope,
             plans: self.plans,
             indexes,
             bounds: &self.bounds,
             profiles,
             metrics: RuleMetrics::new(self.rule_set.rules.len()),
         };
-        let mut result = GroupResult::default();
-        let mut matched = vec![false; profiles.len()];
+        let mut formed = Formed {
+            matches: Vec::new(),
+            match_of: vec![u32::MAX; profiles.len()],
+            mate: vec![None; profiles.len()],
+        };
+        let mut attempts: Vec<(usize, Attempt)> = Vec::new();
         for anchor in 0..profiles.len() {
-            if matched[anchor] {
+            if formed.match_of[anchor] != u32::MAX {
                 continue;
             }
             let mut attempt = Attempt::default();
             match search.around(anchor, &mut attempt) {
                 Some((members, found)) => {
-                    for member in members {
-                        matched[member] = true;
-                        result.matched.push(profiles[member].rank);
-                        for index in search.indexes.iter_mut() {
-                            index.remove(member, profiles[member].players);
+                    for member in &members {
+                        for index in search.indexes.iter_mut().flatten() {
+                            index.remove(*member, profiles[*member].players);
                         }
                     }
-                    result.matches.push((profiles[anchor].rank, found));
+                    formed.add(&members, profiles[anchor].rank, found);
                 }
-                None => result.attempts.push((profiles[anchor].rank, attempt)),
+                None => attempts.push((anchor, attempt)),
             }
         }
-        result.metrics = search.metrics;
-        result
+        if self.pairs_only() {
+            search.repair(&mut formed);
+        }
+        let matched = |p: usize| formed.match_of[p] != u32::MAX;
+        GroupResult {
+            matched: (0..profiles.len())
+                .filter(|p| matched(*p))
+                .map(|p| profiles[p].rank)
+                .collect(),
+            attempts: attempts
+                .into_iter()
+                .filter(|(p, _)| !matched(*p))
+                .map(|(p, attempt)| (profiles[p].rank, attempt))
+                .collect(),
+            matches: formed.matches.into_iter().flatten().collect(),
+            metrics: search.metrics,
+        }
     }
+
+    /// Whether every match is two players, at every age: the batches [`repair`] improves.
+    fn pairs_only(&self) -> bool {
+        self.bounds.table.all().iter().all(|p| p.max_players() == 2)
+    }
+
+    /// The candidate index of variant `variant` over `profiles`.
+    fn index(&self, profiles: &[Profile], variant: usize, scope: Scope) -> VariantIndex {
+        let placements: Vec<Option<Placement<'_>>> = profiles
+            .iter()
+            .map(|p| {
+                let filters = self.filters(p, variant);
+                if self.fails_alone(p, variant).is_some() {
+                    return None;
+                }
+                let locations = match scope {
+                    Scope::Home => filters.home(),
+                    Scope::Everywhere => filters.locations(),
+                };
+                Some(Placement {
+                    keys: &filters.state.equal,
+                    locations,
+                    axis: self.plans[variant].axis_value(filters, p),
+                    players: p.players,
+                })
+            })
+            .collect();
+        VariantIndex::build(&placements, self.pool.locations().len())
+    }
+}
+
+/// The order to try a batch's variants in: the most selective first, judged by how many of
+/// a sample of tickets' pairs each variant's filters let join. An anchor that can match
+/// through a rare branch of a compound rule (a clan-mate) takes it before a common one (any
+/// close player), whose partners have other chances; and the order never depends on how the
+/// designer ordered the operands. Ties keep the variants' own order.
+pub fn variant_order(context: &Context<'_>, profiles: &[Profile]) -> Vec<usize> {
+    const SAMPLE: usize = 128;
+    let count = context.variants.len();
+    if count == 1 {
+        return vec![0];
+    }
+    let stride = (profiles.len() / SAMPLE).max(1);
+    let sample: Vec<&Profile> = profiles.iter().step_by(stride).take(SAMPLE).collect();
+    let degree = |variant: usize| -> f64 {
+        let alive: Vec<&&Profile> = sample
+            .iter()
+            .filter(|p| context.fails_alone(p, variant).is_none())
+            .collect();
+        let mut joined = 0usize;
+        for (i, a) in alive.iter().enumerate() {
+            for b in &alive[i + 1..] {
+                let reach = context.bounds.reach(context.bounds.combine(a.age, b.age));
+                let state = &context.filters(a, variant).state;
+                if state
+                    .join(
+                        &context.filters(b, variant).state,
+                        &context.variants[variant],
+                        context.rule_set,
+                        reach,
+                    )
+                    .is_ok()
+                {
+                    joined += 1;
+                }
+            }
+        }
+        joined as f64 / alive.len().max(1) as f64
+    };
+    let degrees: Vec<f64> = (0..count).map(degree).collect();
+    let mut order: Vec<usize> = (0..count).collect();
+    order.sort_by(|a, b| degrees[*a].total_cmp(&degrees[*b]).then(a.cmp(b)));
+    order
 }
 
 /// The state one group's search works on.
@@ -266,8 +365,11 @@ struct Search<'a> {
     rule_set: &'a RuleSet,
     context: &'a Context<'a>,
     variants: &'a [Analysis],
+    /// The variants in scope, in the order they are tried.
+    order: &'a [usize],
     plans: &'a [Plan],
-    indexes: Vec<VariantIndex>,
+    /// Per variant, its index when in scope.
+    indexes: Vec<Option<VariantIndex>>,
     bounds: &'a Bounds<'a>,
     profiles: &'a [Profile],
     metrics: RuleMetrics,
@@ -327,23 +429,38 @@ impl SetsTried {
 }
 
 impl Search<'_> {
+    /// Variant `variant`'s index; the search asks only for variants in scope.
+    fn index(&self, variant: usize) -> &VariantIndex {
+        self.indexes[variant]
+            .as_ref()
+            .expect("variants in scope have an index")
+    }
+
+    fn index_mut(&mut self, variant: usize) -> &mut VariantIndex {
+        self.indexes[variant]
+            .as_mut()
+            .expect("variants in scope have an index")
+    }
+
     /// Tries to form a match around `anchor`; returns its members (profile indices) and the
     /// match, or records in `attempt` what stood in the way.
     fn around(&mut self, anchor: usize, attempt: &mut Attempt) -> Option<(Members, Match)> {
         let a = &self.profiles[anchor];
-        let fails: SmallVec<[Option<RuleId>; 1]> = (0..self.variants.len())
-            .map(|v| self.context.fails_alone(a, v))
+        let fails: SmallVec<[Option<RuleId>; 1]> = self
+            .order
+            .iter()
+            .map(|v| self.context.fails_alone(a, *v))
             .collect();
         if fails.iter().all(Option::is_some) {
             attempt.alone_fails = fails[0];
             return None;
         }
         let mut tried = SetsTried::default();
-        for variant in 0..self.variants.len() {
-            if fails[variant].is_some() {
+        for (k, &variant) in self.order.iter().enumerate() {
+            if fails[k].is_some() {
                 continue;
             }
-            let mut slots: SmallVec<[Slot; 8]> = self.indexes[variant].slots(anchor).into();
+            let mut slots: SmallVec<[Slot; 8]> = self.index(variant).slots(anchor).into();
             self.prefer(variant, &mut slots);
             for slot in slots {
                 tried.partition = 0;
@@ -363,7 +480,7 @@ impl Search<'_> {
     fn prefer(&self, variant: usize, slots: &mut [Slot]) {
         let by_population = self.rule_set.is_large_match()
             && self.rule_set.algorithm.batching_preference == BatchingPreference::LargestPopulation;
-        let index = &self.indexes[variant];
+        let index = self.index(variant);
         slots.sort_by(|x, y| {
             let population = if by_population {
                 index
@@ -402,15 +519,23 @@ impl Search<'_> {
             ),
             Axis::Closeness(_) | Axis::Rank => f64::INFINITY,
         };
+        // A negated spread fails only beyond its widest bound in reach.
+        let beyond = self.plans[variant].beyond.map(|i| {
+            widest(
+                self.bounds.reach(a.age),
+                |p| Some(analysis.negated.spreads[i].bound(p)),
+                0.0,
+            )
+        });
         let mut source = Source {
-            walk: self.indexes[variant].walk(slot, window),
+            walk: self.index_mut(variant).walk_beyond(slot, beyond, window),
             sorted: None,
             scanned: 0,
         };
         if self.plans[variant].sorted_by_rules {
             let mut chunk = Vec::new();
             while chunk.len() < SORT_CHUNK {
-                let Some(candidate) = source.next(&mut self.indexes[variant]) else {
+                let Some(candidate) = source.next(self.index_mut(variant)) else {
                     break;
                 };
                 chunk.push(candidate);
@@ -449,7 +574,7 @@ impl Search<'_> {
         let mut steps = 0;
         loop {
             if position == seen.len()
-                && let Some(candidate) = source.next(&mut self.indexes[variant])
+                && let Some(candidate) = source.next(self.index_mut(variant))
             {
                 seen.push(candidate);
                 seen_players += profiles[candidate].players;
@@ -507,6 +632,11 @@ impl Search<'_> {
                 gathering.backfill = Some(candidate);
             }
             attempt.most_players = attempt.most_players.max(gathering.players);
+            if gathering.players == max_players && self.keeps_negated_equal(analysis, &gathering) {
+                // Everyone shares a value this variant needs someone to break: not a match.
+                gathering = before;
+                continue;
+            }
             if gathering.players == max_players {
                 tried.count();
                 if let Some(found) = self.finalize(analysis, &gathering, attempt) {
@@ -550,6 +680,20 @@ impl Search<'_> {
             }
         }
         None
+    }
+
+    /// Whether every player of the set shares the value of an equality the variant needs
+    /// broken (a negated rule), so that the set fails it.
+    fn keeps_negated_equal(&self, analysis: &Analysis, gathering: &Gathering) -> bool {
+        analysis.negated.equal.iter().any(|key| {
+            let mut values = gathering
+                .members
+                .iter()
+                .flat_map(|m| &self.pool.ticket(self.profiles[*m].key).players)
+                .map(|player| &player.values[key.attribute.0]);
+            let first = values.next();
+            values.all(|value| Some(value) == first)
+        })
     }
 
     /// The position in `members` (never the anchor's, 0) of the ticket that waited least;
@@ -869,6 +1013,148 @@ impl Search<'_> {
         } else {
             (teams, evaluation)
         }
+    }
+}
+
+/// The matches one group's search has formed, and where each of its tickets is.
+struct Formed {
+    /// By formation; `None` once a repair has broken it up.
+    matches: Vec<Option<(u32, Match)>>,
+    /// Per profile, the index of its match (`u32::MAX`: unmatched).
+    match_of: Vec<u32>,
+    /// Per profile, its mate in a match of two tickets.
+    mate: Vec<Option<usize>>,
+}
+
+impl Formed {
+    /// Records a match of `members`, keyed by `rank` (its anchor's).
+    fn add(&mut self, members: &[usize], rank: u32, found: Match) {
+        if let [a, b] = members[..] {
+            (self.mate[a], self.mate[b]) = (Some(b), Some(a));
+        }
+        for member in members {
+            self.match_of[*member] = self.matches.len() as u32;
+        }
+        self.matches.push(Some((rank, found)));
+    }
+}
+
+impl Search<'_> {
+    /// Gives stranded tickets a partner through augmenting paths over the matches of two
+    /// formed so far (see [`repair`]): every ticket matched stays matched, and each path
+    /// found matches two more.
+    fn repair(&mut self, formed: &mut Formed) {
+        let profiles = self.profiles;
+        let mut free: Vec<bool> = (0..profiles.len())
+            .map(|p| formed.match_of[p] == u32::MAX && !profiles[p].backfill && self.can_match(p))
+            .collect();
+        if free.iter().filter(|f| **f).count() < 2 {
+            return;
+        }
+        for start in 0..profiles.len() {
+            if !free[start] {
+                continue;
+            }
+            let pairing = Pairing {
+                mate: &formed.mate,
+                free: &free,
+            };
+            let Some(path) = augmenting_path(self, pairing, start) else {
+                continue;
+            };
+            for (a, b, found) in path {
+                for old in [a, b] {
+                    if let Some(slot) = formed.matches.get_mut(formed.match_of[old] as usize) {
+                        *slot = None;
+                    }
+                }
+                let rank = profiles[a].rank.min(profiles[b].rank);
+                formed.add(&[a, b], rank, found);
+                free[a] = false;
+                free[b] = false;
+            }
+        }
+    }
+
+    /// Whether `profile` passes some variant in scope on its own.
+    fn can_match(&self, profile: usize) -> bool {
+        let p = &self.profiles[profile];
+        self.order
+            .iter()
+            .any(|v| self.context.fails_alone(p, *v).is_none())
+    }
+
+    /// The window a walk of `variant` around a ticket of age `age` covers.
+    fn window(&self, variant: usize, age: f64) -> f64 {
+        match self.plans[variant].axis {
+            Axis::Spread(i) => widest(
+                self.bounds.reach(age),
+                |p| Some(self.variants[variant].spreads[i].bound(p)),
+                0.0,
+            ),
+            Axis::Closeness(_) | Axis::Rank => f64::INFINITY,
+        }
+    }
+}
+
+/// Candidates the repair looks at around one ticket, per partition.
+const REPAIR_NEIGHBOURS: usize = 16;
+
+impl Pairs for Search<'_> {
+    type Found = Match;
+
+    fn near(&mut self, ticket: usize) -> SmallVec<[usize; 16]> {
+        let p = self.profiles[ticket];
+        let mut out: SmallVec<[usize; 16]> = SmallVec::new();
+        for &variant in self.order {
+            if self.context.fails_alone(&p, variant).is_some() {
+                continue;
+            }
+            let window = self.window(variant, p.age);
+            let index = self.index(variant);
+            for slot in index.slots(ticket) {
+                for other in index.near(slot, window, REPAIR_NEIGHBOURS) {
+                    if !out.contains(&other) {
+                        out.push(other);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn judge(&mut self, a: usize, b: usize) -> Option<Match> {
+        let (pa, pb) = (self.profiles[a], self.profiles[b]);
+        if pa.backfill || pb.backfill {
+            return None;
+        }
+        for &variant in self.order {
+            let fails = |p: &Profile| self.context.fails_alone(p, variant).is_some();
+            if fails(&pa) || fails(&pb) {
+                continue;
+            }
+            let age = self.bounds.combine(pa.age, pb.age);
+            let analysis = &self.variants[variant];
+            let Ok(filters) = self.context.filters(&pa, variant).state.join(
+                &self.context.filters(&pb, variant).state,
+                analysis,
+                self.rule_set,
+                self.bounds.reach(age),
+            ) else {
+                continue;
+            };
+            let gathering = Gathering {
+                members: smallvec![a, b],
+                players: pa.players + pb.players,
+                backfill: None,
+                age,
+                filters,
+            };
+            if let Some(found) = self.finalize(analysis, &gathering, &mut Attempt::default()) {
+                return Some(found);
+            }
+        }
+        None
     }
 }
 
