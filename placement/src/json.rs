@@ -2,6 +2,7 @@
 //! `CreateGameSessionQueue` body, `StartGameSessionPlacement` bodies (JSON Lines), and the
 //! queue placement events' `detail`.
 
+use hashbrown::HashMap;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -514,7 +515,8 @@ pub fn parse_request_lines(
 }
 
 /// One `StartGameSessionPlacement` body, its regions numbered by `locations`. Latencies to a
-/// region no fleet has are checked, then left out: no candidate is there.
+/// region no fleet has are checked, then left out: no candidate is there. A player who
+/// reports one region twice is an error, wherever the region is.
 pub fn parse_request(
     text: &str,
     locations: &Locations,
@@ -579,12 +581,27 @@ pub fn parse_request(
                 },
             }),
     };
+    // Looked up only: no order of this map reaches a result.
+    let mut reported: HashMap<(&str, &str), usize> = HashMap::new();
     for (i, latency) in body.player_latencies.iter().enumerate() {
         let ms = PlacementError::at_least_zero(
             latency.latency_in_milliseconds,
             format!("PlayerLatencies[{i}].LatencyInMilliseconds"),
             "latency",
         )?;
+        let pair = (
+            latency.player_id.as_str(),
+            latency.region_identifier.as_str(),
+        );
+        if let Some(first) = reported.insert(pair, i) {
+            return Err(PlacementError::invalid(
+                format!("PlayerLatencies[{i}]"),
+                format!(
+                    "player `{}` reports region `{}` twice, here and at `PlayerLatencies[{first}]`",
+                    pair.0, pair.1
+                ),
+            ));
+        }
         let player = request.player_index(&latency.player_id);
         if let Some(location) = locations.id(&latency.region_identifier) {
             request.player_latencies.push(PlayerLatency {
@@ -797,11 +814,25 @@ mod tests {
         );
 
         // A region no fleet has is still checked.
-        let line = line.replace(
+        let bad = line.replace(
             &latency("b", "mars-north-1", 5.0),
             &latency("b", "mars-north-1", -5.0),
         );
-        let error = parse_request(&line, &locations).unwrap_err();
+        let error = parse_request(&bad, &locations).unwrap_err();
         assert_eq!(error.field, "PlayerLatencies[1].LatencyInMilliseconds");
+
+        // One player reporting one region twice, a region a fleet has or not.
+        for (player, region, first) in [("a", "us-east-1", 2), ("b", "mars-north-1", 1)] {
+            let twice = line.replace(
+                &latency("b", "us-east-1", 40.0),
+                &latency(player, region, 35.0),
+            );
+            let error = parse_request(&twice, &locations).unwrap_err();
+            assert_eq!(error.field, "PlayerLatencies[3]");
+            let says = format!(
+                "player `{player}` reports region `{region}` twice, here and at `PlayerLatencies[{first}]`"
+            );
+            assert_eq!(error.message, says);
+        }
     }
 }

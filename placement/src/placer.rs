@@ -568,8 +568,13 @@ impl Placer {
             if player >= players || location >= locations || !(ms >= 0.0 && ms.is_finite()) {
                 return Err(latency_error(request, i, locations));
             }
-            // A repeated (player, location) pair: the later report stands.
-            values[location * players + player] = ms;
+            // A latency is never NaN, so a value there is an earlier report of the same pair:
+            // which of the two the player meant is not for the placer to guess.
+            let value = &mut values[location * players + player];
+            if !value.is_nan() {
+                return Err(repeated_latency(request, i, &self.locations));
+            }
+            *value = ms;
         }
         for (location, entry) in aggregated.iter_mut().enumerate() {
             let row = &mut values[location * players..(location + 1) * players];
@@ -1059,6 +1064,25 @@ fn latency_error(request: &PlacementRequest, i: usize, locations: usize) -> Plac
         PlacementError::at_least_zero(latency.latency_ms, at("LatencyInMilliseconds"), "latency")
             .expect_err("only a bad latency is left")
     }
+}
+
+/// The error for latency `i`, which repeats an earlier one's player and location.
+#[cold]
+fn repeated_latency(request: &PlacementRequest, i: usize, locations: &Locations) -> PlacementError {
+    let latency = &request.player_latencies[i];
+    let first = request
+        .player_latencies
+        .iter()
+        .position(|l| l.player == latency.player && l.location == latency.location)
+        .unwrap_or(i);
+    PlacementError::invalid(
+        format!("PlayerLatencies[{i}]"),
+        format!(
+            "player `{}` reports location `{}` twice, here and at `PlayerLatencies[{first}]`",
+            request.players[latency.player as usize],
+            locations.name(latency.location)
+        ),
+    )
 }
 
 /// Names for an error message: `` `a`, `b` ``, or "none".

@@ -661,3 +661,23 @@ fn a_cap_relaxing_at_an_inexact_time_is_seen_when_the_request_wakes() {
     assert_eq!(placed(&placer, "p1"), at("spot", "us-east-1"));
     assert_eq!(placer.take_events()[0].time, 6.4 + 10.0);
 }
+
+#[test]
+fn two_latencies_for_one_player_and_location_are_refused() {
+    let mut placer = placer_with(queue("q", &["spot"]));
+    let east = placer.locations().id("us-east-1").unwrap();
+    let west = placer.locations().id("eu-west-1").unwrap();
+    let r = PlacementRequest::new("p1", "q", 10)
+        .with_player("a", &[(east, 20.0), (west, 30.0)])
+        .with_player("b", &[(east, 25.0)])
+        .with_player("a", &[(east, 90.0)]);
+    let error = placer.start(r, 0.0).unwrap_err();
+    assert_eq!(error.field, "PlayerLatencies[3]");
+    assert_eq!(
+        error.message,
+        "player `a` reports location `us-east-1` twice, here and at `PlayerLatencies[0]`"
+    );
+    assert!(placer.key_of("p1").is_none(), "nothing is kept");
+    assert_eq!(placer.placements().len(), 0);
+    assert_eq!(placer.usage("spot", "us-east-1"), Some((0, 2)));
+}

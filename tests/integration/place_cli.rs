@@ -200,6 +200,31 @@ fn malformed_input_names_the_file_line_and_field_and_prints_nothing() {
     assert!(message.contains("PlayerLatencies[0]"), "{message}");
     assert!(message.contains("LatencyInMilliseconds"), "{message}");
 
+    // One player reporting one region twice: which latency was meant is not rally's guess.
+    let twice = r#"{"PlacementId":"p2","GameSessionQueueName":"latency-first","MaximumPlayerSessionCount":10,"PlayerLatencies":[
+        {"PlayerId":"a","RegionIdentifier":"us-east-1","LatencyInMilliseconds":20},
+        {"PlayerId":"a","RegionIdentifier":"eu-west-1","LatencyInMilliseconds":80},
+        {"PlayerId":"b","RegionIdentifier":"us-east-1","LatencyInMilliseconds":30},
+        {"PlayerId":"a","RegionIdentifier":"us-east-1","LatencyInMilliseconds":90}]}"#
+        .replace('\n', "");
+    std::fs::write(
+        &requests,
+        format!(
+            "{{\"PlacementId\":\"p1\",\"GameSessionQueueName\":\"latency-first\",\"MaximumPlayerSessionCount\":10}}\n{twice}\n"
+        ),
+    )
+    .unwrap();
+    let output = place("fixtures/placement/queue_latency_first.json", path, "text");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).is_empty(), "nothing is kept");
+    assert_eq!(
+        stderr(&output).trim_end(),
+        format!(
+            "error: `{path}` line 2, `PlayerLatencies[3]`: player `a` reports region `us-east-1` \
+             twice, here and at `PlayerLatencies[0]`"
+        )
+    );
+
     // A request for a queue that does not exist: the line and the field, too.
     std::fs::write(
         &requests,
