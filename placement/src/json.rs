@@ -12,7 +12,7 @@ use crate::model::{
     CostBasis, DesiredPlayerSession, FallbackStrategy, Fleet, FleetLocation, FleetType,
     GameProperty, LatencyPolicy, LatencyRanking, LocationStatus, Locations, MissingLatency,
     PlacementRequest, PlayerLatency, PriorityOverride, PriorityType, Queue, QueueOptions, Seconds,
-    Spread,
+    Spread, Unplaceable,
 };
 use crate::placer::{EventKind, PlacementEvent, Placer};
 
@@ -220,6 +220,8 @@ struct OptionsJson {
     assumed_latency_ms: Option<f64>,
     #[serde(default)]
     spread: Option<SpreadJson>,
+    #[serde(default)]
+    unplaceable: Option<UnplaceableJson>,
 }
 
 #[derive(Deserialize)]
@@ -249,6 +251,13 @@ enum MissingJson {
 enum SpreadJson {
     None,
     Weighted,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum UnplaceableJson {
+    Wait,
+    Fail,
 }
 
 /// The fleet id a `DestinationArn` names (`arn:aws:gamelift:<region>::fleet/<id>`, or a
@@ -415,6 +424,10 @@ fn queue_options(options: OptionsJson) -> Result<QueueOptions, PlacementError> {
         spread: match options.spread {
             None | Some(SpreadJson::None) => Spread::None,
             Some(SpreadJson::Weighted) => Spread::Weighted,
+        },
+        unplaceable: match options.unplaceable {
+            None | Some(UnplaceableJson::Wait) => Unplaceable::Wait,
+            Some(UnplaceableJson::Fail) => Unplaceable::Fail,
         },
     })
 }
@@ -669,7 +682,7 @@ pub fn event_detail(placer: &Placer, event: &PlacementEvent) -> Value {
     if event.kind == EventKind::Failed
         && let Some(reason) = &placement.reason
     {
-        detail["reason"] = json!(reason);
+        detail["reason"] = json!(reason.to_string());
     }
     detail
 }
@@ -753,7 +766,7 @@ mod tests {
         let queue = parse_queue(
             r#"{"Name":"q","RallyOptions":{"LatencyRanking":"PERCENTILE","LatencyPercentile":90,
                 "CostBasis":"GAME_SESSION","LatencyToleranceMs":15,"MissingLatency":"ASSUME",
-                "AssumedLatencyMs":250,"Spread":"WEIGHTED"}}"#,
+                "AssumedLatencyMs":250,"Spread":"WEIGHTED","Unplaceable":"FAIL"}}"#,
         )
         .unwrap();
         assert_eq!(
@@ -764,8 +777,13 @@ mod tests {
                 latency_tolerance_ms: 15.0,
                 missing_latency: MissingLatency::Assume(250.0),
                 spread: Spread::Weighted,
+                unplaceable: Unplaceable::Fail,
             }
         );
+        let error =
+            parse_queue(r#"{"Name":"q","RallyOptions":{"Unplaceable":"DROP"}}"#).unwrap_err();
+        assert_eq!(error.field, "RallyOptions.Unplaceable");
+        assert!(error.message.contains("unknown variant `DROP`"), "{error}");
     }
 
     #[test]
