@@ -692,42 +692,59 @@ impl Placer {
         }
         if placement.has_latency {
             let aggregated = &latency[candidate.location.0 as usize];
-            let rule = self.queues[placement.queue as usize]
-                .queue
-                .options
-                .missing_latency;
-            let reported = player_latencies_at(request, candidate.location, rule);
-            let player = |p: usize| request.players[p].clone();
-            if !aggregated.complete {
-                let silent = reported.iter().position(Option::is_none).unwrap_or(0);
-                return Some(Exclusion::NoLatency {
-                    player: player(silent),
-                });
-            }
-            if let Some(cap_ms) = cap
-                && aggregated.worst > cap_ms
-            {
-                let (worst, latency_ms) = worst_player(&reported);
-                return Some(Exclusion::OverLatencyCap {
-                    player: player(worst),
-                    latency_ms,
-                    cap_ms,
-                });
+            if let Some(exclusion) = self.latency_exclusion(placement, aggregated, candidate, cap) {
+                return Some(exclusion);
             }
         }
         let slot = &self.slots[candidate.slot as usize];
         if !live || slot.has_room() {
             return None;
         }
-        let fleet = &self.fleets[slot.fleet as usize];
-        let location = &fleet.locations[slot.entry as usize];
-        Some(if location.status != LocationStatus::Active {
+        Some(self.slot_exclusion(slot))
+    }
+
+    /// Why the players' latencies at the candidate's location rule it out at cap `cap`, naming
+    /// the player: one who reports none, or the worst one over the cap.
+    fn latency_exclusion(
+        &self,
+        placement: &Placement,
+        aggregated: &LocationLatency,
+        candidate: &Candidate,
+        cap: Option<f64>,
+    ) -> Option<Exclusion> {
+        let request = &placement.request;
+        let rule = self.queues[placement.queue as usize]
+            .queue
+            .options
+            .missing_latency;
+        let reported = player_latencies_at(request, candidate.location, rule);
+        let player = |p: usize| request.players[p].clone();
+        if !aggregated.complete {
+            let silent = reported.iter().position(Option::is_none).unwrap_or(0);
+            return Some(Exclusion::NoLatency {
+                player: player(silent),
+            });
+        }
+        let cap_ms = cap.filter(|cap| aggregated.worst > *cap)?;
+        let (worst, latency_ms) = worst_player(&reported);
+        Some(Exclusion::OverLatencyCap {
+            player: player(worst),
+            latency_ms,
+            cap_ms,
+        })
+    }
+
+    /// Why a slot with no room now has none: its status, its Spot viability, or every session
+    /// in use.
+    fn slot_exclusion(&self, slot: &Slot) -> Exclusion {
+        let location = &self.fleets[slot.fleet as usize].locations[slot.entry as usize];
+        if location.status != LocationStatus::Active {
             Exclusion::NotActive(location.status)
         } else if !slot.open {
             Exclusion::SpotNotViable
         } else {
             Exclusion::Full
-        })
+        }
     }
 
     /// The candidate's LOCATION rank for this placement if it passes the filters that hold
