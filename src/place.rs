@@ -1,5 +1,6 @@
 //! `rally place`: replays placement requests through a queue in virtual time and prints where
-//! each game session went, with a summary per location.
+//! each game session went, or why none did, with each placement's start and end, and a
+//! summary per location.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -30,17 +31,21 @@ pub struct Args {
     format: OutputFormat,
 }
 
-/// One placement's final state, in GameLift's field names.
+/// One placement's final state, in GameLift's field names (times in seconds of the trace, to
+/// the millisecond), and rally's reason for one that ended without a game session.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct PlacementOut {
     placement_id: String,
     status: &'static str,
+    start_time: f64,
+    end_time: Option<f64>,
     fleet_id: Option<String>,
     location: Option<String>,
     game_session_id: Option<String>,
     average_player_latency: Option<f64>,
     hourly_cost: Option<f64>,
+    reason: Option<String>,
 }
 
 /// What one location hosted.
@@ -117,6 +122,12 @@ pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A time as the trace gives them, to the millisecond: a sum such as 77.854 + 120 prints as
+/// 197.854, not 197.85399999999998.
+fn to_the_millisecond(time: f64) -> f64 {
+    (time * 1000.0).round() / 1000.0
+}
+
 fn report(placer: &Placer) -> Report {
     let mut statuses = BTreeMap::new();
     let placements: Vec<PlacementOut> = placer
@@ -128,11 +139,14 @@ fn report(placer: &Placer) -> Report {
             PlacementOut {
                 placement_id: placement.request.placement_id.clone(),
                 status: placement.status.as_str(),
+                start_time: to_the_millisecond(placement.start_time),
+                end_time: placement.end_time.map(to_the_millisecond),
                 fleet_id: session.map(|s| s.fleet_id.to_string()),
                 location: session.map(|s| s.location.to_string()),
                 game_session_id: game_session_arn(placer, placement),
                 average_player_latency: session.and_then(|s| s.average_latency),
                 hourly_cost: session.map(|s| s.hourly_cost),
+                reason: placement.reason.as_ref().map(ToString::to_string),
             }
         })
         .collect();
@@ -194,20 +208,28 @@ fn report(placer: &Placer) -> Report {
     }
 }
 
+/// Seconds to the millisecond, without trailing zeros: `0.015`, `16.4`, `120`.
+fn seconds(time: f64) -> String {
+    let text = format!("{time:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 fn write_text(report: &Report, out: &mut impl Write) -> anyhow::Result<()> {
     for p in &report.placements {
-        match (&p.fleet_id, &p.location) {
-            (Some(fleet), Some(location)) => {
+        let span = match p.end_time {
+            Some(end) => format!("{}–{} s", seconds(p.start_time), seconds(end)),
+            None => format!("since {} s", seconds(p.start_time)),
+        };
+        let head = format!("{} {} {span}", p.placement_id, p.status);
+        match (&p.fleet_id, &p.location, &p.reason) {
+            (Some(fleet), Some(location), _) => {
                 let latency = p
                     .average_player_latency
                     .map_or(String::new(), |l| format!(", {l:.1} ms average"));
-                writeln!(
-                    out,
-                    "{} {} on {fleet} in {location}{latency}",
-                    p.placement_id, p.status
-                )?;
+                writeln!(out, "{head} on {fleet} in {location}{latency}")?;
             }
-            _ => writeln!(out, "{} {}", p.placement_id, p.status)?,
+            (_, _, Some(reason)) => writeln!(out, "{head}: {reason}")?,
+            _ => writeln!(out, "{head}")?,
         }
     }
     writeln!(out)?;

@@ -1,6 +1,8 @@
 //! The one error the placement crate returns: which field of which input is wrong, and how.
 
-/// An input the placer refuses. Nothing changes when one is returned.
+/// An input the placer refuses. What it asked for does not happen when one is returned;
+/// only time moves on to the `now` given (what was due by then happens, see
+/// [`crate::Placer::advance`]).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{}{message}", location(*line, field))]
 pub struct PlacementError {

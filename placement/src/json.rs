@@ -2,6 +2,7 @@
 //! `CreateGameSessionQueue` body, `StartGameSessionPlacement` bodies (JSON Lines), and the
 //! queue placement events' `detail`.
 
+use hashbrown::HashMap;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -11,7 +12,7 @@ use crate::model::{
     CostBasis, DesiredPlayerSession, FallbackStrategy, Fleet, FleetLocation, FleetType,
     GameProperty, LatencyPolicy, LatencyRanking, LocationStatus, Locations, MissingLatency,
     PlacementRequest, PlayerLatency, PriorityOverride, PriorityType, Queue, QueueOptions, Seconds,
-    Spread,
+    Spread, Unplaceable,
 };
 use crate::placer::{EventKind, PlacementEvent, Placer};
 
@@ -219,6 +220,8 @@ struct OptionsJson {
     assumed_latency_ms: Option<f64>,
     #[serde(default)]
     spread: Option<SpreadJson>,
+    #[serde(default)]
+    unplaceable: Option<UnplaceableJson>,
 }
 
 #[derive(Deserialize)]
@@ -248,6 +251,13 @@ enum MissingJson {
 enum SpreadJson {
     None,
     Weighted,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum UnplaceableJson {
+    Wait,
+    Fail,
 }
 
 /// The fleet id a `DestinationArn` names (`arn:aws:gamelift:<region>::fleet/<id>`, or a
@@ -415,6 +425,10 @@ fn queue_options(options: OptionsJson) -> Result<QueueOptions, PlacementError> {
             None | Some(SpreadJson::None) => Spread::None,
             Some(SpreadJson::Weighted) => Spread::Weighted,
         },
+        unplaceable: match options.unplaceable {
+            None | Some(UnplaceableJson::Wait) => Unplaceable::Wait,
+            Some(UnplaceableJson::Fail) => Unplaceable::Fail,
+        },
     })
 }
 
@@ -514,7 +528,8 @@ pub fn parse_request_lines(
 }
 
 /// One `StartGameSessionPlacement` body, its regions numbered by `locations`. Latencies to a
-/// region no fleet has are checked, then left out: no candidate is there.
+/// region no fleet has are checked, then left out: no candidate is there. A player who
+/// reports one region twice is an error, wherever the region is.
 pub fn parse_request(
     text: &str,
     locations: &Locations,
@@ -579,12 +594,27 @@ pub fn parse_request(
                 },
             }),
     };
+    // Looked up only: no order of this map reaches a result.
+    let mut reported: HashMap<(&str, &str), usize> = HashMap::new();
     for (i, latency) in body.player_latencies.iter().enumerate() {
         let ms = PlacementError::at_least_zero(
             latency.latency_in_milliseconds,
             format!("PlayerLatencies[{i}].LatencyInMilliseconds"),
             "latency",
         )?;
+        let pair = (
+            latency.player_id.as_str(),
+            latency.region_identifier.as_str(),
+        );
+        if let Some(first) = reported.insert(pair, i) {
+            return Err(PlacementError::invalid(
+                format!("PlayerLatencies[{i}]"),
+                format!(
+                    "player `{}` reports region `{}` twice, here and at `PlayerLatencies[{first}]`",
+                    pair.0, pair.1
+                ),
+            ));
+        }
         let player = request.player_index(&latency.player_id);
         if let Some(location) = locations.id(&latency.region_identifier) {
             request.player_latencies.push(PlayerLatency {
@@ -652,7 +682,7 @@ pub fn event_detail(placer: &Placer, event: &PlacementEvent) -> Value {
     if event.kind == EventKind::Failed
         && let Some(reason) = &placement.reason
     {
-        detail["reason"] = json!(reason);
+        detail["reason"] = json!(reason.to_string());
     }
     detail
 }
@@ -736,7 +766,7 @@ mod tests {
         let queue = parse_queue(
             r#"{"Name":"q","RallyOptions":{"LatencyRanking":"PERCENTILE","LatencyPercentile":90,
                 "CostBasis":"GAME_SESSION","LatencyToleranceMs":15,"MissingLatency":"ASSUME",
-                "AssumedLatencyMs":250,"Spread":"WEIGHTED"}}"#,
+                "AssumedLatencyMs":250,"Spread":"WEIGHTED","Unplaceable":"FAIL"}}"#,
         )
         .unwrap();
         assert_eq!(
@@ -747,8 +777,13 @@ mod tests {
                 latency_tolerance_ms: 15.0,
                 missing_latency: MissingLatency::Assume(250.0),
                 spread: Spread::Weighted,
+                unplaceable: Unplaceable::Fail,
             }
         );
+        let error =
+            parse_queue(r#"{"Name":"q","RallyOptions":{"Unplaceable":"DROP"}}"#).unwrap_err();
+        assert_eq!(error.field, "RallyOptions.Unplaceable");
+        assert!(error.message.contains("unknown variant `DROP`"), "{error}");
     }
 
     #[test]
@@ -797,11 +832,25 @@ mod tests {
         );
 
         // A region no fleet has is still checked.
-        let line = line.replace(
+        let bad = line.replace(
             &latency("b", "mars-north-1", 5.0),
             &latency("b", "mars-north-1", -5.0),
         );
-        let error = parse_request(&line, &locations).unwrap_err();
+        let error = parse_request(&bad, &locations).unwrap_err();
         assert_eq!(error.field, "PlayerLatencies[1].LatencyInMilliseconds");
+
+        // One player reporting one region twice, a region a fleet has or not.
+        for (player, region, first) in [("a", "us-east-1", 2), ("b", "mars-north-1", 1)] {
+            let twice = line.replace(
+                &latency("b", "us-east-1", 40.0),
+                &latency(player, region, 35.0),
+            );
+            let error = parse_request(&twice, &locations).unwrap_err();
+            assert_eq!(error.field, "PlayerLatencies[3]");
+            let says = format!(
+                "player `{player}` reports region `{region}` twice, here and at `PlayerLatencies[{first}]`"
+            );
+            assert_eq!(error.message, says);
+        }
     }
 }

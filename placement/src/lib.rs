@@ -5,6 +5,7 @@
 //! | --- | --- |
 //! | [`model`] | fleets, queues, placement requests and statuses |
 //! | [`placer`] | capacity, the placement decision, pending requests, events |
+//! | [`reason`] | why a placement ended without a game session, by the rules that ruled out its candidates |
 //! | [`json`] | GameLift's JSON shapes (fleets, `CreateGameSessionQueue`, `StartGameSessionPlacement`, events) |
 //! | [`error`] | the error every input check returns |
 //!
@@ -15,6 +16,8 @@ pub mod error;
 pub mod json;
 pub mod model;
 pub mod placer;
+pub mod reason;
 
 pub use error::PlacementError;
 pub use placer::{EventKind, PlacementEvent, PlacementKey, Placer};
+pub use reason::Reason;

@@ -186,6 +186,18 @@ pub enum Spread {
     Weighted,
 }
 
+/// What becomes of a request that none of its queue's candidates could ever host, whatever
+/// capacity comes free: one that breaks a filter that never changes (allowed locations, the
+/// override, players per session, a missing latency or one over the loosest cap) everywhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unplaceable {
+    /// PENDING until the queue's timeout, then TIMED_OUT, as GameLift does.
+    Wait,
+    /// FAILED at once, with the reason: the caller learns now what it would learn at the
+    /// timeout.
+    Fail,
+}
+
 /// rally's opt-in extensions to a queue; the defaults are GameLift's behaviour.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct QueueOptions {
@@ -196,6 +208,7 @@ pub struct QueueOptions {
     pub latency_tolerance_ms: f64,
     pub missing_latency: MissingLatency,
     pub spread: Spread,
+    pub unplaceable: Unplaceable,
 }
 
 impl Default for QueueOptions {
@@ -206,6 +219,7 @@ impl Default for QueueOptions {
             latency_tolerance_ms: 0.0,
             missing_latency: MissingLatency::Exclude,
             spread: Spread::None,
+            unplaceable: Unplaceable::Wait,
         }
     }
 }
@@ -295,6 +309,19 @@ impl LatencySchedule {
     /// Elapsed times at which the cap changes, ascending.
     pub fn changes(&self) -> impl Iterator<Item = Seconds> + '_ {
         self.steps.iter().filter_map(|(_, end)| *end)
+    }
+
+    /// The cap of the last decision before `deadline` of a request that started at
+    /// `started`: the one in force at the last change before it, or at the start. A cap that
+    /// would start exactly at the deadline never applies: the timeout wins.
+    pub fn last_cap_before(&self, started: Seconds, deadline: Seconds) -> Option<f64> {
+        let last_change = self
+            .changes()
+            .map(|change| started + change)
+            .take_while(|at| *at < deadline)
+            .last()
+            .unwrap_or(started);
+        self.cap_at(started, last_change)
     }
 
     /// The loosest cap before `timeout` (`None`: at some point, none).
@@ -581,6 +608,29 @@ mod tests {
         let short = queue(&[(60.0, Some(60.0)), (120.0, Some(30.0))], 90.0);
         assert_eq!(short.loosest_cap(), Some(120.0));
         assert_eq!(queue(&[], 60.0).latency_cap(0.0), None);
+    }
+
+    #[test]
+    fn the_last_cap_before_a_timeout_is_the_one_its_last_decision_saw() {
+        let schedule = LatencySchedule::of(&[
+            LatencyPolicy {
+                max_latency_ms: 50.0,
+                duration: Some(60.0),
+            },
+            LatencyPolicy {
+                max_latency_ms: 100.0,
+                duration: None,
+            },
+        ]);
+        // Started at 5: the cap relaxes at 65.
+        assert_eq!(schedule.last_cap_before(5.0, 100.0), Some(100.0));
+        assert_eq!(
+            schedule.last_cap_before(5.0, 65.0),
+            Some(50.0),
+            "a cap starting at the timeout never applies"
+        );
+        assert_eq!(schedule.last_cap_before(5.0, 5.0), Some(50.0));
+        assert_eq!(LatencySchedule::of(&[]).last_cap_before(0.0, 60.0), None);
     }
 
     #[test]

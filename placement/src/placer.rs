@@ -8,6 +8,12 @@
 //! its oldest waiting request is decided again. A request is also decided again when its
 //! latency cap relaxes, and times out when its queue's timeout passes. So the cost of a
 //! decision does not grow with the number of requests waiting.
+//!
+//! As GameLift does, a request that cannot be placed stays PENDING until its queue's timeout,
+//! even one that no candidate could ever host (unless its queue opts into
+//! [`Unplaceable::Fail`]); one that ends unplaced carries a [`Reason`]. The timeout wins at
+//! its own moment: nothing is placed at or after it, under a cap that would start then or in
+//! a session freed then.
 
 use std::cmp::Reverse;
 use std::hash::BuildHasher;
@@ -25,8 +31,9 @@ use crate::error::PlacementError;
 use crate::model::{
     CostBasis, FallbackStrategy, Fleet, FleetLocation, FleetType, LatencyRanking, LatencySchedule,
     LocationId, LocationStatus, Locations, MissingLatency, PlacementRequest, PlacementStatus,
-    PriorityType, Queue, Seconds, Spread, Time,
+    PriorityType, Queue, Seconds, Spread, Time, Unplaceable,
 };
+use crate::reason::{self, Excluded, Exclusion, Reason};
 
 /// Pending placements by `(start time, arrival)`: the oldest pops first.
 type OldestFirst = PriorityQueue<u32, Reverse<(Time, u64)>, DefaultHashBuilder>;
@@ -90,8 +97,9 @@ pub struct Placement {
     pub status: PlacementStatus,
     pub end_time: Option<Seconds>,
     pub session: Option<GameSession>,
-    /// Why a FAILED placement failed.
-    pub reason: Option<String>,
+    /// Why a placement that ended without a game session did: every CANCELLED, TIMED_OUT or
+    /// FAILED one has a reason; PENDING and FULFILLED ones have none.
+    pub reason: Option<Reason>,
     queue: u32,
     /// While PENDING, per location id: the players' latencies there, aggregated. Empty
     /// otherwise: a request decided at once never needs it stored.
@@ -430,12 +438,16 @@ impl Placer {
         self.timers.peek().map(|(_, Reverse((at, _)))| at.0)
     }
 
-    /// `StartGameSessionPlacement` at time `now`: decided at once, or left PENDING.
+    /// `StartGameSessionPlacement` at time `now`: decided at once, or left PENDING (FAILED at
+    /// once only on a queue that fails unplaceable requests). What was due by `now` happens
+    /// first (see [`Placer::advance`]), so an older request whose cap relaxes now is decided
+    /// before this one.
     pub fn start(
         &mut self,
         request: PlacementRequest,
         now: Seconds,
     ) -> Result<PlacementKey, PlacementError> {
+        self.advance(now);
         let queue = self.check(&request)?;
         // Taken while the decision borrows the placer; a refused request just leaves the
         // next one to allocate it again.
@@ -459,9 +471,8 @@ impl Placer {
         });
         self.next_order += 1;
         if !self.try_place(key, &latency, now) {
-            if let Some(reason) = self.never_placeable(key, &latency) {
-                self.finish(key, PlacementStatus::Failed, now);
-                self.placements[key as usize].reason = Some(reason);
+            if let Some(reason) = self.fails_fast(key, &latency) {
+                self.finish(key, PlacementStatus::Failed, Some(reason), now);
             } else {
                 self.placements[key as usize].latency = latency.as_slice().into();
                 self.wait(key, now);
@@ -568,8 +579,13 @@ impl Placer {
             if player >= players || location >= locations || !(ms >= 0.0 && ms.is_finite()) {
                 return Err(latency_error(request, i, locations));
             }
-            // A repeated (player, location) pair: the later report stands.
-            values[location * players + player] = ms;
+            // A latency is never NaN, so a value there is an earlier report of the same pair:
+            // which of the two the player meant is not for the placer to guess.
+            let value = &mut values[location * players + player];
+            if !value.is_nan() {
+                return Err(repeated_latency(request, i, &self.locations));
+            }
+            *value = ms;
         }
         for (location, entry) in aggregated.iter_mut().enumerate() {
             let row = &mut values[location * players..(location + 1) * players];
@@ -602,26 +618,133 @@ impl Placer {
         Ok(true)
     }
 
-    /// Why the placement can never be placed, whatever the time, capacity or status: every
-    /// candidate fails a filter that never changes.
-    fn never_placeable(&self, key: u32, latency: &[LocationLatency]) -> Option<String> {
+    /// Why the placement fails at once: only on a queue that fails unplaceable requests, and
+    /// only when no candidate could ever host it, whatever the time, capacity or status (every
+    /// one breaks a filter that never changes, under the loosest cap before the timeout).
+    fn fails_fast(&self, key: u32, latency: &[LocationLatency]) -> Option<Reason> {
         let placement = &self.placements[key as usize];
         let state = &self.queues[placement.queue as usize];
-        if state.candidates.is_empty() {
-            return Some(format!("queue `{}` has no destinations", state.queue.name));
+        if state.queue.options.unplaceable == Unplaceable::Wait {
+            return None;
         }
         let loosest = state.schedule.loosest(state.queue.timeout);
         let usable = state
             .candidates
             .iter()
             .any(|c| self.usable_rank(placement, latency, c, loosest).is_some());
-        (!usable).then(|| {
-            format!(
-                "no destination of queue `{}` can ever host it: every location is filtered out, \
-                 holds fewer than {} players, or is over the latency cap for some player",
-                state.queue.name, placement.request.max_players
-            )
+        (!usable).then(|| Reason::NeverPlaceable(self.excluded(key, latency, loosest, false)))
+    }
+
+    /// Why a PENDING placement times out: what rules out each candidate under the cap of its
+    /// last decision, with capacity and status as they are at the timeout.
+    #[cold]
+    fn timed_out(&self, key: u32, timeout: Seconds) -> Reason {
+        let placement = &self.placements[key as usize];
+        let schedule = &self.queues[placement.queue as usize].schedule;
+        let cap = schedule.last_cap_before(placement.start_time, timeout);
+        Reason::TimedOut(self.excluded(key, &placement.latency, cap, true))
+    }
+
+    /// What rules out each of the placement's candidates at cap `cap` (and, when `live`, by
+    /// status and room), gathered by rule. A candidate nothing rules out is left out.
+    #[cold]
+    fn excluded(
+        &self,
+        key: u32,
+        latency: &[LocationLatency],
+        cap: Option<f64>,
+        live: bool,
+    ) -> Vec<Excluded> {
+        let placement = &self.placements[key as usize];
+        let state = &self.queues[placement.queue as usize];
+        reason::gather(state.candidates.iter().filter_map(|candidate| {
+            let exclusion = self.exclusion(placement, latency, candidate, cap, live)?;
+            let fleet_id = self.slots[candidate.slot as usize].fleet_id.clone();
+            let location = self.locations.name(candidate.location).clone();
+            Some((exclusion, fleet_id, location))
+        }))
+    }
+
+    /// The first rule that rules the candidate out for this placement, of those `usable_rank`
+    /// and then `Slot::has_room` apply, in the order [`Exclusion`] lists them; `None` if it
+    /// could host it. The decision never calls this: it only explains, naming the players the
+    /// decision need not know.
+    fn exclusion(
+        &self,
+        placement: &Placement,
+        latency: &[LocationLatency],
+        candidate: &Candidate,
+        cap: Option<f64>,
+        live: bool,
+    ) -> Option<Exclusion> {
+        let request = &placement.request;
+        if !candidate.allowed {
+            return Some(Exclusion::NotAllowed);
+        }
+        if self.override_rank(placement, candidate).is_none() {
+            return Some(Exclusion::NotInOverride);
+        }
+        if request.max_players > candidate.max_players {
+            return Some(Exclusion::TooFewPlayers {
+                max_players: candidate.max_players,
+                requested: request.max_players,
+            });
+        }
+        if placement.has_latency {
+            let aggregated = &latency[candidate.location.0 as usize];
+            if let Some(exclusion) = self.latency_exclusion(placement, aggregated, candidate, cap) {
+                return Some(exclusion);
+            }
+        }
+        let slot = &self.slots[candidate.slot as usize];
+        if !live || slot.has_room() {
+            return None;
+        }
+        Some(self.slot_exclusion(slot))
+    }
+
+    /// Why the players' latencies at the candidate's location rule it out at cap `cap`, naming
+    /// the player: one who reports none, or the worst one over the cap.
+    fn latency_exclusion(
+        &self,
+        placement: &Placement,
+        aggregated: &LocationLatency,
+        candidate: &Candidate,
+        cap: Option<f64>,
+    ) -> Option<Exclusion> {
+        let request = &placement.request;
+        let rule = self.queues[placement.queue as usize]
+            .queue
+            .options
+            .missing_latency;
+        let reported = player_latencies_at(request, candidate.location, rule);
+        let player = |p: usize| request.players[p].clone();
+        if !aggregated.complete {
+            let silent = reported.iter().position(Option::is_none).unwrap_or(0);
+            return Some(Exclusion::NoLatency {
+                player: player(silent),
+            });
+        }
+        let cap_ms = cap.filter(|cap| aggregated.worst > *cap)?;
+        let (worst, latency_ms) = worst_player(&reported);
+        Some(Exclusion::OverLatencyCap {
+            player: player(worst),
+            latency_ms,
+            cap_ms,
         })
+    }
+
+    /// Why a slot with no room now has none: its status, its Spot viability, or every session
+    /// in use.
+    fn slot_exclusion(&self, slot: &Slot) -> Exclusion {
+        let location = &self.fleets[slot.fleet as usize].locations[slot.entry as usize];
+        if location.status != LocationStatus::Active {
+            Exclusion::NotActive(location.status)
+        } else if !slot.open {
+            Exclusion::SpotNotViable
+        } else {
+            Exclusion::Full
+        }
     }
 
     /// The candidate's LOCATION rank for this placement if it passes the filters that hold
@@ -776,14 +899,16 @@ impl Placer {
             slot,
         });
         self.next_session += 1;
-        self.finish(key, PlacementStatus::Fulfilled, now);
+        self.finish(key, PlacementStatus::Fulfilled, None, now);
     }
 
-    /// Moves a placement to a final status and tells whoever listens.
-    fn finish(&mut self, key: u32, status: PlacementStatus, now: Seconds) {
+    /// Moves a placement to a final status, with the reason when it ends unplaced, and tells
+    /// whoever listens.
+    fn finish(&mut self, key: u32, status: PlacementStatus, reason: Option<Reason>, now: Seconds) {
         let placement = &mut self.placements[key as usize];
         placement.status = status;
         placement.end_time = Some(now);
+        placement.reason = reason;
         if placement.queued {
             placement.queued = false;
             placement.latency = Box::default();
@@ -851,7 +976,9 @@ impl Placer {
     }
 
     /// Moves virtual time to `now`: pending placements whose cap relaxes are decided again,
-    /// and those whose queue's timeout has passed time out, each at its own moment.
+    /// and those whose queue's timeout has passed time out, each at its own moment. Every
+    /// other operation at `now` does this first, so its order among calls never lets a
+    /// request be placed at or after its timeout.
     pub fn advance(&mut self, now: Seconds) {
         while let Some((&key, &Reverse((Time(at), _)))) = self.timers.peek() {
             if at > now {
@@ -862,16 +989,19 @@ impl Placer {
             let timeout =
                 placement.start_time + self.queues[placement.queue as usize].queue.timeout;
             if at >= timeout {
-                self.finish(key, PlacementStatus::TimedOut, timeout);
+                let reason = self.timed_out(key, timeout);
+                self.finish(key, PlacementStatus::TimedOut, Some(reason), timeout);
             } else if !self.retry(key, at) {
                 self.wait(key, at);
             }
         }
     }
 
-    /// `StopGameSessionPlacement`: cancels a PENDING placement.
+    /// `StopGameSessionPlacement`: cancels a PENDING placement; one whose timeout has come
+    /// by `now` has timed out and cannot be stopped.
     pub fn stop(&mut self, placement_id: &str, now: Seconds) -> Result<(), PlacementError> {
         let key = self.existing(placement_id)?;
+        self.advance(now);
         let status = self.placements[key.0 as usize].status;
         if status != PlacementStatus::Pending {
             return Err(PlacementError::invalid(
@@ -881,7 +1011,12 @@ impl Placer {
                 ),
             ));
         }
-        self.finish(key.0, PlacementStatus::Cancelled, now);
+        self.finish(
+            key.0,
+            PlacementStatus::Cancelled,
+            Some(Reason::Cancelled),
+            now,
+        );
         Ok(())
     }
 
@@ -892,16 +1027,21 @@ impl Placer {
     }
 
     /// Ends the game session of a fulfilled placement; its slot goes to the oldest request
-    /// waiting for it.
+    /// waiting for it that has not timed out by `now`.
     pub fn release(&mut self, placement_id: &str, now: Seconds) -> Result<(), PlacementError> {
         let key = self.existing(placement_id)?;
-        let placement = &mut self.placements[key.0 as usize];
-        let Some(session) = placement.session.as_mut().filter(|s| !s.ended) else {
+        let running = &self.placements[key.0 as usize].session;
+        if running.as_ref().is_none_or(|s| s.ended) {
             return Err(PlacementError::invalid(
                 "PlacementId",
                 format!("placement `{placement_id}` holds no running game session"),
             ));
-        };
+        }
+        self.advance(now);
+        let session = self.placements[key.0 as usize]
+            .session
+            .as_mut()
+            .expect("checked above; advancing ends no session");
         session.ended = true;
         let slot = session.slot;
         self.slots[slot as usize].used -= 1;
@@ -975,6 +1115,7 @@ impl Placer {
         change: impl FnOnce(&mut FleetLocation),
     ) -> Result<(), PlacementError> {
         let slot = self.slot_of(fleet_id, location)?;
+        self.advance(now);
         let state = &mut self.slots[slot as usize];
         let fleet = &mut self.fleets[state.fleet as usize];
         change(&mut fleet.locations[state.entry as usize]);
@@ -1059,6 +1200,57 @@ fn latency_error(request: &PlacementRequest, i: usize, locations: usize) -> Plac
         PlacementError::at_least_zero(latency.latency_ms, at("LatencyInMilliseconds"), "latency")
             .expect_err("only a bad latency is left")
     }
+}
+
+/// Each player's latency at `location` as the queue reads it (assumed where the player
+/// reports none, if the queue assumes one), by player index; `None` where missing.
+#[cold]
+fn player_latencies_at(
+    request: &PlacementRequest,
+    location: LocationId,
+    missing: MissingLatency,
+) -> Vec<Option<f64>> {
+    let assumed = match missing {
+        MissingLatency::Exclude => None,
+        MissingLatency::Assume(ms) => Some(ms),
+    };
+    let mut latencies = vec![assumed; request.players.len()];
+    for latency in &request.player_latencies {
+        if latency.location == location {
+            latencies[latency.player as usize] = Some(latency.latency_ms);
+        }
+    }
+    latencies
+}
+
+/// The player with the highest latency, the first of equals, and that latency.
+fn worst_player(latencies: &[Option<f64>]) -> (usize, f64) {
+    latencies
+        .iter()
+        .enumerate()
+        .filter_map(|(p, ms)| Some((p, (*ms)?)))
+        .fold((0, f64::NEG_INFINITY), |worst, (p, ms)| {
+            if ms > worst.1 { (p, ms) } else { worst }
+        })
+}
+
+/// The error for latency `i`, which repeats an earlier one's player and location.
+#[cold]
+fn repeated_latency(request: &PlacementRequest, i: usize, locations: &Locations) -> PlacementError {
+    let latency = &request.player_latencies[i];
+    let first = request
+        .player_latencies
+        .iter()
+        .position(|l| l.player == latency.player && l.location == latency.location)
+        .unwrap_or(i);
+    PlacementError::invalid(
+        format!("PlayerLatencies[{i}]"),
+        format!(
+            "player `{}` reports location `{}` twice, here and at `PlayerLatencies[{first}]`",
+            request.players[latency.player as usize],
+            locations.name(latency.location)
+        ),
+    )
 }
 
 /// Names for an error message: `` `a`, `b` ``, or "none".

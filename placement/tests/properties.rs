@@ -1,16 +1,19 @@
 //! Properties over random fleets, queues and request streams: the placer never
 //! over-allocates, never places where the latency policy in force forbids, and always takes
 //! the best-ranked candidate with room (checked against a plain re-implementation of the
-//! ranking written here).
+//! ranking written here). A request that is not placed stays PENDING until exactly its
+//! queue's timeout and then times out, unless the queue fails unplaceable requests and the
+//! oracle finds no location that could ever host it; every one that ends unplaced says what
+//! ruled out each of its candidates.
 
 use std::collections::HashMap;
 
 use proptest::prelude::*;
 use rally_placement::model::{
-    Fleet, FleetLocation, FleetType, LatencyPolicy, LocationStatus, PlacementRequest, PriorityType,
-    Queue, QueueOptions,
+    Fleet, FleetLocation, FleetType, LatencyPolicy, LocationStatus, PlacementRequest,
+    PlacementStatus, PriorityType, Queue, QueueOptions, Unplaceable,
 };
-use rally_placement::{EventKind, Placer};
+use rally_placement::{EventKind, Placer, Reason};
 
 const REGIONS: [&str; 4] = ["ap-south-1", "eu-west-1", "us-east-1", "us-west-2"];
 
@@ -28,7 +31,7 @@ fn fleet_strategy(id: usize) -> impl Strategy<Value = Fleet> {
     (
         any::<bool>(),
         proptest::sample::subsequence(REGIONS.to_vec(), 1..=4),
-        proptest::collection::vec((1u32..40, 0u32..3, any::<bool>(), 0u8..10), 4),
+        proptest::collection::vec((1u32..40, 0u32..3, any::<bool>(), 0u8..10, 0u8..8), 4),
     )
         .prop_map(move |(spot, regions, params)| Fleet {
             id: format!("f{id}"),
@@ -42,13 +45,14 @@ fn fleet_strategy(id: usize) -> impl Strategy<Value = Fleet> {
                 .iter()
                 .zip(params)
                 .map(
-                    |(region, (cost, instances, viable, status))| FleetLocation {
+                    |(region, (cost, instances, viable, status, small))| FleetLocation {
                         location: region.to_string(),
                         // Costs from a small set, so that ties happen.
                         hourly_cost: f64::from(cost % 4) / 100.0,
                         instances,
                         sessions_per_instance: 1,
-                        max_players: 10,
+                        // Now and then too small for the requests' 10 players.
+                        max_players: if small == 0 { 8 } else { 10 },
                         status: if status == 0 {
                             LocationStatus::Activating
                         } else {
@@ -79,9 +83,10 @@ fn setup_strategy() -> impl Strategy<Value = Setup> {
             1..40,
         ),
         proptest::collection::vec((0usize..40, 0usize..40), 0..10),
+        any::<bool>(),
     )
         .prop_map(
-            |(fleets, order, take, allowed, policies, requests, releases)| {
+            |(fleets, order, take, allowed, policies, requests, releases, fail)| {
                 let destinations = fleets.iter().map(|f| f.id.clone()).collect();
                 let mut time = 0.0;
                 let requests = requests
@@ -114,7 +119,14 @@ fn setup_strategy() -> impl Strategy<Value = Setup> {
                         location_order: vec!["us-west-2".into(), "eu-west-1".into()],
                         allowed_locations: allowed
                             .map(|a| a.into_iter().map(String::from).collect()),
-                        options: QueueOptions::default(),
+                        options: QueueOptions {
+                            unplaceable: if fail {
+                                Unplaceable::Fail
+                            } else {
+                                Unplaceable::Wait
+                            },
+                            ..QueueOptions::default()
+                        },
                     },
                     fleets,
                     requests,
@@ -167,7 +179,8 @@ fn oracle_keys(
             {
                 continue;
             }
-            if location.status != LocationStatus::Active
+            if location.max_players < 10
+                || location.status != LocationStatus::Active
                 || (fleet.fleet_type == FleetType::Spot && !location.spot_viable)
             {
                 continue;
@@ -220,6 +233,56 @@ fn oracle_keys(
     out
 }
 
+/// The loosest cap in force at any moment before the timeout, worked out from the policies
+/// (by cap ascending, each for its duration); `None` if at some moment no cap applies.
+fn loosest_cap(queue: &Queue) -> Option<f64> {
+    let mut policies = queue.latency_policies.clone();
+    policies.sort_by(|a, b| a.max_latency_ms.total_cmp(&b.max_latency_ms));
+    let (mut begins, mut loosest) = (0.0, 0.0_f64);
+    for policy in policies {
+        if begins >= queue.timeout {
+            return Some(loosest);
+        }
+        loosest = loosest.max(policy.max_latency_ms);
+        match policy.duration {
+            None => return Some(loosest),
+            Some(duration) => begins += duration,
+        }
+    }
+    (begins >= queue.timeout).then_some(loosest)
+}
+
+/// Whether no location of the queue could ever host the request, whatever capacity, status
+/// and time: each is filtered out, too small, or missing a player's latency or over the
+/// loosest cap for one.
+fn never_placeable(setup: &Setup, players: &[[Option<f64>; 4]]) -> bool {
+    let queue = &setup.queue;
+    let cap = loosest_cap(queue);
+    let players: Vec<&[Option<f64>; 4]> = players
+        .iter()
+        .filter(|p| p.iter().any(Option::is_some))
+        .collect();
+    !setup.fleets.iter().any(|fleet| {
+        fleet.locations.iter().any(|location| {
+            let name = &location.location;
+            let region = REGIONS.iter().position(|r| r == name).unwrap();
+            let allowed = queue
+                .allowed_locations
+                .as_ref()
+                .is_none_or(|allowed| allowed.contains(name));
+            let latencies_fit = players
+                .iter()
+                .all(|p| p[region].is_some_and(|ms| cap.is_none_or(|cap| ms <= cap)));
+            allowed && location.max_players >= 10 && latencies_fit
+        })
+    })
+}
+
+/// Fleet locations the queue's destinations cover: every fleet is a destination, once.
+fn candidates(setup: &Setup) -> u32 {
+    setup.fleets.iter().map(|f| f.locations.len() as u32).sum()
+}
+
 fn lexicographic(a: &[f64], b: &[f64]) -> std::cmp::Ordering {
     a.iter()
         .zip(b)
@@ -250,6 +313,13 @@ proptest! {
             let before = used.clone();
             let key = placer.start(request(&placer, i, players), *time).unwrap();
             let placement = placer.placement(key);
+            let fails = setup.queue.options.unplaceable == Unplaceable::Fail
+                && never_placeable(&setup, players);
+            prop_assert_eq!(
+                placement.status == PlacementStatus::Failed,
+                fails,
+                "FAILED at once exactly when the queue fails what no location can ever host"
+            );
             let expected = oracle_keys(&setup, players, 0.0, &before);
             let best = expected.iter().min_by(|a, b| lexicographic(&a.1, &b.1));
             match (&placement.session, best) {
@@ -261,8 +331,9 @@ proptest! {
                     prop_assert_eq!(&chosen.unwrap().1, &best.1, "not the best-ranked candidate");
                 }
                 (None, Some(best)) => prop_assert!(false, "left waiting though {:?} had room", best.0),
+                (None, None) if fails => {}
+                (None, None) => prop_assert_eq!(placement.status, PlacementStatus::Pending),
                 (Some(session), None) => prop_assert!(false, "placed at {} though nothing was usable", session.location),
-                (None, None) => {}
             }
             for event in placer.take_events() {
                 check_event(&placer, &setup, &event, &mut used, &capacity)?;
@@ -285,10 +356,19 @@ proptest! {
             check_event(&placer, &setup, &event, &mut used, &capacity)?;
         }
         prop_assert_eq!(placer.pending(), 0);
+        for placement in placer.placements() {
+            prop_assert_eq!(
+                placement.reason.is_none(),
+                placement.status == PlacementStatus::Fulfilled,
+                "exactly the placements that end unplaced say why"
+            );
+        }
     }
 }
 
-/// A fulfilled event: the location had room and every player was under the cap in force.
+/// A fulfilled event: the location had room, before the timeout, and every player was under
+/// the cap in force. A timed-out one: exactly at the timeout, with every candidate ruled out.
+/// A failed one: at the start, with every candidate ruled out for good.
 fn check_event(
     placer: &Placer,
     setup: &Setup,
@@ -296,10 +376,30 @@ fn check_event(
     used: &mut HashMap<(String, String), u64>,
     capacity: &HashMap<(String, String), u64>,
 ) -> Result<(), TestCaseError> {
-    if event.kind != EventKind::Fulfilled {
-        return Ok(());
-    }
     let placement = placer.placement(event.placement);
+    let timeout = placement.start_time + setup.queue.timeout;
+    let ruled_out =
+        |reason: &Reason| -> u32 { reason.excluded().iter().map(|e| e.candidates).sum() };
+    match event.kind {
+        EventKind::Fulfilled => {
+            prop_assert!(event.time < timeout, "placed at or after the timeout")
+        }
+        EventKind::TimedOut => {
+            prop_assert_eq!(event.time, timeout);
+            let reason = placement.reason.as_ref().unwrap();
+            prop_assert!(matches!(reason, Reason::TimedOut(_)));
+            prop_assert_eq!(ruled_out(reason), candidates(setup), "{}", reason);
+            return Ok(());
+        }
+        EventKind::Failed => {
+            prop_assert_eq!(event.time, placement.start_time);
+            let reason = placement.reason.as_ref().unwrap();
+            prop_assert!(matches!(reason, Reason::NeverPlaceable(_)));
+            prop_assert_eq!(ruled_out(reason), candidates(setup), "{}", reason);
+            return Ok(());
+        }
+        EventKind::Cancelled => return Ok(()),
+    }
     let session = placement.session.as_ref().unwrap();
     let at = (session.fleet_id.to_string(), session.location.to_string());
     let count = used.entry(at.clone()).or_default();

@@ -4,9 +4,10 @@
 use rally_placement::model::{
     CostBasis, FallbackStrategy, Fleet, FleetLocation, FleetType, LatencyPolicy, LatencyRanking,
     LocationId, LocationStatus, MissingLatency, PlacementRequest, PlacementStatus, PlayerLatency,
-    PriorityOverride, PriorityType, Queue, QueueOptions, Spread,
+    PriorityOverride, PriorityType, Queue, QueueOptions, Spread, Unplaceable,
 };
-use rally_placement::{EventKind, Placer};
+use rally_placement::reason::Exclusion;
+use rally_placement::{EventKind, Placer, Reason};
 
 fn location(name: &str, cost: f64, sessions: u32) -> FleetLocation {
     FleetLocation {
@@ -394,30 +395,26 @@ fn timeout_and_cancel_end_pending_requests_with_their_events() {
         [(EventKind::Cancelled, 5.0), (EventKind::TimedOut, 30.0)]
     );
     assert_eq!(placer.pending(), 0);
+    let reason = |id: &str| {
+        let placement = placer.placement(placer.key_of(id).unwrap());
+        placement.reason.as_ref().map(ToString::to_string)
+    };
+    assert_eq!(reason("p1"), None, "a fulfilled placement has no reason");
+    assert_eq!(
+        reason("p3").as_deref(),
+        Some("cancelled by `StopGameSessionPlacement`")
+    );
+    assert_eq!(
+        reason("p4").as_deref(),
+        Some(
+            "no fleet location could host it before the timeout: \
+             1 filtered out by `AllowedLocations` (`spot` in `eu-west-1`); \
+             1 full (`spot` in `us-east-1`)"
+        )
+    );
     // A released session no longer goes to the timed-out or cancelled requests.
     placer.release("p1", 1001.0).unwrap();
     assert_eq!(placer.usage("spot", "us-east-1"), Some((1, 2)));
-}
-
-#[test]
-fn a_request_no_destination_can_ever_host_fails_at_once() {
-    let mut q = queue("q", &["spot"]);
-    q.latency_policies = vec![LatencyPolicy {
-        max_latency_ms: 50.0,
-        duration: None,
-    }];
-    let mut placer = placer_with(q);
-    let r = request(
-        &placer,
-        "p1",
-        "q",
-        &[("us-east-1", 80.0)],
-        &[("us-east-1", 20.0)],
-    );
-    placer.start(r, 0.0).unwrap();
-    assert_eq!(placed(&placer, "p1"), Err(PlacementStatus::Failed));
-    let events = placer.take_events();
-    assert_eq!(events[0].kind, EventKind::Failed);
 }
 
 #[test]
@@ -660,4 +657,309 @@ fn a_cap_relaxing_at_an_inexact_time_is_seen_when_the_request_wakes() {
     placer.advance(100.0);
     assert_eq!(placed(&placer, "p1"), at("spot", "us-east-1"));
     assert_eq!(placer.take_events()[0].time, 6.4 + 10.0);
+}
+
+fn policy(max_latency_ms: f64, duration: Option<f64>) -> LatencyPolicy {
+    LatencyPolicy {
+        max_latency_ms,
+        duration,
+    }
+}
+
+/// Asserts that placement `id`, started at `start` on a queue with a 60 s timeout, stays
+/// PENDING while time passes and ends TIMED_OUT exactly at the timeout, with its event;
+/// returns its reason, as text.
+fn times_out_at_the_timeout(placer: &mut Placer, id: &str, start: f64) -> String {
+    placer.take_events();
+    assert_eq!(placed(placer, id), Err(PlacementStatus::Pending));
+    placer.advance(start + 59.9);
+    assert_eq!(placed(placer, id), Err(PlacementStatus::Pending));
+    assert_eq!(placer.next_wake(), Some(start + 60.0));
+    placer.advance(start + 1000.0);
+    assert_eq!(placed(placer, id), Err(PlacementStatus::TimedOut));
+    let events: Vec<(EventKind, f64)> = placer
+        .take_events()
+        .iter()
+        .map(|e| (e.kind, e.time))
+        .collect();
+    assert_eq!(events, [(EventKind::TimedOut, start + 60.0)]);
+    let placement = placer.placement(placer.key_of(id).unwrap());
+    assert_eq!(placement.end_time, Some(start + 60.0));
+    let reason = placement
+        .reason
+        .as_ref()
+        .expect("a timed-out placement says why");
+    assert!(matches!(reason, Reason::TimedOut(_)), "{reason:?}");
+    reason.to_string()
+}
+
+/// Asserts that placement `id`, started at `start`, FAILED then, with its event; returns its
+/// reason, as text.
+fn failed_at_once(placer: &mut Placer, id: &str, start: f64) -> String {
+    assert_eq!(placed(placer, id), Err(PlacementStatus::Failed));
+    let events: Vec<(EventKind, f64)> = placer
+        .take_events()
+        .iter()
+        .map(|e| (e.kind, e.time))
+        .collect();
+    assert_eq!(events, [(EventKind::Failed, start)]);
+    assert_eq!(placer.pending(), 0);
+    let placement = placer.placement(placer.key_of(id).unwrap());
+    let reason = placement
+        .reason
+        .as_ref()
+        .expect("a failed placement says why");
+    assert!(matches!(reason, Reason::NeverPlaceable(_)), "{reason:?}");
+    reason.to_string()
+}
+
+/// Case (a): player `a` is over even the loosest cap (100 ms) in both of spot's locations.
+/// Starts `p1` at 5 s.
+fn over_the_loosest_cap(unplaceable: Unplaceable) -> Placer {
+    let mut q = queue("q", &["spot"]);
+    q.latency_policies = vec![policy(50.0, Some(10.0)), policy(100.0, None)];
+    q.options.unplaceable = unplaceable;
+    let mut placer = placer_with(q);
+    let r = request(
+        &placer,
+        "p1",
+        "q",
+        &[("us-east-1", 150.0), ("eu-west-1", 120.0)],
+        &[("us-east-1", 20.0), ("eu-west-1", 30.0)],
+    );
+    placer.start(r, 5.0).unwrap();
+    placer
+}
+
+/// Case (b): 80 ms fits the 100 ms cap that starts at 60 s, the moment the request times out.
+/// Starts `p1` at 0 s.
+fn under_a_cap_starting_at_the_timeout(unplaceable: Unplaceable) -> Placer {
+    let mut q = queue("q", &["spot"]);
+    q.latency_policies = vec![policy(50.0, Some(60.0)), policy(100.0, None)];
+    q.options.unplaceable = unplaceable;
+    let mut placer = placer_with(q);
+    let r = request(
+        &placer,
+        "p1",
+        "q",
+        &[("us-east-1", 80.0)],
+        &[("us-east-1", 20.0)],
+    );
+    placer.start(r, 0.0).unwrap();
+    placer
+}
+
+/// Case (c): an override with fallback NONE whose only location the queue filters out.
+/// Starts `p1` at 2 s.
+fn overriding_to_a_filtered_location(unplaceable: Unplaceable) -> Placer {
+    let mut q = queue("o", &["spot", "demand"]);
+    q.priority_order = PriorityType::complete(&[PriorityType::Location]);
+    q.location_order = vec!["us-east-1".into(), "eu-west-1".into(), "ap-south-1".into()];
+    q.allowed_locations = Some(vec!["us-east-1".into(), "eu-west-1".into()]);
+    q.options.unplaceable = unplaceable;
+    let mut placer = placer_with(q);
+    let mut r = PlacementRequest::new("p1", "o", 10);
+    r.priority_override = Some(PriorityOverride {
+        location_order: vec!["ap-south-1".into()],
+        fallback: FallbackStrategy::None,
+    });
+    placer.start(r, 2.0).unwrap();
+    placer
+}
+
+/// Case (d): 12 players, and every location's sessions hold 10. Starts `p1` at 0 s.
+fn more_players_than_any_session_holds(unplaceable: Unplaceable) -> Placer {
+    let mut q = queue("q", &["spot", "demand"]);
+    q.options.unplaceable = unplaceable;
+    let mut placer = placer_with(q);
+    placer
+        .start(PlacementRequest::new("p1", "q", 12), 0.0)
+        .unwrap();
+    placer
+}
+
+const OVER_THE_LOOSEST_CAP: &str = "2 over the 100 ms latency cap \
+    (nearest: player `a` at 120 ms to `spot` in `eu-west-1`)";
+// The cap of the last decision (50 ms), not the one that would start at the timeout.
+const UNDER_A_CAP_STARTING_AT_THE_TIMEOUT: &str = "1 without a latency from every player \
+    (none from player `a` for `spot` in `eu-west-1`); \
+    1 over the 50 ms latency cap (nearest: player `a` at 80 ms to `spot` in `us-east-1`)";
+const OVERRIDING_TO_A_FILTERED_LOCATION: &str = "1 filtered out by `AllowedLocations` \
+    (`demand` in `ap-south-1`); 4 not in the override's `LocationOrder` (e.g. `spot` in `us-east-1`)";
+const MORE_PLAYERS_THAN_ANY_SESSION_HOLDS: &str =
+    "5 too small for 12 players (e.g. `spot` in `us-east-1` holds 10)";
+
+fn timed_out_because(why: &str) -> String {
+    format!("no fleet location could host it before the timeout: {why}")
+}
+
+#[test]
+fn a_player_over_the_loosest_cap_waits_until_the_timeout() {
+    let mut placer = over_the_loosest_cap(Unplaceable::Wait);
+    assert_eq!(
+        placer.next_wake(),
+        Some(15.0),
+        "retried when the cap relaxes"
+    );
+    let reason = times_out_at_the_timeout(&mut placer, "p1", 5.0);
+    assert_eq!(reason, timed_out_because(OVER_THE_LOOSEST_CAP));
+}
+
+#[test]
+fn a_cap_that_relaxes_exactly_at_the_timeout_never_applies() {
+    let mut placer = under_a_cap_starting_at_the_timeout(Unplaceable::Wait);
+    let reason = times_out_at_the_timeout(&mut placer, "p1", 0.0);
+    assert_eq!(placer.usage("spot", "us-east-1"), Some((0, 2)));
+    assert_eq!(
+        reason,
+        timed_out_because(UNDER_A_CAP_STARTING_AT_THE_TIMEOUT)
+    );
+}
+
+#[test]
+fn an_override_whose_only_location_is_filtered_out_waits_until_the_timeout() {
+    let mut placer = overriding_to_a_filtered_location(Unplaceable::Wait);
+    let reason = times_out_at_the_timeout(&mut placer, "p1", 2.0);
+    assert_eq!(reason, timed_out_because(OVERRIDING_TO_A_FILTERED_LOCATION));
+}
+
+#[test]
+fn more_players_than_any_location_holds_waits_until_the_timeout() {
+    let mut placer = more_players_than_any_session_holds(Unplaceable::Wait);
+    let reason = times_out_at_the_timeout(&mut placer, "p1", 0.0);
+    assert_eq!(
+        reason,
+        timed_out_because(MORE_PLAYERS_THAN_ANY_SESSION_HOLDS)
+    );
+}
+
+#[test]
+fn rally_unplaceable_fail_fails_at_once_what_no_location_can_ever_host() {
+    let cases = [
+        (
+            over_the_loosest_cap(Unplaceable::Fail),
+            5.0,
+            OVER_THE_LOOSEST_CAP,
+        ),
+        (
+            under_a_cap_starting_at_the_timeout(Unplaceable::Fail),
+            0.0,
+            UNDER_A_CAP_STARTING_AT_THE_TIMEOUT,
+        ),
+        (
+            overriding_to_a_filtered_location(Unplaceable::Fail),
+            2.0,
+            OVERRIDING_TO_A_FILTERED_LOCATION,
+        ),
+        (
+            more_players_than_any_session_holds(Unplaceable::Fail),
+            0.0,
+            MORE_PLAYERS_THAN_ANY_SESSION_HOLDS,
+        ),
+    ];
+    for (mut placer, start, why) in cases {
+        let reason = failed_at_once(&mut placer, "p1", start);
+        assert_eq!(reason, format!("no fleet location can ever host it: {why}"));
+    }
+}
+
+#[test]
+fn rally_unplaceable_fail_still_waits_for_capacity_and_status() {
+    // Capacity, status and Spot viability change at run time: a request they alone keep out
+    // waits even on a queue that fails unplaceable requests.
+    let mut fleets = two_fleets();
+    fleets[0].locations[0].spot_viable = false; // spot us-east-1
+    fleets[1].locations[0].status = LocationStatus::Activating; // demand us-east-1
+    let mut placer = Placer::new(fleets, 1).unwrap();
+    let mut q = queue("east", &["spot", "demand"]);
+    q.allowed_locations = Some(vec!["us-east-1".into()]);
+    q.options.unplaceable = Unplaceable::Fail;
+    placer.add_queue(q).unwrap();
+    placer
+        .start(PlacementRequest::new("p1", "east", 10), 0.0)
+        .unwrap();
+    let reason = times_out_at_the_timeout(&mut placer, "p1", 0.0);
+    assert_eq!(
+        reason,
+        timed_out_because(
+            "3 filtered out by `AllowedLocations` (e.g. `spot` in `eu-west-1`); \
+             1 not ACTIVE (`demand` in `us-east-1` is ACTIVATING); \
+             1 Spot and not viable (`spot` in `us-east-1`)"
+        )
+    );
+}
+
+#[test]
+fn a_queue_without_destinations_times_out_or_with_fail_fails() {
+    let mut placer = placer_with(queue("empty", &[]));
+    let mut failing = queue("failing", &[]);
+    failing.options.unplaceable = Unplaceable::Fail;
+    placer.add_queue(failing).unwrap();
+    placer
+        .start(PlacementRequest::new("p1", "failing", 10), 0.0)
+        .unwrap();
+    let reason = failed_at_once(&mut placer, "p1", 0.0);
+    assert_eq!(reason, "its queue has no destinations");
+    placer
+        .start(PlacementRequest::new("p2", "empty", 10), 0.0)
+        .unwrap();
+    let reason = times_out_at_the_timeout(&mut placer, "p2", 0.0);
+    assert_eq!(reason, "its queue has no destinations");
+}
+
+#[test]
+fn a_session_freed_exactly_at_the_timeout_goes_to_no_timed_out_request() {
+    let mut q = queue("q", &["spot"]);
+    q.allowed_locations = Some(vec!["us-east-1".into()]);
+    let mut placer = placer_with(q);
+    for id in ["p1", "p2", "p3"] {
+        placer
+            .start(PlacementRequest::new(id, "q", 10), 0.0)
+            .unwrap();
+    }
+    placer.take_events();
+    // The caller frees a session at 60 s without advancing first: the timeout still wins.
+    placer.release("p1", 60.0).unwrap();
+    assert_eq!(placed(&placer, "p3"), Err(PlacementStatus::TimedOut));
+    assert_eq!(placer.usage("spot", "us-east-1"), Some((1, 2)));
+    let events: Vec<(EventKind, f64)> = placer
+        .take_events()
+        .iter()
+        .map(|e| (e.kind, e.time))
+        .collect();
+    assert_eq!(events, [(EventKind::TimedOut, 60.0)]);
+    let placement = placer.placement(placer.key_of("p3").unwrap());
+    let excluded = placement.reason.as_ref().unwrap().excluded();
+    assert_eq!(excluded.last().unwrap().exclusion, Exclusion::Full);
+    // Nor can a request be stopped once its timeout has come: p4 takes the free session,
+    // p5 waits from 61 s to 121 s.
+    for id in ["p4", "p5"] {
+        placer
+            .start(PlacementRequest::new(id, "q", 10), 61.0)
+            .unwrap();
+    }
+    assert_eq!(placed(&placer, "p5"), Err(PlacementStatus::Pending));
+    let error = placer.stop("p5", 121.0).unwrap_err();
+    assert!(error.message.contains("is TIMED_OUT"), "{error}");
+    assert_eq!(placed(&placer, "p5"), Err(PlacementStatus::TimedOut));
+}
+
+#[test]
+fn two_latencies_for_one_player_and_location_are_refused() {
+    let mut placer = placer_with(queue("q", &["spot"]));
+    let east = placer.locations().id("us-east-1").unwrap();
+    let west = placer.locations().id("eu-west-1").unwrap();
+    let r = PlacementRequest::new("p1", "q", 10)
+        .with_player("a", &[(east, 20.0), (west, 30.0)])
+        .with_player("b", &[(east, 25.0)])
+        .with_player("a", &[(east, 90.0)]);
+    let error = placer.start(r, 0.0).unwrap_err();
+    assert_eq!(error.field, "PlayerLatencies[3]");
+    assert_eq!(
+        error.message,
+        "player `a` reports location `us-east-1` twice, here and at `PlayerLatencies[0]`"
+    );
+    assert!(placer.key_of("p1").is_none(), "nothing is kept");
+    assert_eq!(placer.placements().len(), 0);
+    assert_eq!(placer.usage("spot", "us-east-1"), Some((0, 2)));
 }

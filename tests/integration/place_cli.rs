@@ -33,12 +33,16 @@ fn every_fixture_queue_places_its_requests() {
         "location_override",
         "rally_options",
     ] {
+        let queue_path = format!("fixtures/placement/queue_{name}.json");
         let output = place(
-            &format!("fixtures/placement/queue_{name}.json"),
+            &queue_path,
             &format!("fixtures/placement/requests_{name}.jsonl"),
             "json",
         );
         assert!(output.status.success(), "{name}: {}", stderr(&output));
+        let queue: Value =
+            serde_json::from_str(&std::fs::read_to_string(&queue_path).unwrap()).unwrap();
+        let timeout = queue["TimeoutInSeconds"].as_f64().unwrap();
         let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
         let placements = report["Placements"].as_array().unwrap();
         assert!(!placements.is_empty(), "{name}");
@@ -54,16 +58,31 @@ fn every_fixture_queue_places_its_requests() {
                 [
                     "PlacementId",
                     "Status",
+                    "StartTime",
+                    "EndTime",
                     "FleetId",
                     "Location",
                     "GameSessionId",
                     "AveragePlayerLatency",
-                    "HourlyCost"
+                    "HourlyCost",
+                    "Reason"
                 ]
             );
-            assert!(
-                ["FULFILLED", "TIMED_OUT", "FAILED"].contains(&p["Status"].as_str().unwrap()),
-                "{name}: no request is left pending at the end of a run"
+            // Each ends when its status says: placed in its window, timed out exactly at the
+            // queue's timeout, failed at once; every one not placed says why.
+            let (start, end) = (p["StartTime"].as_f64().unwrap(), p["EndTime"].as_f64());
+            let end = end.expect("no request is left pending at the end of a run");
+            let ends_right = match p["Status"].as_str().unwrap() {
+                "FULFILLED" => start <= end && end < start + timeout,
+                "TIMED_OUT" => (end - (start + timeout)).abs() < 1e-9,
+                "FAILED" => end == start,
+                other => panic!("{name}: {other} at the end of a run"),
+            };
+            assert!(ends_right, "{name}: {p}");
+            assert_eq!(
+                p["Reason"].is_string(),
+                p["Status"] != "FULFILLED",
+                "{name}: {p}"
             );
         }
         // The per-location summary adds up to the fulfilled placements and stays in capacity.
@@ -78,6 +97,28 @@ fn every_fixture_queue_places_its_requests() {
             .sum();
         assert_eq!(sessions as usize, fulfilled, "{name}");
     }
+}
+
+#[test]
+fn the_rally_options_queue_fails_at_once_what_no_location_can_ever_host() {
+    let output = place(
+        "fixtures/placement/queue_rally_options.json",
+        "fixtures/placement/requests_rally_options.jsonl",
+        "text",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let failed: Vec<&str> = text.lines().filter(|l| l.contains(" FAILED ")).collect();
+    assert_eq!(
+        failed,
+        [
+            "rally-options-0000 FAILED 0.015–0.015 s: no fleet location can ever host it: \
+             16 over the 200 ms latency cap (nearest: player `r0p6` at 209 ms to `spot-europe` in `eu-west-1`)",
+            "rally-options-0010 FAILED 4.393–4.393 s: no fleet location can ever host it: \
+             16 over the 200 ms latency cap (nearest: player `r10p1` at 209 ms to `spot-europe` in `eu-west-1`)",
+        ]
+    );
+    assert!(text.ends_with("2 FAILED, 98 FULFILLED\n"), "{text}");
 }
 
 #[test]
@@ -124,28 +165,48 @@ fn a_small_case_goes_where_the_rules_say() {
     };
     // p1: nearest us-east-1, cheapest there spot. p2: us-east-1 again, spot is full: demand.
     // p3: us-east-1 full, eu-west-1 at 90 ms is under the cap. p4: nothing left: times out.
+    // p5: over the only cap everywhere; as GameLift does, it waits for the timeout too.
     let lines = [
         request("p1", 0, 40, 90),
         request("p2", 1, 40, 90),
         request("p3", 2, 40, 90),
         request("p4", 3, 40, 90),
+        request("p5", 4, 150, 150),
     ];
     std::fs::write(&requests, lines.join("\n")).unwrap();
-    let output = rally(
-        &[
-            "place",
-            "--fleets",
-            fleets.to_str().unwrap(),
-            "--queue",
-            queue.to_str().unwrap(),
-            "--requests",
-            requests.to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-        None,
+    let run = |format: &str| {
+        let output = rally(
+            &[
+                "place",
+                "--fleets",
+                fleets.to_str().unwrap(),
+                "--queue",
+                queue.to_str().unwrap(),
+                "--requests",
+                requests.to_str().unwrap(),
+                "--format",
+                format,
+            ],
+            None,
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        output
+    };
+    let text = stdout(&run("text"));
+    let placements: Vec<&str> = text.lines().take_while(|l| !l.is_empty()).collect();
+    assert_eq!(
+        placements,
+        [
+            "p1 FULFILLED 0–0 s on spot in us-east-1, 40.0 ms average",
+            "p2 FULFILLED 1–1 s on demand in us-east-1, 40.0 ms average",
+            "p3 FULFILLED 2–2 s on spot in eu-west-1, 90.0 ms average",
+            "p4 TIMED_OUT 3–23 s: no fleet location could host it before the timeout: \
+             3 full (e.g. `demand` in `us-east-1`)",
+            "p5 TIMED_OUT 4–24 s: no fleet location could host it before the timeout: \
+             3 over the 100 ms latency cap (nearest: player `a` at 150 ms to `demand` in `us-east-1`)",
+        ]
     );
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = run("json");
     let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
     let outcome: Vec<(String, String, String)> = report["Placements"]
         .as_array()
@@ -167,8 +228,20 @@ fn a_small_case_goes_where_the_rules_say() {
             expect("FULFILLED", "demand", "us-east-1"),
             expect("FULFILLED", "spot", "eu-west-1"),
             expect("TIMED_OUT", "-", "-"),
+            expect("TIMED_OUT", "-", "-"),
         ]
     );
+    let p5 = &report["Placements"][4];
+    assert_eq!(
+        (&p5["StartTime"], &p5["EndTime"]),
+        (&4.0.into(), &24.0.into())
+    );
+    assert_eq!(
+        p5["Reason"],
+        "no fleet location could host it before the timeout: \
+         3 over the 100 ms latency cap (nearest: player `a` at 150 ms to `demand` in `us-east-1`)"
+    );
+    assert_eq!(report["Placements"][0]["Reason"], Value::Null);
     assert_eq!(
         report["Placements"][0]["GameSessionId"],
         "arn:aws:gamelift:us-east-1::gamesession/spot/gsess-1"
@@ -199,6 +272,31 @@ fn malformed_input_names_the_file_line_and_field_and_prints_nothing() {
     assert!(message.contains("line 2"), "{message}");
     assert!(message.contains("PlayerLatencies[0]"), "{message}");
     assert!(message.contains("LatencyInMilliseconds"), "{message}");
+
+    // One player reporting one region twice: which latency was meant is not rally's guess.
+    let twice = r#"{"PlacementId":"p2","GameSessionQueueName":"latency-first","MaximumPlayerSessionCount":10,"PlayerLatencies":[
+        {"PlayerId":"a","RegionIdentifier":"us-east-1","LatencyInMilliseconds":20},
+        {"PlayerId":"a","RegionIdentifier":"eu-west-1","LatencyInMilliseconds":80},
+        {"PlayerId":"b","RegionIdentifier":"us-east-1","LatencyInMilliseconds":30},
+        {"PlayerId":"a","RegionIdentifier":"us-east-1","LatencyInMilliseconds":90}]}"#
+        .replace('\n', "");
+    std::fs::write(
+        &requests,
+        format!(
+            "{{\"PlacementId\":\"p1\",\"GameSessionQueueName\":\"latency-first\",\"MaximumPlayerSessionCount\":10}}\n{twice}\n"
+        ),
+    )
+    .unwrap();
+    let output = place("fixtures/placement/queue_latency_first.json", path, "text");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).is_empty(), "nothing is kept");
+    assert_eq!(
+        stderr(&output).trim_end(),
+        format!(
+            "error: `{path}` line 2, `PlayerLatencies[3]`: player `a` reports region `us-east-1` \
+             twice, here and at `PlayerLatencies[0]`"
+        )
+    );
 
     // A request for a queue that does not exist: the line and the field, too.
     std::fs::write(
