@@ -158,6 +158,8 @@ codes! {
     InvalidUnit = "invalid-unit", Error;
     /// A `///` comment that is not directly above a rule, so it describes nothing.
     DetachedDocComment = "detached-doc-comment", Warning;
+    /// A rule takes `avg`, `min`, `max`, `median` or `stddev` over a team whose `minPlayers` is or becomes 0: FlexMatch does not support it, and the rule fails whenever the team is empty.
+    AggregateOverEmptyTeam = "aggregate-over-empty-team", Warning;
 }
 
 impl fmt::Display for Code {

@@ -375,3 +375,32 @@ fn a_dsl_rule_set_is_measured_as_the_json_it_converts_to() {
     assert!(many_rules.len() < rally_rules::MAX_BODY_CHARS * 2);
     assert_eq!(codes(&many_rules), [Code::BodyTooLarge]);
 }
+
+#[test]
+fn an_aggregate_over_a_team_that_may_be_empty_is_a_warning() {
+    let teams = "attribute skill: number = 1000\nteam red players 0..5\nteam blue players 1..5\n";
+    let warned = |rule: &str| codes(&format!("{teams}{rule}\n")) == [Code::AggregateOverEmptyTeam];
+    // One average per team: red's may not exist.
+    assert!(warned(
+        "rule fair: distance avg(teams[*].players.attributes[skill]) to 1000 max 100"
+    ));
+    assert!(warned(
+        "rule strong: comparison max(teams[red].players.attributes[skill]) >= 10"
+    ));
+    // Everyone's average exists while blue has a player; counts and sums always exist.
+    for quiet in [
+        "rule all: distance flatten(teams[*].players.attributes[skill]) to avg(flatten(teams[*].players.attributes[skill])) max 500",
+        "rule even: comparison count(teams[red].players) = count(teams[blue].players)",
+        "rule total: comparison sum(teams[red].players.attributes[skill]) <= 5000",
+        "rule blue: comparison avg(teams[blue].players.attributes[skill]) >= 10",
+    ] {
+        assert!(codes(&format!("{teams}{quiet}\n")).is_empty(), "{quiet}");
+    }
+    // An expansion that lowers a minimum to 0 makes a team one that may be empty.
+    assert_eq!(
+        codes(&format!(
+            "{teams}rule blue: comparison avg(teams[blue].players.attributes[skill]) >= 10\nexpand teams[blue].minPlayers: 30s -> 0\n"
+        )),
+        [Code::AggregateOverEmptyTeam]
+    );
+}

@@ -3,8 +3,9 @@
 //! is no error.
 //!
 //! One file per part of a rule set, each adding methods to [`Checker`]: `attributes`, `teams`,
-//! `algorithm` (with the match-size rules), `rules`, `types` (property expressions) and
-//! `expansions`. This file holds the driver, which runs them in dependency order.
+//! `algorithm` (with the match-size rules), `rules`, `types` (property expressions),
+//! `expansions` and `empty_teams` (aggregates over teams that may be empty). This file holds
+//! the driver, which runs them in dependency order.
 //!
 //! Where FlexMatch's documents contradict each other the checker accepts the rule set with a
 //! warning that says what rally does (see `Code::BalancedSmallMatch`,
@@ -12,6 +13,7 @@
 
 mod algorithm;
 mod attributes;
+mod empty_teams;
 mod expansions;
 mod rules;
 mod teams;
@@ -182,6 +184,9 @@ impl<'a> Checker<'a> {
             algorithm.strategy = ast::Strategy::ExhaustiveSearch;
         }
         let expansions = self.check_expansions(&rules);
+        if let Some(expansions) = &expansions {
+            self.check_aggregates_over_empty_teams(&rules, expansions);
+        }
 
         let rules: Option<Vec<Rule>> = rules.into_iter().collect();
         let (max_players_with_expansions, _) = self.expanded_max_players();
