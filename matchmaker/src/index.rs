@@ -111,7 +111,8 @@ pub struct Walk {
     left: Option<u32>,
     right: Option<u32>,
     axis: f64,
-    /// Members farther than this from the anchor on the axis cannot join it.
+    /// Members farther than this from the anchor on the axis cannot join it (the window,
+    /// widened by the tolerance of `rally_rules::numeric`).
     window: f64,
 }
 
@@ -272,7 +273,7 @@ impl VariantIndex {
             left,
             right,
             axis,
-            window,
+            window: window + numeric::slack(window, 0.0),
         }
     }
 
@@ -314,11 +315,11 @@ impl VariantIndex {
         let below = walk
             .left
             .map(|i| walk.axis - partition.axis[i as usize])
-            .filter(|d| numeric::le(*d, walk.window));
+            .filter(|d| *d <= walk.window);
         let above = walk
             .right
             .map(|i| partition.axis[i as usize] - walk.axis)
-            .filter(|d| numeric::le(*d, walk.window));
+            .filter(|d| *d <= walk.window);
         let take_left = match (below, above) {
             (None, None) => return None,
             (Some(_), None) => true,

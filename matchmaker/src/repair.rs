@@ -26,11 +26,11 @@ pub trait Pairs {
     fn judge(&mut self, a: usize, b: usize) -> Option<Self::Found>;
 }
 
-/// The state of the batch's pairs: each ticket's mate in a two-ticket match, and which
-/// tickets are free (unmatched, and able to match).
+/// The state of the batch's pairs: each ticket's mate in a two-ticket match (`u32::MAX`:
+/// none), and which tickets are free (unmatched, and able to match).
 #[derive(Clone, Copy, Debug)]
 pub struct Pairing<'a> {
-    pub mate: &'a [Option<usize>],
+    pub mate: &'a [u32],
     pub free: &'a [bool],
 }
 
@@ -72,7 +72,8 @@ impl<F> PathSearch<'_, F> {
                 if free != free_pass || next == from || self.visited.contains(&next) {
                     continue;
                 }
-                let mate = self.pairing.mate[next];
+                let mate =
+                    Some(self.pairing.mate[next] as usize).filter(|m| *m != u32::MAX as usize);
                 if !free && mate.is_none_or(|m| self.visited.contains(&m)) {
                     continue;
                 }
@@ -105,6 +106,8 @@ impl<F> PathSearch<'_, F> {
 mod tests {
     use super::*;
 
+    const NONE: u32 = u32::MAX;
+
     /// Tickets on a line, each pairing with its neighbours.
     struct Line(usize);
 
@@ -125,7 +128,7 @@ mod tests {
     fn a_path_through_matched_pairs_frees_both_ends() {
         // 0 1=2 3=4 5: 0 and 5 are stranded; 0-1, 2-3, 4-5 pairs everyone.
         let pairing = Pairing {
-            mate: &[None, Some(2), Some(1), Some(4), Some(3), None],
+            mate: &[NONE, 2, 1, 4, 3, NONE],
             free: &[true, false, false, false, false, true],
         };
         let path = augmenting_path(&mut Line(6), pairing, 0).expect("a path");
@@ -136,7 +139,7 @@ mod tests {
     #[test]
     fn no_path_without_a_second_free_ticket() {
         let pairing = Pairing {
-            mate: &[None, Some(2), Some(1)],
+            mate: &[NONE, 2, 1],
             free: &[true, false, false],
         };
         assert!(augmenting_path(&mut Line(3), pairing, 0).is_none());

@@ -246,7 +246,7 @@ impl Context<'_> {
         let mut formed = Formed {
             matches: Vec::new(),
             match_of: vec![u32::MAX; profiles.len()],
-            mate: vec![None; profiles.len()],
+            mate: vec![u32::MAX; profiles.len()],
         };
         let mut attempts: Vec<(usize, Attempt)> = Vec::new();
         for anchor in 0..profiles.len() {
@@ -584,7 +584,9 @@ impl Search<'_> {
                 // then backtrack.
                 if fallback.is_none() {
                     fallback = Some(gathering.clone());
-                    if seen_players < most {
+                    // Another path through a large match's candidates is as hopeless as
+                    // it is long (and FlexMatch fills large matches in one pass too).
+                    if seen_players < most || self.rule_set.is_large_match() {
                         break;
                     }
                 }
@@ -652,34 +654,116 @@ impl Search<'_> {
             }
         }
         let mut gathering = fallback.unwrap_or(gathering);
+        // A younger partner must not keep an older ticket from the expansions it has waited
+        // for: when the newest ticket's wait sets the clock and the set is short of the
+        // minimums at its age, the oldest tickets that meet the minimums at theirs will do.
+        if self.rule_set.algorithm.expansion_age_selection == ExpansionAgeSelection::Newest
+            && let Some(older) = self.settle_for_age(variant, &gathering)
+        {
+            gathering = older;
+        }
         // Not enough for the maximum: the largest set that meets the minimums will do — the
-        // anchor alone, if the teams allow it. A set short of the minimums at its age drops
-        // its newest ticket when the newest ticket's wait sets the clock (`newest`): a younger
-        // partner must not keep an older ticket from the expansions it has waited for.
-        let newest_clock =
-            self.rule_set.algorithm.expansion_age_selection == ExpansionAgeSelection::Newest;
+        // anchor alone, if the teams allow it.
         while !tried.exhausted() {
             let params = self.params_for(&gathering.members);
-            let short = gathering.players < params.min_players() as usize;
-            if !short {
-                tried.count();
-                if let Some(found) = self.finalize(analysis, &gathering, attempt) {
-                    return Some((gathering.members, found));
-                }
-            }
-            if gathering.members.len() == 1 || (short && !newest_clock) {
+            if gathering.players < params.min_players() as usize {
                 break;
             }
-            let dropped = if short {
-                self.newest_member(&gathering.members)
-            } else {
-                gathering.members.len() - 1
-            };
-            if !self.drop_member(variant, &mut gathering, dropped) {
+            tried.count();
+            if let Some(found) = self.finalize(analysis, &gathering, attempt) {
+                return Some((gathering.members, found));
+            }
+            if gathering.members.len() == 1 {
                 break;
+            }
+            // The smaller set keeps the larger one's filter state: it can only rule out more.
+            let last = gathering.members.pop().expect("more than the anchor");
+            gathering.players -= profiles[last].players;
+            if gathering.backfill == Some(last) {
+                gathering.backfill = None;
             }
         }
         None
+    }
+
+    /// For a set short of the minimums at its (newest ticket's) age: the anchor with the
+    /// most of its oldest partners that meet the minimums at their own age, with its state
+    /// worked out again; `None` when the set is not short, or no such set exists.
+    fn settle_for_age(&self, variant: usize, gathering: &Gathering) -> Option<Gathering> {
+        let profiles = self.profiles;
+        let anchor = &profiles[gathering.members[0]];
+        let needed = |age: f64| self.bounds.table.at(age).min_players() as usize;
+        let now_needed = needed(gathering.age);
+        // Only a smaller minimum at an older age can help.
+        let helps = self
+            .bounds
+            .table
+            .up_to(anchor.age)
+            .iter()
+            .any(|p| (p.min_players() as usize) < now_needed);
+        if gathering.players >= now_needed || !helps {
+            return None;
+        }
+        let mut by_age: SmallVec<[usize; 8]> = gathering.members[1..].into();
+        by_age.sort_by(|a, b| profiles[*b].age.total_cmp(&profiles[*a].age));
+        // Keeping the `keep` oldest partners: the set's age is the youngest of them.
+        let mut players = anchor.players;
+        let mut best = if players >= needed(anchor.age) {
+            Some(0)
+        } else {
+            None
+        };
+        for (keep, member) in by_age.iter().enumerate() {
+            players += profiles[*member].players;
+            let age = anchor.age.min(profiles[*member].age);
+            if players >= needed(age) {
+                best = Some(keep + 1);
+            }
+        }
+        let kept = &by_age[..best?];
+        let mut members: Members = smallvec![gathering.members[0]];
+        members.extend(
+            gathering.members[1..]
+                .iter()
+                .copied()
+                .filter(|m| kept.contains(m)),
+        );
+        self.rebuilt(variant, members)
+    }
+
+    /// A set of `members` (the anchor first) with its state worked out again. They joined
+    /// once as part of a larger set, so they join again (the filters only get harder as a
+    /// set grows); `None` if they somehow do not.
+    fn rebuilt(&self, variant: usize, members: Members) -> Option<Gathering> {
+        let analysis = &self.variants[variant];
+        let first = &self.profiles[members[0]];
+        let mut gathering = Gathering {
+            members: smallvec![members[0]],
+            players: first.players,
+            backfill: first.backfill.then_some(members[0]),
+            age: first.age,
+            filters: self.context.filters(first, variant).state.clone(),
+        };
+        for member in &members[1..] {
+            let p = &self.profiles[*member];
+            let age = self.bounds.combine(gathering.age, p.age);
+            gathering.filters = gathering
+                .filters
+                .join(
+                    &self.context.filters(p, variant).state,
+                    analysis,
+                    self.rule_set,
+                    self.bounds.reach(age),
+                )
+                .ok()?;
+            gathering.age = age;
+            gathering.players += p.players;
+            gathering.members.push(*member);
+            if p.backfill {
+                gathering.backfill = Some(*member);
+            }
+        }
+        Some(gathering)
     }
 
     /// Whether every player of the set shares the value of an equality the variant needs
@@ -694,50 +778,6 @@ impl Search<'_> {
             let first = values.next();
             values.all(|value| Some(value) == first)
         })
-    }
-
-    /// The position in `members` (never the anchor's, 0) of the ticket that waited least;
-    /// the last such on ties.
-    fn newest_member(&self, members: &[usize]) -> usize {
-        (1..members.len())
-            .rev()
-            .min_by(|a, b| {
-                let age = |i: &usize| self.profiles[members[*i]].age;
-                age(a).total_cmp(&age(b))
-            })
-            .expect("more than the anchor")
-    }
-
-    /// Takes the member at `position` out of a set, and works out the smaller set's state
-    /// again. Its members joined once already, so they join again (the filters only get
-    /// harder as a set grows); `false` if they somehow do not, and the set is given up.
-    fn drop_member(&self, variant: usize, gathering: &mut Gathering, position: usize) -> bool {
-        let dropped = gathering.members.remove(position);
-        gathering.players -= self.profiles[dropped].players;
-        if gathering.backfill == Some(dropped) {
-            gathering.backfill = None;
-        }
-        let analysis = &self.variants[variant];
-        let first = &self.profiles[gathering.members[0]];
-        let mut age = first.age;
-        let mut state = self.context.filters(first, variant).state.clone();
-        for member in &gathering.members[1..] {
-            let p = &self.profiles[*member];
-            age = self.bounds.combine(age, p.age);
-            let joined = state.join(
-                &self.context.filters(p, variant).state,
-                analysis,
-                self.rule_set,
-                self.bounds.reach(age),
-            );
-            let Ok(joined) = joined else {
-                return false;
-            };
-            state = joined;
-        }
-        gathering.age = age;
-        gathering.filters = state;
-        true
     }
 
     fn order(&self, variant: usize, anchor: usize, candidates: &mut [usize]) {
@@ -1022,15 +1062,15 @@ struct Formed {
     matches: Vec<Option<(u32, Match)>>,
     /// Per profile, the index of its match (`u32::MAX`: unmatched).
     match_of: Vec<u32>,
-    /// Per profile, its mate in a match of two tickets.
-    mate: Vec<Option<usize>>,
+    /// Per profile, its mate in a match of two tickets (`u32::MAX`: none).
+    mate: Vec<u32>,
 }
 
 impl Formed {
     /// Records a match of `members`, keyed by `rank` (its anchor's).
     fn add(&mut self, members: &[usize], rank: u32, found: Match) {
         if let [a, b] = members[..] {
-            (self.mate[a], self.mate[b]) = (Some(b), Some(a));
+            (self.mate[a], self.mate[b]) = (b as u32, a as u32);
         }
         for member in members {
             self.match_of[*member] = self.matches.len() as u32;
