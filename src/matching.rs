@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use rally_matchmaker::batch::{BatchOptions, BatchResult, run_batch};
-use rally_matchmaker::pool::Pool;
+use rally_matchmaker::pool::{Pool, undeclared_attributes};
 use rally_matchmaker::ticket::parse_ticket_lines;
 use rally_rules::diagnostic::{RenderStyle, render};
 use rally_rules::model::{RuleKind, RuleSet};
@@ -70,6 +70,9 @@ pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     };
     let mut pool = Pool::new(Arc::new(rule_set));
     for (line, request) in &requests {
+        for finding in undeclared_attributes(pool.rule_set(), request) {
+            eprintln!("warning: `{}` line {line}: {finding}", args.tickets);
+        }
         if let Err(error) = pool.insert(request) {
             eprintln!("error: `{}` line {line}: {error}", args.tickets);
             return Ok(ExitCode::from(1));

@@ -268,10 +268,22 @@ pub fn run_batch(pool: &Pool, options: &BatchOptions) -> BatchResult {
         }
         let mut attempt = attempts.remove(&profile.rank).unwrap_or_default();
         if attempt.alone_fails.is_none() {
-            attempt.alone_fails = (0..context.variants.len())
-                .map(|v| context.fails_alone(profile, v))
+            attempt.alone_fails = context
+                .order
+                .iter()
+                .map(|v| context.fails_alone(profile, *v))
                 .collect::<Option<Vec<_>>>()
                 .map(|fails| fails[0]);
+        }
+        if attempt.alone_fails.is_some() {
+            // The earliest expansion after which the ticket passes on its own, if any.
+            attempt.alone_until = context
+                .order
+                .iter()
+                .map(|v| context.filters(profile, *v).alone_from)
+                .filter(|from| from.is_finite())
+                .min_by(f64::total_cmp)
+                .map(|from| (from, from - context.bounds.latest(profile.age)));
         }
         // A ticket whose own players fail a rule counts once against it, as the one potential
         // match it could be part of.

@@ -62,6 +62,16 @@ impl RuleMetrics {
     }
 }
 
+/// Seconds for people: to a tenth, without a trailing `.0`.
+fn seconds(value: f64) -> String {
+    let tenths = (value * 10.0).round() / 10.0;
+    if tenths.fract() == 0.0 {
+        format!("{tenths:.0}")
+    } else {
+        format!("{tenths:.1}")
+    }
+}
+
 /// A rule's name as reasons give it: a part of a compound rule names the compound rule too,
 /// since it decides only through it.
 fn label(rule_set: &RuleSet, rule: RuleId) -> String {
@@ -130,6 +140,9 @@ pub struct Attempt {
     pub no_common_location: usize,
     /// The ticket itself fails a rule whatever its partners (a per-player test).
     pub alone_fails: Option<RuleId>,
+    /// When it fails one only until an expansion: the expansion's wait time, and how much
+    /// longer the ticket has to wait for it (seconds).
+    pub alone_until: Option<(f64, f64)>,
 }
 
 impl Attempt {
@@ -185,10 +198,18 @@ impl Attempt {
         let name = |rule: RuleId| label(rule_set, rule);
         let mut reasons = Vec::new();
         if let Some(rule) = self.alone_fails {
-            reasons.push(format!(
-                "{}: the ticket's own players fail it, whatever the match",
-                name(rule)
-            ));
+            reasons.push(match self.alone_until {
+                Some((step, wait)) => format!(
+                    "{}: the ticket's own players fail it; it passes after the {} s expansion, in {} s",
+                    name(rule),
+                    seconds(step),
+                    seconds(wait)
+                ),
+                None => format!(
+                    "{}: the ticket's own players fail it, whatever the match",
+                    name(rule)
+                ),
+            });
         }
         let mut failures: Vec<(usize, u32)> = self
             .rule_failures
@@ -213,17 +234,25 @@ impl Attempt {
                 name(RuleId(rule))
             ));
         }
-        if self.no_common_location > 0 {
-            reasons.push(format!(
-                "the latency rules found no location suiting them all in {} candidate matches",
-                self.no_common_location
-            ));
+        match self.no_common_location {
+            0 => {}
+            1 => reasons.push(
+                "the latency rules found no location suiting them all in 1 candidate match"
+                    .to_string(),
+            ),
+            n => reasons.push(format!(
+                "the latency rules found no location suiting them all in {n} candidate matches"
+            )),
         }
-        if self.no_fit > 0 {
-            reasons.push(format!(
-                "{} candidate sets of tickets fit no team assignment (team sizes, per-team rules)",
-                self.no_fit
-            ));
+        match self.no_fit {
+            0 => {}
+            1 => reasons.push(
+                "1 candidate set of tickets fits no team assignment (team sizes, per-team rules)"
+                    .to_string(),
+            ),
+            n => reasons.push(format!(
+                "{n} candidate sets of tickets fit no team assignment (team sizes, per-team rules)"
+            )),
         }
         let mut excluded = self.excluded.clone();
         excluded.sort_by_key(|e| std::cmp::Reverse(e.1));

@@ -255,6 +255,40 @@ impl Ticket {
     }
 }
 
+/// Attributes a ticket sends that the rule set does not declare, each as a finding naming the
+/// field: no rule can read them, and most are a misspelt name. `rally match` warns of them;
+/// the service refuses them.
+pub fn undeclared_attributes(rule_set: &RuleSet, request: &TicketRequest) -> Vec<TicketError> {
+    let declared: Vec<&str> = rule_set
+        .attributes
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    let mut found = Vec::new();
+    for (i, player) in request.players.iter().enumerate() {
+        for name in player.player_attributes.keys() {
+            if declared.contains(&name.as_str()) {
+                continue;
+            }
+            let message = match rally_rules::suggest::did_you_mean(name, declared.iter().copied()) {
+                Some(help) => format!("the rule set declares no attribute `{name}`; {help}"),
+                None if declared.is_empty() => {
+                    format!("the rule set declares no attribute `{name}`, nor any other")
+                }
+                None => format!(
+                    "the rule set declares no attribute `{name}`; it declares {}",
+                    rally_rules::suggest::list_all(&declared)
+                ),
+            };
+            found.push(TicketError::new(
+                format!("Players[{i}].PlayerAttributes.{name}"),
+                message,
+            ));
+        }
+    }
+    found
+}
+
 /// A ticket the pool refuses: it contradicts the rule set or another ticket.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -1014,6 +1048,23 @@ rule ping: latency max 100ms
         assert!(
             pool.symbol("high").is_none(),
             "a refused ticket leaves no strings behind"
+        );
+    }
+
+    #[test]
+    fn attributes_the_rule_set_does_not_declare_are_found() {
+        let rule_set = pool(RULES).rule_set().clone();
+        let ticket = parse_ticket(r#"{"TicketId":"t1","Players":[{"PlayerId":"p1","PlayerAttributes":{"skil":{"N":3},"rank":{"N":1},"colour":{"S":"red"}}}]}"#).unwrap();
+        let found: Vec<String> = undeclared_attributes(&rule_set, &ticket)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "`Players[0].PlayerAttributes.colour`: the rule set declares no attribute `colour`; it declares `skill`, `modes` and `rank`",
+                "`Players[0].PlayerAttributes.skil`: the rule set declares no attribute `skil`; did you mean `skill`?",
+            ]
         );
     }
 

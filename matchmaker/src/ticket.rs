@@ -155,24 +155,66 @@ impl fmt::Display for TicketError {
 
 /// Reads one ticket from JSON, then checks it against GameLift's limits.
 pub fn parse_ticket(json: &str) -> Result<TicketRequest, TicketError> {
+    if let Some(found) = not_an_object(json) {
+        return Err(TicketError::new(
+            "",
+            format!("expected a ticket, a JSON object `{{…}}` on one line; found {found}"),
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_str(json);
     let ticket: TicketRequest =
         serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
             let path = error.path().to_string();
             let inner = error.into_inner();
+            let path = if path == "." { String::new() } else { path };
+            if inner.is_eof() {
+                // Cut off inside a value, the path ends in a field not read yet: `?`.
+                let path = path.trim_end_matches('?').trim_end_matches('.').to_string();
+                return TicketError::new(
+                    path,
+                    format!(
+                        "the line ends in the middle of the ticket (after {} characters): it \
+                         looks cut short",
+                        json.trim_end().chars().count()
+                    ),
+                );
+            }
             // serde_json appends "at line L column C"; the caller names the line already.
             let message = inner.to_string();
             let message = match message.rfind(" at line ") {
                 Some(at) => message[..at].to_string(),
                 None => message,
             };
-            TicketError::new(if path == "." { String::new() } else { path }, message)
+            TicketError::new(path, message)
         })?;
     deserializer
         .end()
         .map_err(|_| TicketError::new("", "unexpected text after the ticket"))?;
     ticket.validate()?;
     Ok(ticket)
+}
+
+/// What a line that is not a JSON object holds instead, in words; `None` for an object.
+fn not_an_object(json: &str) -> Option<String> {
+    let text = json.trim_start();
+    let first = text.chars().next()?;
+    Some(match first {
+        '{' => return None,
+        '\u{FEFF}' => {
+            "a byte-order mark (U+FEFF) before it; save the file as UTF-8 without one".to_string()
+        }
+        '[' => "an array".to_string(),
+        '"' => "a string".to_string(),
+        '-' | '0'..='9' => "a number".to_string(),
+        't' | 'f' if text.starts_with("true") || text.starts_with("false") => {
+            "a boolean".to_string()
+        }
+        'n' if text.starts_with("null") => "`null`".to_string(),
+        _ => {
+            let start: String = text.chars().take(12).flat_map(char::escape_debug).collect();
+            format!("text that is not JSON, starting `{start}`")
+        }
+    })
 }
 
 /// A ticket that could not be read from a JSON Lines file: which line, and what.
@@ -430,6 +472,35 @@ mod tests {
         }
         let missing = parse_ticket(r#"{"Players":[{"PlayerId":"p1"}]}"#).unwrap_err();
         assert_eq!(missing.to_string(), "missing field `TicketId`");
+    }
+
+    #[test]
+    fn lines_that_are_no_ticket_say_what_they_are() {
+        let cases = [
+            (
+                "\u{FEFF}{\"TicketId\":\"t1\",\"Players\":[{\"PlayerId\":\"p1\"}]}",
+                "expected a ticket, a JSON object `{…}` on one line; found a byte-order mark (U+FEFF) before it; save the file as UTF-8 without one",
+            ),
+            (
+                r#"[{"TicketId":"t1"}]"#,
+                "expected a ticket, a JSON object `{…}` on one line; found an array",
+            ),
+            (
+                "ticket t1",
+                "expected a ticket, a JSON object `{…}` on one line; found text that is not JSON, starting `ticket t1`",
+            ),
+            (
+                r#"{"TicketId":"t1","Players":[{"PlayerId":"p1""#,
+                "`Players[0]`: the line ends in the middle of the ticket (after 44 characters): it looks cut short",
+            ),
+        ];
+        for (line, message) in cases {
+            assert_eq!(
+                parse_ticket(line).unwrap_err().to_string(),
+                message,
+                "{line}"
+            );
+        }
     }
 
     #[test]

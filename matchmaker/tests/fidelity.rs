@@ -307,3 +307,26 @@ expand rules[close].maxDistance: 15s -> 100
     let (matches, _, _) = run(&rules, &pool, 16.06);
     assert_eq!(groups(&matches), [vec!["a", "b"], vec!["c", "d"]]);
 }
+
+#[test]
+fn a_waiting_reason_says_when_an_expansion_lets_the_ticket_pass() {
+    let rules = rule_set(
+        r#"attribute gamesPlayed: number = 0
+team duelist players 1 quantity 2
+rule Calibrated: comparison flatten(teams[*].players.attributes[gamesPlayed]) >= 10
+expand rules[Calibrated].referenceValue: 60s -> 0
+"#,
+    );
+    let pool = lines(&[ticket(
+        "fresh",
+        0.0,
+        &[("f", r#""gamesPlayed":{"N":3}"#, "")],
+    )]);
+    let (_, pool, result) = run(&rules, &pool, 59.1);
+    assert_eq!(
+        reasons(&pool, &result)["fresh"],
+        [
+            "`Calibrated`: the ticket's own players fail it; it passes after the 60 s expansion, in 0.9 s"
+        ]
+    );
+}

@@ -20,12 +20,19 @@ use support::{corpus, pool_of};
 
 /// Runs one batch over `tickets` at `now` and checks every match; returns the result.
 fn batch_checked(rule_set: &RuleSet, tickets: &[TicketRequest], now: f64) -> BatchResult {
+    checked_batch(rule_set, tickets, now).unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// One batch, every match checked; the first match the checker refuses is the error.
+fn checked_batch(
+    rule_set: &RuleSet,
+    tickets: &[TicketRequest],
+    now: f64,
+) -> Result<BatchResult, String> {
     let pool = pool_of(rule_set, tickets);
     let result = run_batch(&pool, &BatchOptions { now, seed: 1 });
     let matches = described(&pool, &result.matches);
-    if let Err(error) = Checker::new(rule_set, tickets, now).check_all(&matches) {
-        panic!("{error}");
-    }
+    Checker::new(rule_set, tickets, now).check_all(&matches)?;
     let matched: usize = result.matches.iter().map(|m| m.tickets().len()).sum();
     assert_eq!(
         matched + result.unmatched.len(),
@@ -36,7 +43,7 @@ fn batch_checked(rule_set: &RuleSet, tickets: &[TicketRequest], now: f64) -> Bat
         result.unmatched.iter().all(|u| !u.reasons.is_empty()),
         "every waiting ticket says why"
     );
-    result
+    Ok(result)
 }
 
 fn generated(rule_set: &RuleSet, options: GenerateOptions, seed: u64) -> Vec<TicketRequest> {
@@ -57,9 +64,12 @@ fn every_rule_set_of_the_corpus_forms_valid_matches_on_a_party_heavy_pool() {
     corpus_forms_valid_matches(PartyMix::Heavy);
 }
 
+/// Every rule set's batch on a generated pool; the rule sets whose matches the checker
+/// refuses are listed together, so one failure does not hide the next.
 fn corpus_forms_valid_matches(parties: PartyMix) {
     let corpus = corpus();
     assert!(corpus.len() >= 12, "the fixtures at least");
+    let mut refused = Vec::new();
     for (name, rule_set) in corpus {
         let large = rule_set.is_large_match();
         let mut options = GenerateOptions::new(if large { 3_000 } else { 800 }, 60.0);
@@ -74,7 +84,13 @@ fn corpus_forms_valid_matches(parties: PartyMix) {
             options.skill_percentiles = (48.0, 52.0);
         }
         let tickets = generated(&rule_set, options, 3);
-        let result = batch_checked(&rule_set, &tickets, 60.0);
+        let result = match checked_batch(&rule_set, &tickets, 60.0) {
+            Ok(result) => result,
+            Err(error) => {
+                refused.push(format!("{name}: {error}"));
+                continue;
+            }
+        };
         assert!(!result.matches.is_empty(), "{name}: no match formed");
         let parties_fit = rule_set.teams.iter().any(|t| t.max_players > 1);
         if parties == PartyMix::Heavy && parties_fit {
@@ -88,6 +104,7 @@ fn corpus_forms_valid_matches(parties: PartyMix) {
             assert!(parties_matched > 0, "{name}: no party matched");
         }
     }
+    assert!(refused.is_empty(), "{}", refused.join("\n"));
 }
 
 /// Tickets for a small rule set with values from tiny domains, so that equal, clashing and

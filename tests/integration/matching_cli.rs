@@ -346,6 +346,56 @@ fn match_refuses_a_line_that_is_not_json() {
 }
 
 #[test]
+fn match_explains_a_byte_order_mark_a_cut_off_line_and_a_line_that_is_no_object() {
+    let cases = [
+        (
+            1,
+            format!("\u{FEFF}{}", ticket(1, 0, 1200, &[("us-east-1", 40)])),
+            "line 1: expected a ticket, a JSON object `{…}` on one line; found a byte-order mark (U+FEFF) before it; save the file as UTF-8 without one",
+        ),
+        (
+            4,
+            r#"{"TicketId":"t4","StartTime":0,"Players":[{"PlayerId":"p4","#.to_string(),
+            "line 4: `Players[0]`: the line ends in the middle of the ticket (after 59 characters): it looks cut short",
+        ),
+        (
+            5,
+            r#"["t5"]"#.to_string(),
+            "line 5: expected a ticket, a JSON object `{…}` on one line; found an array",
+        ),
+    ];
+    for (line, bad, expected) in cases {
+        let tickets = Tickets::new(
+            &format!("unreadable-{line}"),
+            &pool_with_bad_line(line, &bad),
+        );
+        let message = assert_refused(&tickets);
+        assert_eq!(message, format!("error: `{}` {expected}\n", tickets.path()));
+    }
+}
+
+#[test]
+fn match_warns_of_attributes_the_rule_set_does_not_declare() {
+    let misspelt = r#"{"TicketId":"t6","StartTime":0,"Players":[{"PlayerId":"p6","PlayerAttributes":{"skil":{"N":1200},"gamesPlayed":{"N":50}},"LatencyInMs":{"us-east-1":40}}]}"#;
+    let tickets = Tickets::new("undeclared", &format!("{}{misspelt}\n", pool()));
+    let output = run_match(RANKED_DUEL, &tickets, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "warning: `{}` line 6: `Players[0].PlayerAttributes.skil`: the rule set declares no attribute `skil`; did you mean `skill`?\n",
+            tickets.path()
+        )
+    );
+    // The ticket still waits, for the attribute it lacks.
+    assert!(
+        stdout(&output).contains("unmatched t6"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
 fn match_text_output_lists_matches_and_counts_them() {
     let tickets = Tickets::new("text", &pool());
     let output = run_match(RANKED_DUEL, &tickets, &[]);
