@@ -32,11 +32,10 @@ fn scaffold(section: &str) -> &'static str {
     match section {
         "Attributes" | "Teams" | "A first rule set" => "",
         "Algorithm" => "attribute map: string\nattribute skill: number\n",
+        // The rules use the attributes the page declares above them (`attributes` is
+        // prepended), so the two sections cannot contradict each other.
         "Rules" => {
-            "attribute skill: number\nattribute desiredSkillOfMonster: number\n\
-             attribute gameMode: string\nattribute modes: string_list\nattribute map: string\nattribute character: string_list\n\
-             attribute BlockList: string_list\nattribute mapPreference: string_number_map\n\
-             team cowboys players 1..4\nteam aliens players 1..4\nteam monster players 1\n\
+            "team cowboys players 1..4\nteam aliens players 1..4\nteam monster players 1\n\
              team players players 1..4\n"
         }
         "Expansions" => {
@@ -52,13 +51,22 @@ fn scaffold(section: &str) -> &'static str {
 #[test]
 fn every_dsl_example_in_the_docs_is_valid() {
     let markdown = std::fs::read_to_string(repo_root().join("docs/dsl.md")).unwrap();
+    let blocks = code_blocks(&markdown);
+    let attributes = blocks
+        .iter()
+        .find(|(section, language, _)| section == "Attributes" && language.is_empty())
+        .map(|(_, _, body)| body.clone())
+        .expect("an example under `Attributes`");
     let mut checked_blocks = 0;
-    for (section, language, body) in code_blocks(&markdown) {
+    for (section, language, body) in blocks {
         if !language.is_empty() {
             continue;
         }
         let needs_team = !body.contains("team ");
         let mut text = scaffold(&section).to_string();
+        if section == "Rules" {
+            text = attributes.clone() + &text;
+        }
         if needs_team && !text.contains("team ") {
             text.push_str("team solo players 1..2\n");
         }
@@ -123,4 +131,172 @@ fn the_diagnostics_reference_lists_every_code() {
     if let Some(mismatch) = crate::support::check_snapshot(&path, &page) {
         panic!("{mismatch}");
     }
+}
+
+/// A `$ rally …` command shown in a page (continued over lines ending in `\`), with the
+/// output shown under it.
+#[derive(Debug)]
+struct Transcript {
+    args: Vec<String>,
+    expected: Vec<String>,
+}
+
+/// Every transcript in the fenced blocks of `markdown`.
+fn transcripts(markdown: &str) -> Vec<Transcript> {
+    let mut found = Vec::new();
+    for (_, _, body) in code_blocks(markdown) {
+        let mut lines = body.lines();
+        let Some(first) = lines.next() else { continue };
+        let Some(command) = first.strip_prefix("$ rally ") else {
+            continue;
+        };
+        let mut command = command.to_string();
+        while command.ends_with('\\') {
+            command.pop();
+            command.push(' ');
+            command.push_str(lines.next().unwrap_or("").trim());
+        }
+        found.push(Transcript {
+            args: command.split_whitespace().map(str::to_string).collect(),
+            expected: lines.map(str::to_string).collect(),
+        });
+    }
+    found
+}
+
+/// Whether one shown line stands for one printed line: equal, or with `…` standing for any
+/// text within the line.
+fn line_matches(shown: &str, printed: &str) -> bool {
+    let parts: Vec<&str> = shown.split('…').collect();
+    let [first, middle @ .., last] = parts.as_slice() else {
+        return shown == printed;
+    };
+    if parts.len() == 1 {
+        return shown == printed;
+    }
+    let Some(mut rest) = printed.strip_prefix(first) else {
+        return false;
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.ends_with(last)
+}
+
+/// Whether the shown lines stand for the printed ones: in order, a line of only `…`
+/// standing for any number of lines.
+fn transcript_matches(shown: &[String], printed: &[&str]) -> bool {
+    match shown.split_first() {
+        None => printed.is_empty(),
+        Some((first, rest)) if first == "…" => {
+            (0..=printed.len()).any(|skip| transcript_matches(rest, &printed[skip..]))
+        }
+        Some((first, rest)) => printed.split_first().is_some_and(|(line, more)| {
+            line_matches(first, line) && transcript_matches(rest, more)
+        }),
+    }
+}
+
+/// Every `$ rally …` transcript in the README and `docs/` is what rally prints for it (its
+/// standard output, then its standard error).
+#[test]
+fn every_transcript_in_the_docs_is_what_rally_prints() {
+    let mut pages = vec![repo_root().join("README.md")];
+    pages.extend(crate::support::files_in(&repo_root().join("docs"), &["md"]));
+    let mut checked = 0;
+    for page in pages {
+        let markdown = std::fs::read_to_string(&page).unwrap();
+        for transcript in transcripts(&markdown) {
+            let args: Vec<&str> = transcript.args.iter().map(String::as_str).collect();
+            let output = crate::support::rally(&args, None);
+            let printed = crate::support::stdout(&output) + &crate::support::stderr(&output);
+            let printed: Vec<&str> = printed.lines().collect();
+            assert!(
+                transcript_matches(&transcript.expected, &printed),
+                "{}: `rally {}` prints\n{}\nbut the page shows\n{}",
+                page.display(),
+                args.join(" "),
+                printed.join("\n"),
+                transcript.expected.join("\n")
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4, "only {checked} transcripts found");
+}
+
+#[test]
+fn transcripts_match_with_elisions() {
+    let shown = |lines: &[&str]| lines.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+    let printed = [
+        "match 1 at us-east-1",
+        "  a: p1",
+        "  b: p2",
+        "2 matches, 40 ms",
+    ];
+    assert!(transcript_matches(
+        &shown(&["match 1 at us-east-1", "…", "2 matches, … ms"]),
+        &printed
+    ));
+    assert!(transcript_matches(&shown(&["…", "  b: p2", "…"]), &printed));
+    assert!(!transcript_matches(
+        &shown(&["match 1 at us-east-1"]),
+        &printed
+    ));
+    assert!(!transcript_matches(
+        &shown(&["…", "  c: p3", "…"]),
+        &printed
+    ));
+    assert!(!transcript_matches(
+        &shown(&["…", "3 matches, … ms"]),
+        &printed
+    ));
+}
+
+/// The README's first two commands work as shown (`cargo run --release --` is the binary).
+#[test]
+fn the_readmes_two_commands_work() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let block = code_blocks(&readme)
+        .into_iter()
+        .find(|(section, language, _)| section == "Two commands" && language == "sh")
+        .expect("a `sh` block under `Two commands`");
+    let mut ran = 0;
+    for line in block.2.lines() {
+        let Some(command) = line.strip_prefix("cargo run --release -- ") else {
+            continue;
+        };
+        let mut args: Vec<String> = Vec::new();
+        for word in command.split_whitespace() {
+            match word.split_once('*') {
+                // `fixtures/rulesets/*.json`, as the shell expands it.
+                Some((dir, suffix)) => {
+                    let dir = dir.trim_end_matches('/');
+                    let mut files: Vec<String> = std::fs::read_dir(repo_root().join(dir))
+                        .unwrap()
+                        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                        .filter(|name| name.ends_with(suffix))
+                        .map(|name| format!("{dir}/{name}"))
+                        .collect();
+                    files.sort();
+                    args.extend(files);
+                }
+                None => args.push(word.to_string()),
+            }
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = crate::support::rally(&args, None);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "`rally {}`: {}",
+            args.join(" "),
+            crate::support::stderr(&output)
+        );
+        ran += 1;
+    }
+    assert_eq!(ran, 2);
 }
