@@ -19,6 +19,7 @@ use crate::eval::{Evaluation, MatchView, evaluate};
 use crate::filters::passes_somewhere;
 use crate::params::Params;
 use crate::pool::{Pool, Ticket, TicketKey, Value};
+use rally_rules::numeric;
 
 /// How many complete assignments a small-match search may judge before giving up.
 pub const ASSIGNMENT_BUDGET: usize = 16;
@@ -386,40 +387,34 @@ pub fn balance(
     backfill: Option<TicketKey>,
     attribute: AttributeId,
 ) {
-    let stats = |teams: &[Vec<TicketKey>]| -> Vec<(f64, f64)> {
-        teams
-            .iter()
-            .enumerate()
-            .map(|(team, keys)| {
-                keys.iter().fold((0.0, 0.0), |(sum, count), key| {
-                    let ticket = pool.ticket(*key);
-                    let players = ticket
-                        .players
-                        .iter()
-                        .filter(|p| Some(*key) != backfill || p.team() == Some(TeamId(team)));
-                    players.fold((sum, count), |(s, c), p| match p.values[attribute.0] {
-                        Value::Number(n) => (s + n, c + 1.0),
-                        _ => (s, c + 1.0),
-                    })
-                })
+    // Each ticket's players on its team and their total, read from the pool once.
+    let mut entries: Vec<Vec<Entry>> = teams
+        .iter()
+        .enumerate()
+        .map(|(team, keys)| {
+            keys.iter()
+                .map(|key| Entry::of(pool.ticket(*key), team, Some(*key) == backfill, attribute))
+                .collect()
+        })
+        .collect();
+    let mut stats: Vec<(f64, f64)> = entries
+        .iter()
+        .map(|team| {
+            team.iter().fold((0.0, 0.0), |(sum, count), e| {
+                (sum + e.total, count + e.counted)
             })
-            .collect()
-    };
+        })
+        .collect();
     let average = |(sum, count): (f64, f64)| if count > 0.0 { sum / count } else { f64::NAN };
     // Each pass makes one swap; the gap shrinks every time, so this ends.
     for _ in 0..teams.iter().map(Vec::len).sum::<usize>() {
-        let now = stats(teams);
-        let averages: Vec<f64> = now.iter().map(|s| average(*s)).collect();
-        let ranked: Vec<usize> = (0..teams.len())
-            .filter(|t| !averages[*t].is_nan())
-            .collect();
-        let (Some(&high), Some(&low)) = (
+        let averages: Vec<f64> = stats.iter().map(|s| average(*s)).collect();
+        let ranked = (0..teams.len()).filter(|t| !averages[*t].is_nan());
+        let (Some(high), Some(low)) = (
             ranked
-                .iter()
-                .max_by(|a, b| averages[**a].total_cmp(&averages[**b])),
-            ranked
-                .iter()
-                .min_by(|a, b| averages[**a].total_cmp(&averages[**b])),
+                .clone()
+                .max_by(|a, b| averages[*a].total_cmp(&averages[*b])),
+            ranked.min_by(|a, b| averages[*a].total_cmp(&averages[*b])),
         ) else {
             return;
         };
@@ -428,28 +423,61 @@ pub fn balance(
             return;
         }
         let mut best: Option<(usize, usize, f64)> = None;
-        for (i, a) in teams[high].iter().enumerate() {
-            for (j, b) in teams[low].iter().enumerate() {
-                if Some(*a) == backfill || Some(*b) == backfill {
+        for (i, a) in entries[high].iter().enumerate() {
+            for (j, b) in entries[low].iter().enumerate() {
+                if a.backfill || b.backfill || a.size != b.size {
                     continue;
                 }
-                let (ta, tb) = (pool.ticket(*a), pool.ticket(*b));
-                if ta.players.len() != tb.players.len() {
-                    continue;
-                }
-                let moved = attribute_total(ta, attribute) - attribute_total(tb, attribute);
-                let new_high = (now[high].0 - moved) / now[high].1;
-                let new_low = (now[low].0 + moved) / now[low].1;
+                let moved = a.total - b.total;
+                let new_high = (stats[high].0 - moved) / stats[high].1;
+                let new_low = (stats[low].0 + moved) / stats[low].1;
                 let new_gap = (new_high - new_low).abs();
-                if new_gap < gap - 1e-9 && best.is_none_or(|(_, _, g)| new_gap < g) {
+                if numeric::lt(new_gap, gap) && best.is_none_or(|(_, _, g)| new_gap < g) {
                     best = Some((i, j, new_gap));
                 }
             }
         }
         let Some((i, j, _)) = best else { return };
-        let a = teams[high][i];
+        let moved = entries[high][i].total - entries[low][j].total;
+        stats[high].0 -= moved;
+        stats[low].0 += moved;
+        let key = teams[high][i];
         teams[high][i] = teams[low][j];
-        teams[low][j] = a;
+        teams[low][j] = key;
+        let entry = entries[high][i];
+        entries[high][i] = entries[low][j];
+        entries[low][j] = entry;
+    }
+}
+
+/// A ticket as balancing sees it on one team.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    /// A backfill ticket's players stay on their teams.
+    backfill: bool,
+    size: usize,
+    /// Its players on the team, and the total of their values.
+    counted: f64,
+    total: f64,
+}
+
+impl Entry {
+    fn of(ticket: &Ticket, team: usize, backfill: bool, attribute: AttributeId) -> Entry {
+        let players = ticket
+            .players
+            .iter()
+            .filter(|p| !backfill || p.team() == Some(TeamId(team)));
+        let (total, counted) =
+            players.fold((0.0, 0.0), |(sum, count), p| match p.values[attribute.0] {
+                Value::Number(n) => (sum + n, count + 1.0),
+                _ => (sum, count + 1.0),
+            });
+        Entry {
+            backfill,
+            size: ticket.players.len(),
+            counted,
+            total,
+        }
     }
 }
 

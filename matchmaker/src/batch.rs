@@ -237,9 +237,16 @@ pub fn run_batch(pool: &Pool, options: &BatchOptions) -> BatchResult {
     // rules or compound variants it would repeat phase one.
     let everywhere = pool.variants().len() > 1 || !pool.variants()[0].latency.is_empty();
     if everywhere {
+        // Tickets that fail every variant on their own can match nowhere.
         let left: Vec<Profile> = profiles
             .iter()
             .filter(|p| !matched[p.rank as usize])
+            .filter(|p| {
+                context
+                    .order
+                    .iter()
+                    .any(|v| context.fails_alone(p, *v).is_none())
+            })
             .copied()
             .collect();
         let result = context.search(&left, Scope::Everywhere);

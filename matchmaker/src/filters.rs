@@ -331,17 +331,19 @@ impl FilterState {
                 return Err(Exclusion::Distinct(analysis.distinct[i].rule));
             }
         }
+        let ranges: SmallVec<[(f64, f64); 1]> = self
+            .ranges
+            .iter()
+            .zip(&other.ranges)
+            .map(|(a, b)| (a.0.min(b.0), a.1.max(b.1)))
+            .collect();
+        // The spreads first: they are cheap, and the commonest reason a join fails.
+        check_ranges(&ranges, analysis, bound)?;
         let latency = self
             .latency
             .iter()
             .zip(&other.latency)
             .map(|(mine, theirs)| merge_latencies(mine, theirs))
-            .collect();
-        let ranges = self
-            .ranges
-            .iter()
-            .zip(&other.ranges)
-            .map(|(a, b)| (a.0.min(b.0), a.1.max(b.1)))
             .collect();
         let distinct = self
             .distinct
@@ -391,13 +393,7 @@ impl FilterState {
                 return Err(Exclusion::Latency(rule));
             }
         }
-        for (i, (low, high)) in self.ranges.iter().enumerate() {
-            let spread = &analysis.spreads[i];
-            let allowed = widest(bound, |p| Some(spread.bound(p)), 0.0);
-            if !numeric::le(high - low, allowed) {
-                return Err(Exclusion::Spread(spread.rule));
-            }
-        }
+        check_ranges(&self.ranges, analysis, bound)?;
         for (i, state) in self.collections.iter().enumerate() {
             let rule = analysis.collections[i].rule;
             if !collection_holds(state, rule, bound) {
@@ -432,6 +428,21 @@ impl FilterState {
         }
         Ok(())
     }
+}
+
+/// Whether each spread's lowest and highest value lie within its widest bound in `bound`.
+fn check_ranges(
+    ranges: &[(f64, f64)],
+    analysis: &Analysis,
+    bound: &[Params],
+) -> Result<(), Exclusion> {
+    for ((low, high), spread) in ranges.iter().zip(&analysis.spreads) {
+        let allowed = widest(bound, |p| Some(spread.bound(p)), 0.0);
+        if !numeric::le(high - low, allowed) {
+            return Err(Exclusion::Spread(spread.rule));
+        }
+    }
+    Ok(())
 }
 
 /// A collection filter's state for one ticket, from its players' own lists.

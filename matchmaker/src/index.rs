@@ -235,6 +235,7 @@ impl VariantIndex {
     }
 
     /// Takes a matched ticket out of every partition.
+    #[inline]
     pub fn remove(&mut self, profile: usize, players: usize) {
         let range = self.starts[profile] as usize..self.starts[profile + 1] as usize;
         for slot in &self.slots[range] {

@@ -189,6 +189,7 @@ impl Context<'_> {
     }
 
     /// The rule `profile`'s ticket fails on its own in variant `variant` in this batch.
+    #[inline]
     pub fn fails_alone(&self, profile: &Profile, variant: usize) -> Option<RuleId> {
         self.filters(profile, variant)
             .fails_alone_by(self.bounds.latest(profile.age))

@@ -13,31 +13,37 @@
 pub const RELATIVE_TOLERANCE: f64 = 1e-9;
 
 /// How far apart `a` and `b` may be and still be equal.
+#[inline]
 pub fn slack(a: f64, b: f64) -> f64 {
     RELATIVE_TOLERANCE * a.abs().max(b.abs()).max(1.0)
 }
 
 /// `a = b` within the tolerance. An infinity equals only itself.
+#[inline]
 pub fn eq(a: f64, b: f64) -> bool {
     a == b || (a.is_finite() && b.is_finite() && (a - b).abs() <= slack(a, b))
 }
 
 /// `a ≤ b` within the tolerance.
+#[inline]
 pub fn le(a: f64, b: f64) -> bool {
     a <= b || eq(a, b)
 }
 
 /// `a < b`, and not equal within the tolerance.
+#[inline]
 pub fn lt(a: f64, b: f64) -> bool {
     a < b && !eq(a, b)
 }
 
 /// `a ≥ b` within the tolerance.
+#[inline]
 pub fn ge(a: f64, b: f64) -> bool {
     le(b, a)
 }
 
 /// `a > b`, and not equal within the tolerance.
+#[inline]
 pub fn gt(a: f64, b: f64) -> bool {
     lt(b, a)
 }
