@@ -243,12 +243,6 @@ impl Ticket {
         self.game_session_arn().is_some()
     }
 
-    /// Whether the players are a party, whose values a rule's `partyAggregation` combines. A
-    /// backfill ticket's players are a game's current players, each on their own.
-    pub fn is_party(&self) -> bool {
-        !self.is_backfill() && self.players.len() > 1
-    }
-
     /// Seconds the ticket has waited at `now`.
     pub fn age(&self, now: f64) -> f64 {
         now - self.start_time
