@@ -437,7 +437,7 @@ pub fn within_distance(distance: f64, params: &RuleParams) -> bool {
 }
 
 /// The lowest and highest of `numbers` (infinities for none).
-fn range(numbers: &[f64]) -> (f64, f64) {
+pub fn range(numbers: &[f64]) -> (f64, f64) {
     numbers
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), n| {

@@ -8,7 +8,7 @@ use rally_rules::model::{RuleId, RuleSet};
 use rally_rules::numeric;
 
 use crate::analysis::{Analysis, CollectionKind, Literal, PlayerTest, Test};
-use crate::eval::{compare_numbers, within_distance};
+use crate::eval::{compare_numbers, range, within_distance};
 use crate::explain::Exclusion;
 use crate::params::{Params, ParamsTable, RuleParams};
 use crate::pool::{LocationId, Pool, Symbol, Ticket, Value};
@@ -610,15 +610,6 @@ pub fn own_numbers(ticket: &Ticket, attribute: usize) -> SmallVec<[f64; 4]> {
             _ => None,
         })
         .collect()
-}
-
-/// The lowest and highest of `numbers` (infinities for none).
-fn range(numbers: &[f64]) -> (f64, f64) {
-    numbers
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), n| {
-            (low.min(*n), high.max(*n))
-        })
 }
 
 /// The teams (as bits) whose per-team tests the ticket's players pass at some age in reach;

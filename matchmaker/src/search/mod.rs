@@ -10,7 +10,7 @@ use smallvec::{SmallVec, smallvec};
 use crate::analysis::Analysis;
 use crate::assign::{Assigned, assign_large, assign_small, balance, fill_order, team_lists};
 use crate::batch::{Match, MatchId, Teams};
-use crate::eval::{Evaluation, MatchView, evaluate, order_by_latency};
+use crate::eval::{Evaluation, MatchView, evaluate, order_by_latency, range};
 use crate::explain::{Attempt, RuleMetrics};
 use crate::filters::{FilterState, TicketFilters, failed_player_test, own_numbers, widest};
 use crate::index::{Placement, Slot, VariantIndex, Walk};
@@ -440,6 +440,19 @@ impl Search<'_> {
             .expect("variants in scope have an index")
     }
 
+    /// How far along the axis a walk of `variant` around a ticket of age `age` looks: the
+    /// axis spread's widest bound in reach, or everywhere.
+    fn window(&self, variant: usize, age: f64) -> f64 {
+        match self.plans[variant].axis {
+            Axis::Spread(i) => widest(
+                self.bounds.reach(age),
+                |p| Some(self.variants[variant].spreads[i].bound(p)),
+                0.0,
+            ),
+            Axis::Closeness(_) | Axis::Rank => f64::INFINITY,
+        }
+    }
+
     fn index_mut(&mut self, variant: usize) -> &mut VariantIndex {
         self.indexes[variant]
             .as_mut()
@@ -515,14 +528,7 @@ impl Search<'_> {
         let analysis = &variants[variant];
         let profiles = self.profiles;
         let a = &profiles[anchor];
-        let window = match self.plans[variant].axis {
-            Axis::Spread(i) => widest(
-                self.bounds.reach(a.age),
-                |p| Some(analysis.spreads[i].bound(p)),
-                0.0,
-            ),
-            Axis::Closeness(_) | Axis::Rank => f64::INFINITY,
-        };
+        let window = self.window(variant, a.age);
         // A negated spread fails only beyond its widest bound in reach.
         let beyond = self.plans[variant].beyond.map(|i| {
             widest(
@@ -1069,8 +1075,8 @@ fn sort_value(ticket: &Ticket, anchor: &Ticket, rule: &SortRule) -> Option<f64> 
         Value::Number(_) => {
             let numbers = own_numbers(ticket, attribute);
             Some(match rule.party_aggregation {
-                PartyAggregation::Min => numbers.iter().cloned().fold(f64::INFINITY, f64::min),
-                PartyAggregation::Max => numbers.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+                PartyAggregation::Min => range(&numbers).0,
+                PartyAggregation::Max => range(&numbers).1,
                 PartyAggregation::Avg => numbers.iter().sum::<f64>() / numbers.len() as f64,
             })
         }

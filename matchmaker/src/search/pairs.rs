@@ -4,10 +4,9 @@
 
 use smallvec::{SmallVec, smallvec};
 
-use super::{Axis, Gathering, Profile, Search};
+use super::{Gathering, Profile, Search};
 use crate::batch::Match;
 use crate::explain::Attempt;
-use crate::filters::widest;
 use crate::repair::{Pairing, Pairs, augmenting_path};
 
 /// The matches one group's search has formed, and where each of its tickets is.
@@ -76,18 +75,6 @@ impl Search<'_> {
         self.order
             .iter()
             .any(|v| self.context.fails_alone(p, *v).is_none())
-    }
-
-    /// The window a walk of `variant` around a ticket of age `age` covers.
-    fn window(&self, variant: usize, age: f64) -> f64 {
-        match self.plans[variant].axis {
-            Axis::Spread(i) => widest(
-                self.bounds.reach(age),
-                |p| Some(self.variants[variant].spreads[i].bound(p)),
-                0.0,
-            ),
-            Axis::Closeness(_) | Axis::Rank => f64::INFINITY,
-        }
     }
 }
 
