@@ -27,6 +27,7 @@ use smallvec::SmallVec;
 use crate::analysis::Analysis;
 use crate::explain::{Attempt, Exclusion, RuleMetrics};
 use crate::filters::Key;
+pub use crate::matches::{Match, MatchId, Teams};
 use crate::pool::{LocationId, Pool, TicketKey};
 use crate::search::{Bounds, Context, GroupResult, Plan, Profile, Scope, variant_order};
 
@@ -39,118 +40,6 @@ pub struct BatchOptions {
     pub now: f64,
     /// Seeds the match ids; the same pool, time and seed give the same matches.
     pub seed: u64,
-}
-
-/// A match's id: a UUID, as GameLift's `matchId`, drawn from the batch's seeded generator.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct MatchId(pub [u8; 16]);
-
-impl std::fmt::Display for MatchId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (i, byte) in self.0.iter().enumerate() {
-            if matches!(i, 4 | 6 | 8 | 10) {
-                f.write_str("-")?;
-            }
-            write!(f, "{byte:02x}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::fmt::Debug for MatchId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "MatchId({self})")
-    }
-}
-
-/// Tickets on teams, by `TeamId`, kept flat and inline (a batch forms hundreds of thousands
-/// of matches). A backfill ticket is listed on every team it has players on.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Teams {
-    keys: SmallVec<[TicketKey; 8]>,
-    /// Where each team's tickets end in `keys`.
-    ends: SmallVec<[u32; 4]>,
-}
-
-impl Teams {
-    pub fn from_lists(lists: &[Vec<TicketKey>]) -> Teams {
-        let mut teams = Teams::default();
-        for list in lists {
-            teams.keys.extend_from_slice(list);
-            teams.ends.push(teams.keys.len() as u32);
-        }
-        teams
-    }
-
-    /// How many teams.
-    pub fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
-    /// The tickets on team `team`.
-    pub fn team(&self, team: usize) -> &[TicketKey] {
-        let start = if team == 0 { 0 } else { self.ends[team - 1] };
-        &self.keys[start as usize..self.ends[team] as usize]
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &[TicketKey]> + '_ {
-        (0..self.len()).map(|team| self.team(team))
-    }
-
-    /// Teams from a fill-order placement (see `assign::fill_order`); a backfill ticket first
-    /// on each team it has players on.
-    pub fn from_placed(
-        pool: &Pool,
-        backfill: Option<TicketKey>,
-        placed: &[(TicketKey, usize)],
-    ) -> Teams {
-        let mut teams = Teams::default();
-        for team in 0..pool.rule_set().teams.len() {
-            if let Some(key) = backfill
-                && pool
-                    .ticket(key)
-                    .players
-                    .iter()
-                    .any(|p| p.team().is_some_and(|t| t.0 == team))
-            {
-                teams.keys.push(key);
-            }
-            teams
-                .keys
-                .extend(placed.iter().filter(|(_, t)| *t == team).map(|(k, _)| *k));
-            teams.ends.push(teams.keys.len() as u32);
-        }
-        teams
-    }
-
-    pub fn to_lists(&self) -> Vec<Vec<TicketKey>> {
-        self.iter().map(<[TicketKey]>::to_vec).collect()
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Match {
-    pub id: MatchId,
-    pub teams: Teams,
-    /// Where the match can be played, nearest first.
-    pub locations: SmallVec<[LocationId; 8]>,
-    pub backfill: Option<TicketKey>,
-    /// The age the rules were judged at (newest or oldest ticket, per the rule set).
-    pub age: f64,
-}
-
-impl Match {
-    /// Every ticket of the match once.
-    pub fn tickets(&self) -> Vec<TicketKey> {
-        let mut keys: Vec<TicketKey> = self.teams.iter().flatten().copied().collect();
-        keys.sort_unstable();
-        keys.dedup();
-        keys
-    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -167,137 +56,163 @@ pub struct BatchResult {
     pub metrics: RuleMetrics,
 }
 
-/// Forms matches from every ticket in `pool` that had started by `options.now`.
-pub fn run_batch(pool: &Pool, options: &BatchOptions) -> BatchResult {
-    let rule_set = pool.rule_set();
-    let table = pool.params_table();
-    let mut unmatched = Vec::new();
-    let mut waiting = Vec::new();
-    let mut oldest: f64 = 0.0;
-    for key in pool.keys() {
-        let ticket = pool.ticket(key);
-        if ticket.start_time > options.now {
-            unmatched.push(Unmatched {
-                ticket: key,
-                reasons: vec![format!(
-                    "the ticket starts at {}s, after the batch time {}s",
-                    ticket.start_time, options.now
-                )],
-            });
-        } else if !ticket.unmatchable().is_empty() {
-            unmatched.push(Unmatched {
-                ticket: key,
-                reasons: ticket.unmatchable().to_vec(),
-            });
-        } else {
-            oldest = oldest.max(ticket.age(options.now));
-            waiting.push(key);
-        }
+/// How a batch's search is shaped where the rule set leaves a choice: per variant, the
+/// attribute partitions are sorted on, and the order variants are tried in. Both are read
+/// from a sample of the pool, once; a standing pool keeps its calibration from batch to
+/// batch, so that what a ticket's search sees never depends on which batch it is.
+#[derive(Clone, Debug)]
+pub struct Calibration {
+    plans: Vec<Plan>,
+    order: Vec<usize>,
+}
+
+impl Calibration {
+    /// The calibration for the tickets `profiles` (in anchor order) of `pool`, with the
+    /// oldest ticket's age `oldest`.
+    pub(crate) fn of(pool: &Pool, profiles: &[Profile], oldest: f64) -> Calibration {
+        let plans: Vec<Plan> = (0..pool.variants().len())
+            .map(|v| Plan::of(pool, profiles, v))
+            .collect();
+        let context = context(pool, &plans, vec![0], oldest);
+        let order = variant_order(&context, profiles);
+        Calibration { plans, order }
     }
-    let profiles = anchor_order(pool, &waiting, options.now);
-    let plans: Vec<Plan> = (0..pool.variants().len())
-        .map(|v| Plan::of(pool, &profiles, v))
-        .collect();
-    let mut context = Context {
+
+    /// The plan of variant `variant`.
+    pub(crate) fn plan(&self, variant: usize) -> &Plan {
+        &self.plans[variant]
+    }
+
+    pub(crate) fn plans(&self) -> &[Plan] {
+        &self.plans
+    }
+
+    /// The variants in the order they are tried.
+    pub(crate) fn order(&self) -> &[usize] {
+        &self.order
+    }
+}
+
+/// What every search of a batch shares, for `pool` under `plans`.
+pub(crate) fn context<'a>(
+    pool: &'a Pool,
+    plans: &'a [Plan],
+    order: Vec<usize>,
+    oldest: f64,
+) -> Context<'a> {
+    let rule_set = pool.rule_set();
+    Context {
         pool,
         rule_set,
         variants: pool.variants(),
-        plans: &plans,
+        plans,
         bounds: Bounds {
-            table,
+            table: pool.params_table(),
             selection: rule_set.algorithm.expansion_age_selection,
             oldest,
         },
-        order: vec![0],
-    };
-    context.order = variant_order(&context, &profiles);
-
-    // Phase one: each ticket among those sharing its nearest location, groups side by side.
-    let groups = home_groups(&context, &profiles);
-    let home: Vec<GroupResult> = groups
-        .par_iter()
-        .map(|group| context.search(group, Scope::Home))
-        .collect();
-    let mut matched = vec![false; profiles.len()];
-    let mut found: Vec<(u32, Match)> = Vec::new();
-    // Only waiting anchors have attempts: a map, not a slot per ticket.
-    let mut attempts: HashMap<u32, Attempt> = HashMap::new();
-    let mut metrics = RuleMetrics::new(rule_set.rules.len());
-    for result in home {
-        absorb(
-            result,
-            &mut matched,
-            &mut found,
-            &mut attempts,
-            &mut metrics,
-        );
+        order,
     }
+}
 
-    // Phase two: the tickets left, at every location and in every variant. Without latency
-    // rules or compound variants it would repeat phase one.
-    let everywhere = pool.variants().len() > 1 || !pool.variants()[0].latency.is_empty();
-    if everywhere {
-        // Tickets that fail every variant on their own can match nowhere.
-        let left: Vec<Profile> = profiles
-            .iter()
-            .filter(|p| !matched[p.rank as usize])
-            .filter(|p| {
-                context
-                    .order
-                    .iter()
-                    .any(|v| context.fails_alone(p, *v).is_none())
-            })
-            .copied()
-            .collect();
-        let result = context.search(&left, Scope::Everywhere);
-        absorb(
-            result,
-            &mut matched,
-            &mut found,
-            &mut attempts,
-            &mut metrics,
-        );
+/// Forms matches from every ticket in `pool` that had started by `options.now`.
+pub fn run_batch(pool: &Pool, options: &BatchOptions) -> BatchResult {
+    let waiting = Waiting::of(pool, pool.keys(), options.now);
+    let profiles = anchor_order(pool, &waiting.keys, options.now, |_| true);
+    let calibration = Calibration::of(pool, &profiles, waiting.oldest);
+    finish(pool, options, waiting, &profiles, &calibration)
+}
+
+/// [`run_batch`] over the tickets `keys` of `pool`, under a calibration made before (a
+/// standing pool's): the from-scratch batch a standing pool's batches are held to.
+pub(crate) fn run_batch_over(
+    pool: &Pool,
+    keys: impl Iterator<Item = TicketKey>,
+    options: &BatchOptions,
+    calibration: &Calibration,
+) -> BatchResult {
+    let waiting = Waiting::of(pool, keys, options.now);
+    let profiles = anchor_order(pool, &waiting.keys, options.now, |_| true);
+    finish(pool, options, waiting, &profiles, calibration)
+}
+
+/// The tickets of a batch that can take part, and the rest with why not.
+pub(crate) struct Waiting {
+    pub(crate) keys: Vec<TicketKey>,
+    pub(crate) unmatched: Vec<Unmatched>,
+    /// The oldest waiting ticket's age (0 with none).
+    pub(crate) oldest: f64,
+}
+
+impl Waiting {
+    pub(crate) fn of(pool: &Pool, keys: impl Iterator<Item = TicketKey>, now: f64) -> Waiting {
+        let mut waiting = Waiting {
+            keys: Vec::new(),
+            unmatched: Vec::new(),
+            oldest: 0.0,
+        };
+        for key in keys {
+            let ticket = pool.ticket(key);
+            if ticket.start_time > now {
+                waiting.unmatched.push(Unmatched {
+                    ticket: key,
+                    reasons: vec![format!(
+                        "the ticket starts at {}s, after the batch time {}s",
+                        ticket.start_time, now
+                    )],
+                });
+            } else if !ticket.unmatchable().is_empty() {
+                waiting.unmatched.push(Unmatched {
+                    ticket: key,
+                    reasons: ticket.unmatchable().to_vec(),
+                });
+            } else {
+                waiting.oldest = waiting.oldest.max(ticket.age(now));
+                waiting.keys.push(key);
+            }
+        }
+        waiting
     }
+}
 
-    found.sort_by_key(|(rank, _)| *rank);
+/// Searches, numbers the matches from the seed and explains every ticket left.
+fn finish(
+    pool: &Pool,
+    options: &BatchOptions,
+    waiting: Waiting,
+    profiles: &[Profile],
+    calibration: &Calibration,
+) -> BatchResult {
+    let rule_set = pool.rule_set();
+    let table = pool.params_table();
+    let context = context(
+        pool,
+        &calibration.plans,
+        calibration.order.clone(),
+        waiting.oldest,
+    );
+    let Searched {
+        found,
+        matched,
+        mut attempts,
+        mut metrics,
+    } = search_profiles(&context, profiles);
+    let mut unmatched = waiting.unmatched;
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
-    let matches: Vec<Match> = found
-        .into_iter()
-        .map(|(_, mut found)| {
-            found.id = match_id(&mut rng);
-            found
-        })
-        .collect();
-    for profile in &profiles {
+    let matches = number(found, &mut rng);
+    for profile in profiles {
         let rank = profile.rank as usize;
         if matched[rank] {
             continue;
         }
         let mut attempt = attempts.remove(&profile.rank).unwrap_or_default();
-        if attempt.alone_fails.is_none() {
-            attempt.alone_fails = context
-                .order
-                .iter()
-                .map(|v| context.fails_alone(profile, *v))
-                .collect::<Option<Vec<_>>>()
-                .map(|fails| fails[0]);
-        }
-        if attempt.alone_fails.is_some() {
-            // The earliest expansion after which the ticket passes on its own, if any.
-            attempt.alone_until = context
-                .order
-                .iter()
-                .map(|v| context.filters(profile, *v).alone_from)
-                .filter(|from| from.is_finite())
-                .min_by(f64::total_cmp)
-                .map(|from| (from, from - context.bounds.latest(profile.age)));
-        }
+        complete_alone(&context, profile, &mut attempt);
         // A ticket whose own players fail a rule counts once against it, as the one potential
         // match it could be part of.
         if let Some(rule) = attempt.alone_fails {
             metrics.failed[rule.0] += 1;
         }
-        sample_exclusions(&context, &profiles, rank, &mut attempt);
+        sample_exclusions(&context, profiles, rank, &mut attempt);
         let params = table.at(profile.age);
         unmatched.push(Unmatched {
             ticket: profile.key,
@@ -311,10 +226,103 @@ pub fn run_batch(pool: &Pool, options: &BatchOptions) -> BatchResult {
     }
 }
 
+/// Gives the matches, in the order found, ids from the batch's generator.
+pub(crate) fn number(found: Vec<(u32, Match)>, rng: &mut ChaCha8Rng) -> Vec<Match> {
+    found
+        .into_iter()
+        .map(|(_, mut found)| {
+            found.id = match_id(rng);
+            found
+        })
+        .collect()
+}
+
+/// What searching a batch's tickets found.
+pub(crate) struct Searched {
+    /// Each match with its anchor's rank, in anchor order.
+    pub(crate) found: Vec<(u32, Match)>,
+    /// By rank, whether the ticket was matched.
+    pub(crate) matched: Vec<bool>,
+    /// Why each anchor that formed no match waits, by rank.
+    pub(crate) attempts: HashMap<u32, Attempt>,
+    pub(crate) metrics: RuleMetrics,
+}
+
+/// The two phases over `profiles` (in anchor order; only those marked as anchors search).
+pub(crate) fn search_profiles(context: &Context<'_>, profiles: &[Profile]) -> Searched {
+    // Phase one: each ticket among those sharing its nearest location, groups side by side.
+    let groups = home_groups(context, profiles);
+    let home: Vec<GroupResult> = groups
+        .par_iter()
+        .map(|group| context.search(group, Scope::Home))
+        .collect();
+    let mut searched = Searched {
+        found: Vec::new(),
+        matched: vec![false; profiles.len()],
+        // Only waiting anchors have attempts: a map, not a slot per ticket.
+        attempts: HashMap::new(),
+        metrics: RuleMetrics::new(context.rule_set.rules.len()),
+    };
+    for result in home {
+        searched.absorb(result);
+    }
+
+    // Phase two: the tickets left, at every location and in every variant. Without latency
+    // rules or compound variants it would repeat phase one.
+    let variants = context.variants;
+    let everywhere = variants.len() > 1 || !variants[0].latency.is_empty();
+    if everywhere {
+        // Tickets that fail every variant on their own can match nowhere.
+        let left: Vec<Profile> = profiles
+            .iter()
+            .filter(|p| !searched.matched[p.rank as usize])
+            .filter(|p| {
+                context
+                    .order
+                    .iter()
+                    .any(|v| context.fails_alone(p, *v).is_none())
+            })
+            .copied()
+            .collect();
+        let result = context.search(&left, Scope::Everywhere);
+        searched.absorb(result);
+    }
+    searched.found.sort_by_key(|(rank, _)| *rank);
+    searched
+}
+
+/// Completes what an unmatched ticket's attempt says of the ticket on its own: the rule its
+/// players fail whatever their partners, and the expansion after which they pass, if any.
+pub(crate) fn complete_alone(context: &Context<'_>, profile: &Profile, attempt: &mut Attempt) {
+    if attempt.alone_fails.is_none() {
+        attempt.alone_fails = context
+            .order
+            .iter()
+            .map(|v| context.fails_alone(profile, *v))
+            .collect::<Option<Vec<_>>>()
+            .map(|fails| fails[0]);
+    }
+    if attempt.alone_fails.is_some() {
+        // The earliest expansion after which the ticket passes on its own, if any.
+        attempt.alone_until = context
+            .order
+            .iter()
+            .map(|v| context.filters(profile, *v).alone_from)
+            .filter(|from| from.is_finite())
+            .min_by(f64::total_cmp)
+            .map(|from| (from, from - context.bounds.latest(profile.age)));
+    }
+}
+
 /// The waiting tickets in anchor order: backfill tickets first or last per
 /// `backfillPriority`, then the oldest first, then by ticket id so that the order never
 /// depends on the pool's.
-fn anchor_order(pool: &Pool, waiting: &[TicketKey], now: f64) -> Vec<Profile> {
+pub(crate) fn anchor_order(
+    pool: &Pool,
+    waiting: &[TicketKey],
+    now: f64,
+    is_anchor: impl Fn(TicketKey) -> bool,
+) -> Vec<Profile> {
     let priority = pool.rule_set().algorithm.backfill_priority;
     let mut order: Vec<(u8, f64, TicketKey)> = waiting
         .iter()
@@ -344,6 +352,7 @@ fn anchor_order(pool: &Pool, waiting: &[TicketKey], now: f64) -> Vec<Profile> {
                 players: ticket.players.len(),
                 backfill: ticket.is_backfill(),
                 rank: rank as u32,
+                anchor: is_anchor(*key),
             }
         })
         .collect()
@@ -376,26 +385,22 @@ fn home_groups(context: &Context<'_>, profiles: &[Profile]) -> Vec<Vec<Profile>>
     groups
 }
 
-fn absorb(
-    result: GroupResult,
-    matched: &mut [bool],
-    found: &mut Vec<(u32, Match)>,
-    attempts: &mut HashMap<u32, Attempt>,
-    metrics: &mut RuleMetrics,
-) {
-    for rank in result.matched {
-        matched[rank as usize] = true;
-        attempts.remove(&rank);
+impl Searched {
+    fn absorb(&mut self, result: GroupResult) {
+        for rank in result.matched {
+            self.matched[rank as usize] = true;
+            self.attempts.remove(&rank);
+        }
+        self.found.extend(result.matches);
+        self.attempts.extend(result.attempts);
+        self.metrics.add(&result.metrics);
     }
-    found.extend(result.matches);
-    attempts.extend(result.attempts);
-    metrics.add(&result.metrics);
 }
 
 /// Compares an unmatched ticket with the tickets nearest it in anchor order, to say which
 /// filters rule partners out (a sample: comparing with the whole pool would cost as much as
 /// the batch). A partner every variant rules out counts against each variant's filter.
-fn sample_exclusions(
+pub(crate) fn sample_exclusions(
     context: &Context<'_>,
     profiles: &[Profile],
     anchor: usize,

@@ -10,9 +10,11 @@
 //! | [`analysis`] | filters the rules imply for every part of a match, found before matching |
 //! | [`filters`] | those filters' state for a ticket or a growing set, and joining them |
 //! | [`index`] | the batch's tickets partitioned and sorted, so anchors find partners nearby |
+//! | [`matches`] | a match: its id, its tickets on teams, where it can be played |
 //! | [`assign`] | putting a set of tickets on teams: search, fill order, balancing |
 //! | [`batch`] | one batch: anchor order, the two phases, the matches formed |
 //! | [`search`] | one group's search: candidates around each anchor, gathered and judged |
+//! | [`standing`] | a standing pool: tickets kept from batch to batch, batches that search where something changed |
 //! | [`repair`] | augmenting paths that give stranded tickets of a batch of pairs a partner |
 //! | [`explain`] | why a ticket waits; rule pass/fail counts |
 //! | [`generate`] | realistic tickets for any rule set (bench, tests) |
@@ -29,9 +31,11 @@ pub mod explain;
 pub mod filters;
 pub mod generate;
 pub mod index;
+pub mod matches;
 pub mod params;
 pub mod pool;
 pub mod quality;
 pub mod repair;
 pub mod search;
+pub mod standing;
 pub mod ticket;

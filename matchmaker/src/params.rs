@@ -162,6 +162,11 @@ impl ParamsTable {
         &self.params[..end]
     }
 
+    /// The first age after `age` at which the values change, if any.
+    pub fn next_change_after(&self, age: f64) -> Option<f64> {
+        self.starts.get(self.started_by(age)).copied()
+    }
+
     /// How many of the steps have started by `age`.
     fn started_by(&self, age: f64) -> usize {
         self.starts

@@ -5,15 +5,16 @@ use rally_rules::model::{
     BatchingPreference, ExpansionAgeSelection, MapKey, PartyAggregation, RuleId, RuleKind, RuleSet,
     SortDirection, SortRule,
 };
+use rally_rules::numeric;
 use smallvec::{SmallVec, smallvec};
 
 use crate::analysis::Analysis;
 use crate::assign::{Assigned, assign_large, assign_small, balance, fill_order, team_lists};
-use crate::batch::{Match, MatchId, Teams};
 use crate::eval::{Evaluation, MatchView, evaluate, order_by_latency, range};
 use crate::explain::{Attempt, RuleMetrics};
 use crate::filters::{FilterState, TicketFilters, failed_player_test, own_numbers, widest};
 use crate::index::{Placement, Slot, VariantIndex, Walk};
+use crate::matches::{Match, MatchId, Teams};
 use crate::params::{Params, ParamsTable, match_age};
 use crate::pool::{LocationId, Pool, Ticket, TicketKey, Value};
 
@@ -42,6 +43,9 @@ pub struct Profile {
     pub backfill: bool,
     /// Its place in the batch's anchor order.
     pub rank: u32,
+    /// Whether it looks for partners, or only waits to be found (a standing pool's batch
+    /// searches around what changed; the tickets near it take part as candidates).
+    pub anchor: bool,
 }
 
 /// How one variant of the search orders and bounds candidates.
@@ -125,6 +129,34 @@ impl Plan {
             beyond,
             sorted_by_rules,
         }
+    }
+
+    /// The ticket's own value on the axis: `None` when partitions are sorted by anchor
+    /// order, which is a batch's, not the ticket's.
+    pub(crate) fn own_axis(&self, filters: &TicketFilters) -> Option<f64> {
+        match self.axis {
+            Axis::Spread(i) => Some(filters.state.ranges[i].0),
+            Axis::Closeness(i) => Some(filters.closeness[i]),
+            Axis::Rank => None,
+        }
+    }
+
+    /// How far along the axis a walk of this plan may look from its anchor at any age, the
+    /// tolerance included; infinity when nothing bounds it.
+    pub(crate) fn widest_window(&self, analysis: &Analysis, table: &ParamsTable) -> f64 {
+        match self.axis {
+            Axis::Spread(i) => {
+                let window = widest(table.all(), |p| Some(analysis.spreads[i].bound(p)), 0.0);
+                window + numeric::slack(window, 0.0)
+            }
+            Axis::Closeness(_) | Axis::Rank => f64::INFINITY,
+        }
+    }
+
+    /// Whether a walk starts beyond a negated spread's bound, skipping the members within
+    /// it without counting them against the scan budget.
+    pub(crate) fn walks_beyond(&self) -> bool {
+        self.beyond.is_some()
     }
 
     fn axis_value(&self, filters: &TicketFilters, profile: &Profile) -> f64 {
@@ -254,7 +286,7 @@ impl Context<'_> {
         };
         let mut attempts: Vec<(usize, Attempt)> = Vec::new();
         for anchor in 0..profiles.len() {
-            if formed.match_of[anchor] != u32::MAX {
+            if formed.match_of[anchor] != u32::MAX || !profiles[anchor].anchor {
                 continue;
             }
             let mut attempt = Attempt::default();

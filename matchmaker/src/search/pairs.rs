@@ -5,8 +5,8 @@
 use smallvec::{SmallVec, smallvec};
 
 use super::{Gathering, Profile, Search};
-use crate::batch::Match;
 use crate::explain::Attempt;
+use crate::matches::Match;
 use crate::repair::{Pairing, Pairs, augmenting_path};
 
 /// The matches one group's search has formed, and where each of its tickets is.

@@ -30,7 +30,7 @@ use rally_rules::model::{
 };
 
 /// A match to check: for each team (by position in `rule_set.teams`), the ids of its tickets.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CheckedMatch {
     pub teams: Vec<Vec<String>>,
     pub locations: Vec<String>,
