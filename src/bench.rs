@@ -23,16 +23,16 @@ use crate::matching::load_rule_set;
 pub struct PoolArgs {
     /// The rule set the tickets should fit: `.json` (FlexMatch) or `.rules` (rally DSL).
     #[arg(long, value_name = "FILE")]
-    rules: String,
+    pub(crate) rules: String,
     /// How many tickets to generate.
     #[arg(long, value_name = "N")]
-    tickets: usize,
+    pub(crate) tickets: usize,
     /// Seeds the generated tickets (and `bench`'s batch).
     #[arg(long, default_value_t = 0)]
-    seed: u64,
+    pub(crate) seed: u64,
     /// Tickets' start times spread over this many seconds (`bench` runs the batch at the end).
     #[arg(long, default_value_t = 60.0, value_name = "SECONDS", value_parser = crate::input::finite_seconds)]
-    window: f64,
+    pub(crate) window: f64,
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
 }
@@ -44,14 +44,24 @@ impl PoolArgs {
     }
 
     /// Generates the tickets for `rule_set`, handing each to `each`.
-    fn generate(
+    pub(crate) fn generate(
         &self,
         rule_set: &RuleSet,
         mut each: impl FnMut(&TicketRequest) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
+        let options = GenerateOptions::new(self.tickets, self.window);
+        self.generate_with(rule_set, options, &mut each)
+    }
+
+    /// Generates tickets as `options` say, handing each to `each`.
+    pub(crate) fn generate_with(
+        &self,
+        rule_set: &RuleSet,
+        options: GenerateOptions,
+        mut each: impl FnMut(&TicketRequest) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
         let population = Population::embedded();
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-        let options = GenerateOptions::new(self.tickets, self.window);
         for request in tickets(rule_set, &population, options, &mut rng) {
             each(&request)?;
         }
@@ -63,6 +73,17 @@ impl PoolArgs {
 pub struct Args {
     #[command(flatten)]
     pool: PoolArgs,
+    /// A standing pool: fill it with this many tickets and run batches until nothing more
+    /// matches, then add `--tickets` new tickets before each of `--batches` batches.
+    #[arg(long, value_name = "M")]
+    standing: Option<usize>,
+    /// With `--standing`: how many batches are measured.
+    #[arg(long, value_name = "B", default_value_t = 10, requires = "standing")]
+    pub(crate) batches: usize,
+    /// With `--standing`: seconds between batches (0: every batch at the same time, so no
+    /// expansion comes due).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.1, requires = "standing", value_parser = crate::input::finite_seconds)]
+    pub(crate) interval: f64,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
 }
@@ -81,6 +102,11 @@ pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     let Some(rule_set) = args.pool.rule_set()? else {
         return Ok(ExitCode::from(1));
     };
+    if let Some(standing) = args.standing {
+        let report = crate::bench_standing::run(&args.pool, &rule_set, standing, args)?;
+        crate::bench_standing::print(&report, args.format, out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut pool = Pool::new(Arc::new(rule_set.clone()));
     args.pool.generate(&rule_set, |request| {
         pool.insert(request).map_err(|error| {
@@ -136,7 +162,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<ExitCode> {
 }
 
 /// The process's peak resident set size, from Linux's `/proc/self/status` (`VmHWM`).
-fn peak_rss_bytes() -> Option<u64> {
+pub fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;

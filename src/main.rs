@@ -2,6 +2,7 @@
 //! in its own module and returns the process exit code.
 
 mod bench;
+mod bench_standing;
 mod convert;
 mod input;
 mod matching;

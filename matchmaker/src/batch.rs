@@ -60,7 +60,7 @@ pub struct BatchResult {
 /// attribute partitions are sorted on, and the order variants are tried in. Both are read
 /// from a sample of the pool, once; a standing pool keeps its calibration from batch to
 /// batch, so that what a ticket's search sees never depends on which batch it is.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Calibration {
     plans: Vec<Plan>,
     order: Vec<usize>,
@@ -120,7 +120,14 @@ pub fn run_batch(pool: &Pool, options: &BatchOptions) -> BatchResult {
     let waiting = Waiting::of(pool, pool.keys(), options.now);
     let profiles = anchor_order(pool, &waiting.keys, options.now, |_| true);
     let calibration = Calibration::of(pool, &profiles, waiting.oldest);
-    finish(pool, options, waiting, &profiles, &calibration)
+    finish(
+        pool,
+        options,
+        waiting,
+        &profiles,
+        &calibration,
+        Explain::Everyone,
+    )
 }
 
 /// [`run_batch`] over the tickets `keys` of `pool`, under a calibration made before (a
@@ -130,10 +137,20 @@ pub(crate) fn run_batch_over(
     keys: impl Iterator<Item = TicketKey>,
     options: &BatchOptions,
     calibration: &Calibration,
+    explain: Explain,
 ) -> BatchResult {
     let waiting = Waiting::of(pool, keys, options.now);
     let profiles = anchor_order(pool, &waiting.keys, options.now, |_| true);
-    finish(pool, options, waiting, &profiles, calibration)
+    finish(pool, options, waiting, &profiles, calibration, explain)
+}
+
+/// Which of a batch's unmatched tickets are explained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Explain {
+    /// Every one, with reasons (`rally match`).
+    Everyone,
+    /// None: the unmatched are listed without reasons (a standing pool explains on request).
+    Nobody,
 }
 
 /// The tickets of a batch that can take part, and the rest with why not.
@@ -182,6 +199,7 @@ fn finish(
     waiting: Waiting,
     profiles: &[Profile],
     calibration: &Calibration,
+    explain: Explain,
 ) -> BatchResult {
     let rule_set = pool.rule_set();
     let table = pool.params_table();
@@ -203,6 +221,13 @@ fn finish(
     for profile in profiles {
         let rank = profile.rank as usize;
         if matched[rank] {
+            continue;
+        }
+        if explain == Explain::Nobody {
+            unmatched.push(Unmatched {
+                ticket: profile.key,
+                reasons: Vec::new(),
+            });
             continue;
         }
         let mut attempt = attempts.remove(&profile.rank).unwrap_or_default();

@@ -225,6 +225,9 @@ enum Shape {
     /// A number a rule tests against a literal for every player (`gamesPlayed >= 10`):
     /// most players pass, some do not (fresh accounts), so expansions have work to do.
     Threshold(Threshold),
+    /// A code a party shares, one of as many as the tickets generated (a lobby or room code
+    /// every player of a match must share: most tickets wait, as in a queue at peak).
+    Code(String),
 }
 
 #[derive(Clone, Debug)]
@@ -318,6 +321,11 @@ pub fn tickets<'a, R: Rng>(
         } else {
             low
         };
+        // Drawn only for rule sets with codes, so that other rule sets' tickets stay the same.
+        let code = shapes
+            .iter()
+            .any(|shape| matches!(shape, Shape::Code(_)))
+            .then(|| rng.random_range(0..options.count.max(1)));
         let players = (0..size)
             .map(|j| {
                 let mut attributes = BTreeMap::new();
@@ -328,7 +336,13 @@ pub fn tickets<'a, R: Rng>(
                     } else {
                         percentile
                     };
-                    if let Some(value) = draw(shape, attribute.ty, own, population, rng) {
+                    let drawn = match (shape, code) {
+                        (Shape::Code(prefix), Some(code)) => {
+                            Some(AttributeValueRequest::string(format!("{prefix}_{code}")))
+                        }
+                        _ => draw(shape, attribute.ty, own, population, rng),
+                    };
+                    if let Some(value) = drawn {
                         attributes.insert(attribute.name.clone(), value);
                     }
                 }
@@ -400,6 +414,8 @@ fn draw<R: Rng>(
         ),
         (Shape::Threshold(threshold), _) => AttributeValueRequest::number(threshold.draw(rng)),
         (Shape::Strings(choices), _) => AttributeValueRequest::string(choices[0].0.clone()),
+        // Drawn per ticket, where the ticket is generated.
+        (Shape::Code(prefix), _) => AttributeValueRequest::string(format!("{prefix}_0")),
     })
 }
 
@@ -468,6 +484,11 @@ fn shapes(rule_set: &RuleSet) -> Vec<Shape> {
                     // several times the match's size, picked evenly.
                     let roster = (rule_set.max_players() as usize * 4).clamp(8, 400);
                     Shape::Strings((1..=roster).map(|i| (format!("{name}_{i}"), 1.0)).collect())
+                }
+                AttributeType::String
+                    if ["lobby", "room", "code"].iter().any(|w| name.contains(w)) =>
+                {
+                    Shape::Code(name)
                 }
                 AttributeType::String => {
                     let mut values: Vec<String> = match &attribute.default {

@@ -49,7 +49,7 @@ pub struct Profile {
 }
 
 /// How one variant of the search orders and bounds candidates.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
     axis: Axis,
     /// The negated spread (`analysis.negated.spreads[i]`) on the axis's attribute: the walk

@@ -218,17 +218,18 @@ impl LiveIndex {
         }
     }
 
-    /// Adds to `out` the members whose search a change at `seat` could touch, under the
-    /// reach of each variant (`reaches`) and what `pool` says of members.
+    /// Hands `found` the members whose search a change at `seat` could touch, under the
+    /// reach of each variant (`reaches`) and what `pool` says of members; stops when
+    /// `found` says to (returns `false` then).
     pub(crate) fn partners(
         &self,
         seat: &Seat,
         reaches: &[Reach],
         pool: &impl Candidacy,
-        out: &mut Vec<TicketKey>,
-    ) {
+        found: &mut impl FnMut(TicketKey) -> bool,
+    ) -> bool {
         let Some(members) = self.partitions.get(&seat.place) else {
-            return;
+            return true;
         };
         let variant = usize::from(seat.place.variant);
         let reach = reaches[variant];
@@ -237,6 +238,7 @@ impl LiveIndex {
         // Per side: members that take part, and of those, the ones at home here.
         let mut side_below = None;
         let mut counts = (0usize, 0usize);
+        let mut go_on = true;
         members.around(&seat.entry, |entry| {
             let below = entry < &seat.entry;
             if side_below != Some(below) {
@@ -250,7 +252,10 @@ impl LiveIndex {
             if !pool.takes_part(key, variant) {
                 return true;
             }
-            out.push(key);
+            if !found(key) {
+                go_on = false;
+                return false;
+            }
             counts.0 += 1;
             if reach.home && pool.is_home(key, variant, location) {
                 counts.1 += 1;
@@ -258,5 +263,6 @@ impl LiveIndex {
             let seen_enough = counts.0 > REACH && (!reach.home || counts.1 > REACH);
             !(reach.counted && seen_enough)
         });
+        go_on
     }
 }

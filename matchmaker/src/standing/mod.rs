@@ -21,8 +21,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::batch::{
-    BatchOptions, BatchResult, Calibration, Waiting, anchor_order, complete_alone, context, number,
-    run_batch, run_batch_over, sample_exclusions, search_profiles,
+    BatchOptions, BatchResult, Calibration, Explain, Waiting, anchor_order, complete_alone,
+    context, number, run_batch_over, sample_exclusions, search_profiles,
 };
 use crate::explain::Attempt;
 use crate::matches::Match;
@@ -154,8 +154,7 @@ impl Matchmaker {
             return Vec::new();
         }
         let oldest = self.oldest_age(now);
-        if self.needs_tuning(oldest) {
-            self.tune(now, oldest);
+        if self.tune(now, oldest) {
             changed = self.by_start.iter().map(|(_, key)| *key).collect();
             self.vacated.clear();
         }
@@ -187,16 +186,27 @@ impl Matchmaker {
     }
 
     /// The batch a pool with the same tickets would run from scratch at `now`, under this
-    /// pool's calibration: after any [`Matchmaker::run_batch`], it finds no match.
+    /// pool's calibration: after any [`Matchmaker::run_batch`], it finds no match. Its
+    /// unmatched tickets carry no reasons (see [`Matchmaker::explain`]).
     pub fn scratch_batch(&self, now: f64, seed: u64) -> BatchResult {
         let options = BatchOptions { now, seed };
-        match &self.tuning {
-            None => run_batch(&self.pool, &options),
-            Some(tuning) => {
-                let keys = self.pool.keys().filter(|k| !self.is(*k, Status::Matched));
-                run_batch_over(&self.pool, keys, &options, &tuning.calibration)
+        let keys = self.pool.keys().filter(|k| !self.is(*k, Status::Matched));
+        let fresh;
+        let calibration = match &self.tuning {
+            Some(tuning) => &tuning.calibration,
+            None => {
+                fresh = self.calibrate_now(now);
+                &fresh
             }
-        }
+        };
+        run_batch_over(&self.pool, keys, &options, calibration, Explain::Nobody)
+    }
+
+    /// A calibration on every ticket waiting at `now`, for a pool not yet tuned.
+    fn calibrate_now(&self, now: f64) -> Calibration {
+        let waiting = Waiting::of(&self.pool, self.pool.keys(), now);
+        let profiles = anchor_order(&self.pool, &waiting.keys, now, |_| true);
+        Calibration::of(&self.pool, &profiles, waiting.oldest)
     }
 
     /// Why the ticket at `key` is waiting at `now`: its search then, among the tickets
@@ -228,9 +238,7 @@ impl Matchmaker {
         let calibration = match &self.tuning {
             Some(tuning) => &tuning.calibration,
             None => {
-                let waiting = Waiting::of(&self.pool, self.pool.keys(), now);
-                let profiles = anchor_order(&self.pool, &waiting.keys, now, |_| true);
-                fresh = Calibration::of(&self.pool, &profiles, waiting.oldest);
+                fresh = self.calibrate_now(now);
                 &fresh
             }
         };
@@ -363,14 +371,50 @@ impl Matchmaker {
             .map_or(0.0, |(Time(start), _)| (now - start).max(0.0))
     }
 
-    fn needs_tuning(&self, oldest: f64) -> bool {
-        let Some(tuning) = &self.tuning else {
-            return true;
-        };
+    /// Calibrates again when the pool has grown or shrunk fourfold since the last time;
+    /// returns whether every waiting ticket must search again: the calibration changed, or
+    /// (with `oldest` selection) the oldest ticket reached another expansion step, which
+    /// changes every search's bounds.
+    fn tune(&mut self, now: f64, oldest: f64) -> bool {
         let waiting = self.by_start.len();
-        waiting > tuning.waiting.saturating_mul(4)
-            || waiting.saturating_mul(4) < tuning.waiting
-            || self.oldest_steps(oldest) != tuning.oldest_steps
+        let oldest_steps = self.oldest_steps(oldest);
+        let stale = match &self.tuning {
+            None => true,
+            Some(tuning) => {
+                waiting > tuning.waiting.saturating_mul(4)
+                    || waiting.saturating_mul(4) < tuning.waiting
+            }
+        };
+        if !stale {
+            let tuning = self.tuning.as_mut().expect("tuned");
+            let stepped = tuning.oldest_steps != oldest_steps;
+            tuning.oldest_steps = oldest_steps;
+            return stepped;
+        }
+        let keys: Vec<TicketKey> = self.by_start.iter().map(|(_, key)| *key).collect();
+        let profiles = anchor_order(&self.pool, &keys, now, |_| true);
+        let calibration = Calibration::of(&self.pool, &profiles, oldest);
+        if let Some(tuning) = &mut self.tuning
+            && tuning.calibration == calibration
+        {
+            let stepped = tuning.oldest_steps != oldest_steps;
+            tuning.waiting = waiting;
+            tuning.oldest_steps = oldest_steps;
+            return stepped;
+        }
+        let reaches = reaches(&self.pool, &calibration);
+        self.tuning = Some(Tuning {
+            calibration,
+            reaches,
+            waiting,
+            oldest_steps,
+        });
+        self.live = LiveIndex::default();
+        for key in keys {
+            let seats = self.seats(key);
+            self.live.insert(&seats);
+        }
+        true
     }
 
     /// With `oldest` selection, how many expansion steps the oldest ticket has reached (0
@@ -380,25 +424,6 @@ impl Matchmaker {
         match self.pool.rule_set().algorithm.expansion_age_selection {
             ExpansionAgeSelection::Oldest => self.pool.params_table().up_to(oldest).len(),
             ExpansionAgeSelection::Newest => 0,
-        }
-    }
-
-    /// Calibrates on every waiting ticket and rebuilds the live index under it.
-    fn tune(&mut self, now: f64, oldest: f64) {
-        let keys: Vec<TicketKey> = self.by_start.iter().map(|(_, key)| *key).collect();
-        let profiles = anchor_order(&self.pool, &keys, now, |_| true);
-        let calibration = Calibration::of(&self.pool, &profiles, oldest);
-        let reaches = reaches(&self.pool, &calibration);
-        self.tuning = Some(Tuning {
-            calibration,
-            reaches,
-            waiting: keys.len(),
-            oldest_steps: self.oldest_steps(oldest),
-        });
-        self.live = LiveIndex::default();
-        for key in keys {
-            let seats = self.seats(key);
-            self.live.insert(&seats);
         }
     }
 
@@ -425,6 +450,8 @@ impl Matchmaker {
         }
     }
 
+    /// The waiting tickets near `seats` (see [`LiveIndex::partners`]), each once; every
+    /// waiting ticket when the walks would cost more than searching them all.
     fn candidates_near(
         &self,
         seats: &[Seat],
@@ -432,6 +459,9 @@ impl Matchmaker {
         now: f64,
         oldest: f64,
     ) -> Vec<TicketKey> {
+        if seats.is_empty() {
+            return Vec::new();
+        }
         let rule_set = self.pool.rule_set();
         let candidacy = Pooled {
             pool: &self.pool,
@@ -442,12 +472,23 @@ impl Matchmaker {
                 oldest,
             },
         };
+        let waiting = self.by_start.len();
+        let mut seen = vec![false; self.status.len()];
         let mut out = Vec::new();
-        for seat in seats {
-            self.live.partners(seat, reaches, &candidacy, &mut out);
+        let mut visits = 0usize;
+        let mut found = |key: TicketKey| {
+            visits += 1;
+            if !std::mem::replace(&mut seen[key.0 as usize], true) {
+                out.push(key);
+            }
+            visits <= waiting.saturating_mul(4) && out.len() < waiting
+        };
+        let everything = seats
+            .iter()
+            .any(|seat| !self.live.partners(seat, reaches, &candidacy, &mut found));
+        if everything {
+            return self.by_start.iter().map(|(_, key)| *key).collect();
         }
-        out.sort_unstable();
-        out.dedup();
         out
     }
 
