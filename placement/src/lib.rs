@@ -4,7 +4,7 @@
 //! | module | what lives there |
 //! | --- | --- |
 //! | [`model`] | fleets, queues, placement requests and statuses |
-//! | [`placer`] | capacity, the placement decision, pending requests, events |
+//! | [`placer`] | fleets and queues and their administration, the placement decision, pending requests, events, retention |
 //! | [`reason`] | why a placement ended without a game session, by the rules that ruled out its candidates |
 //! | [`json`] | GameLift's JSON shapes (fleets, `CreateGameSessionQueue`, `StartGameSessionPlacement`, events) |
 //! | [`error`] | the error every input check returns |
@@ -19,5 +19,5 @@ pub mod placer;
 pub mod reason;
 
 pub use error::PlacementError;
-pub use placer::{EventKind, PlacementEvent, PlacementKey, Placer};
+pub use placer::{EventKind, PlacementEvent, PlacementKey, Placer, Retention};
 pub use reason::Reason;
