@@ -12,6 +12,8 @@
 //! The crate does no I/O and reads no clock: every operation takes the time, and the only
 //! randomness (weighted spreading) comes from a generator seeded by the caller.
 
+#![warn(unreachable_pub)]
+
 pub mod error;
 pub mod json;
 pub mod model;
