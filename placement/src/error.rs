@@ -1,4 +1,7 @@
-//! The one error the placement crate returns: which field of which input is wrong, and how.
+//! The one error the placement crate returns: what kind of refusal it is, which field of which
+//! input is wrong, and how.
+
+pub use rally_base::ErrorKind;
 
 /// An input the placer refuses. What it asked for does not happen when one is returned;
 /// only time moves on to the `now` given (what was due by then happens, see
@@ -6,6 +9,8 @@
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{}{message}", location(*line, field))]
 pub struct PlacementError {
+    /// What kind of refusal this is, for a front end to map to a status code.
+    pub kind: ErrorKind,
     /// The line of the input, when it has lines that matter (JSON Lines, or a JSON document).
     pub line: Option<usize>,
     /// The field, as a path in GameLift's shape (`PlayerLatencies[2].RegionIdentifier`).
@@ -23,12 +28,44 @@ fn location(line: Option<usize>, field: &str) -> String {
 }
 
 impl PlacementError {
-    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> PlacementError {
+    pub fn new(
+        kind: ErrorKind,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> PlacementError {
         PlacementError {
+            kind,
             line: None,
             field: field.into(),
             message: message.into(),
         }
+    }
+
+    /// Malformed input, or input that contradicts the configuration.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> PlacementError {
+        PlacementError::new(ErrorKind::InvalidArgument, field, message)
+    }
+
+    /// An id `field` names nothing the placer holds (a fleet, location, queue or placement).
+    pub fn not_found(field: impl Into<String>, message: impl Into<String>) -> PlacementError {
+        PlacementError::new(ErrorKind::NotFound, field, message)
+    }
+
+    /// An id `field` gives is already taken.
+    pub fn already_exists(field: impl Into<String>, message: impl Into<String>) -> PlacementError {
+        PlacementError::new(ErrorKind::AlreadyExists, field, message)
+    }
+
+    /// Well formed, but the state it acts on does not allow it now.
+    pub fn failed_precondition(
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> PlacementError {
+        PlacementError::new(ErrorKind::FailedPrecondition, field, message)
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
     }
 
     /// `value` when it is a number of at least 0; otherwise an error naming `field`, with
@@ -72,6 +109,7 @@ mod tests {
     #[test]
     fn names_the_line_and_the_field() {
         let error = PlacementError::invalid("HourlyCost", "expected a number").within("[2]");
+        assert_eq!(error.kind(), ErrorKind::InvalidArgument);
         assert_eq!(error.to_string(), "`[2].HourlyCost`: expected a number");
         assert_eq!(
             error.at_line(7).to_string(),

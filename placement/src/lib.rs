@@ -4,13 +4,15 @@
 //! | module | what lives there |
 //! | --- | --- |
 //! | [`model`] | fleets, queues, placement requests and statuses |
-//! | [`placer`] | capacity, the placement decision, pending requests, events |
+//! | [`placer`] | fleets and queues and their administration, the placement decision, pending requests, events, retention |
 //! | [`reason`] | why a placement ended without a game session, by the rules that ruled out its candidates |
 //! | [`json`] | GameLift's JSON shapes (fleets, `CreateGameSessionQueue`, `StartGameSessionPlacement`, events) |
 //! | [`error`] | the error every input check returns |
 //!
 //! The crate does no I/O and reads no clock: every operation takes the time, and the only
 //! randomness (weighted spreading) comes from a generator seeded by the caller.
+
+#![warn(unreachable_pub)]
 
 pub mod error;
 pub mod json;
@@ -19,5 +21,5 @@ pub mod placer;
 pub mod reason;
 
 pub use error::PlacementError;
-pub use placer::{EventKind, PlacementEvent, PlacementKey, Placer};
+pub use placer::{EventKind, PlacementEvent, PlacementKey, Placer, Retention};
 pub use reason::Reason;

@@ -1,14 +1,14 @@
 //! Fleets, queues and placement requests: what the placer decides over, resolved from
 //! GameLift's shapes (see [`crate::json`]) and free of them.
 
-use std::cmp::Ordering;
 use std::fmt;
 use std::sync::Arc;
 
 use hashbrown::HashMap;
 
-/// Seconds on the caller's clock. The placer reads no clock: every call says what time it is.
-pub type Seconds = f64;
+/// Seconds on the caller's clock, shared with the matchmaker. The placer reads no clock: every
+/// call says what time it is.
+pub use rally_base::{Seconds, Time};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FleetType {
@@ -538,24 +538,6 @@ impl PlacementStatus {
 impl fmt::Display for PlacementStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// A time that orders totally (for priority queues).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Time(pub Seconds);
-
-impl Eq for Time {}
-
-impl PartialOrd for Time {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Time {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.0.total_cmp(&other.0)
     }
 }
 

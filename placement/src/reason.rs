@@ -77,6 +77,9 @@ pub struct Excluded {
 pub enum Reason {
     /// `StopGameSessionPlacement` cancelled it.
     Cancelled,
+    /// FAILED: its queue was deleted while it was PENDING (GameLift: "unfulfilled
+    /// `StartGameSessionPlacement` requests that reference the queue will fail").
+    QueueDeleted,
     /// TIMED_OUT: what ruled out each candidate at the request's last decision, with the
     /// capacity and status at the timeout. Empty when the queue has no destinations.
     TimedOut(Vec<Excluded>),
@@ -91,7 +94,7 @@ impl Reason {
     /// cancellation.
     pub fn excluded(&self) -> &[Excluded] {
         match self {
-            Reason::Cancelled => &[],
+            Reason::Cancelled | Reason::QueueDeleted => &[],
             Reason::TimedOut(excluded) | Reason::NeverPlaceable(excluded) => excluded,
         }
     }
@@ -131,6 +134,7 @@ impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (lead, excluded) = match self {
             Reason::Cancelled => return f.write_str("cancelled by `StopGameSessionPlacement`"),
+            Reason::QueueDeleted => return f.write_str("its queue was deleted while it waited"),
             Reason::TimedOut(excluded) => (
                 "no fleet location could host it before the timeout",
                 excluded,
@@ -279,5 +283,9 @@ mod tests {
             "cancelled by `StopGameSessionPlacement`"
         );
         assert!(Reason::Cancelled.excluded().is_empty());
+        assert_eq!(
+            Reason::QueueDeleted.to_string(),
+            "its queue was deleted while it waited"
+        );
     }
 }

@@ -4,16 +4,18 @@
 //! ranking written here). A request that is not placed stays PENDING until exactly its
 //! queue's timeout and then times out, unless the queue fails unplaceable requests and the
 //! oracle finds no location that could ever host it; every one that ends unplaced says what
-//! ruled out each of its candidates.
+//! ruled out each of its candidates. When a location's capacity changes, no request is left
+//! waiting while a candidate it may use has room, and the room goes to the oldest that can use
+//! it; ended placements are forgotten exactly when their retention has passed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use proptest::prelude::*;
 use rally_placement::model::{
     Fleet, FleetLocation, FleetType, LatencyPolicy, LocationStatus, PlacementRequest,
     PlacementStatus, PriorityType, Queue, QueueOptions, Unplaceable,
 };
-use rally_placement::{EventKind, Placer, Reason};
+use rally_placement::{EventKind, Placer, Reason, Retention};
 
 const REGIONS: [&str; 4] = ["ap-south-1", "eu-west-1", "us-east-1", "us-west-2"];
 
@@ -417,4 +419,157 @@ fn check_event(
         }
     }
     Ok(())
+}
+
+/// Where the request of `players` could go at `now` if it started at `start`, by the oracle,
+/// given the sessions in `used`.
+fn usable_with(
+    setup: &Setup,
+    players: &[[Option<f64>; 4]],
+    start: f64,
+    now: f64,
+    used: &HashMap<(String, String), u64>,
+) -> Vec<(String, String)> {
+    oracle_keys(setup, players, now - start, used)
+        .into_iter()
+        .map(|(at, _)| at)
+        .collect()
+}
+
+/// The request index of placement `p<i>`.
+fn index_of(id: &str) -> usize {
+    id[1..].parse().unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn capacity_changes_place_the_oldest_that_can_use_the_room_and_retention_forgets_on_time(
+        setup in setup_strategy(),
+        changes in proptest::collection::vec((0usize..40, 0usize..3, 0usize..4, 0u32..4), 0..12),
+        retention in proptest::option::of(0u32..40),
+    ) {
+        let mut setup = setup;
+        let mut placer = Placer::new(setup.fleets.clone(), 1).unwrap();
+        placer.add_queue(setup.queue.clone()).unwrap();
+        if let Some(keep) = retention {
+            placer.set_retention(Retention::For(f64::from(keep))).unwrap();
+        }
+        let mut used: HashMap<(String, String), u64> = HashMap::new();
+        let mut capacity: HashMap<(String, String), u64> = setup
+            .fleets
+            .iter()
+            .flat_map(|f| f.locations.iter().map(|l| ((f.id.clone(), l.location.clone()), l.capacity())))
+            .collect();
+        // By id: when it ended, and whether its session still runs.
+        let mut ended: HashMap<String, f64> = HashMap::new();
+        let mut running: HashSet<String> = HashSet::new();
+        let requests = setup.requests.clone();
+        for (i, (time, players)) in requests.iter().enumerate() {
+            let time = *time;
+            placer.start(request(&placer, i, players), time).unwrap();
+            for event in placer.take_events() {
+                check_event(&placer, &setup, &event, &mut used, &capacity)?;
+                note_end(&placer, &event, &mut ended, &mut running);
+            }
+            for (after, target) in &setup.releases {
+                let id = format!("p{target}");
+                if *after == i && running.contains(&id) {
+                    let s = placer.describe(&id).unwrap().session.clone().unwrap();
+                    placer.release(&id, time).unwrap();
+                    running.remove(&id);
+                    *used.get_mut(&(s.fleet_id.to_string(), s.location.to_string())).unwrap() -= 1;
+                    for event in placer.take_events() {
+                        check_event(&placer, &setup, &event, &mut used, &capacity)?;
+                        note_end(&placer, &event, &mut ended, &mut running);
+                    }
+                }
+            }
+            for (after, f, l, instances) in &changes {
+                if *after != i || *f >= setup.fleets.len() || *l >= setup.fleets[*f].locations.len() {
+                    continue;
+                }
+                let at = (setup.fleets[*f].id.clone(), setup.fleets[*f].locations[*l].location.clone());
+                let waiting: Vec<String> = placer
+                    .placements()
+                    .iter()
+                    .filter(|p| p.status == PlacementStatus::Pending)
+                    .map(|p| p.request.placement_id.clone())
+                    .collect();
+                placer.set_instances(&at.0, &at.1, *instances, time).unwrap();
+                setup.fleets[*f].locations[*l].instances = *instances;
+                capacity.insert(at.clone(), setup.fleets[*f].locations[*l].capacity());
+                let mut placed_now = Vec::new();
+                for event in placer.take_events() {
+                    check_event(&placer, &setup, &event, &mut used, &capacity)?;
+                    note_end(&placer, &event, &mut ended, &mut running);
+                    if event.kind == EventKind::Fulfilled {
+                        let placement = placer.placement(event.placement);
+                        let session = placement.session.as_ref().unwrap();
+                        placed_now.push((
+                            placement.request.placement_id.clone(),
+                            (session.fleet_id.to_string(), session.location.to_string()),
+                        ));
+                    }
+                }
+                // Oldest first: one still waiting, older than one just placed, could not use
+                // the place the younger took, whatever its room.
+                for older in &waiting {
+                    let placement = placer.describe(older).unwrap();
+                    if placement.status != PlacementStatus::Pending {
+                        continue;
+                    }
+                    let usable = usable_with(
+                        &setup, &setup.requests[index_of(older)].1, placement.start_time, time, &HashMap::new(),
+                    );
+                    for (younger, at) in &placed_now {
+                        if index_of(younger) > index_of(older) {
+                            prop_assert!(!usable.contains(at), "{} took {:?} before the older {}", younger, at, older);
+                        }
+                    }
+                }
+            }
+            // No request waits while a candidate it may use has room.
+            for placement in placer.placements() {
+                if placement.status == PlacementStatus::Pending {
+                    let id = &placement.request.placement_id;
+                    let usable = usable_with(
+                        &setup, &setup.requests[index_of(id)].1, placement.start_time, time, &used,
+                    );
+                    prop_assert!(usable.is_empty(), "{} waits though {:?} has room", id, usable);
+                }
+            }
+            // Held exactly while not yet due to be forgotten.
+            placer.advance(time);
+            prop_assert!(placer.take_events().is_empty());
+            for j in 0..=i {
+                let id = format!("p{j}");
+                let due = match (retention, ended.get(&id)) {
+                    (Some(keep), Some(end)) => !running.contains(&id) && end + f64::from(keep) <= time,
+                    _ => false,
+                };
+                prop_assert_eq!(placer.key_of(&id).is_none(), due, "{} held {}", id, !due);
+            }
+            prop_assert_eq!(placer.retained(), (0..=i).filter(|j| placer.key_of(&format!("p{j}")).is_some()).count());
+        }
+    }
+}
+
+/// Records a final event: when the placement ended, and whether its session runs.
+fn note_end(
+    placer: &Placer,
+    event: &rally_placement::PlacementEvent,
+    ended: &mut HashMap<String, f64>,
+    running: &mut HashSet<String>,
+) {
+    let id = placer
+        .placement(event.placement)
+        .request
+        .placement_id
+        .clone();
+    ended.insert(id.clone(), event.time);
+    if event.kind == EventKind::Fulfilled {
+        running.insert(id);
+    }
 }

@@ -1,13 +1,14 @@
 //! GameLift's documented placement rules, each with an expectation worked out by hand, and
 //! rally's opt-in extensions.
 
+use rally_placement::error::ErrorKind;
 use rally_placement::model::{
     CostBasis, FallbackStrategy, Fleet, FleetLocation, FleetType, LatencyPolicy, LatencyRanking,
     LocationId, LocationStatus, MissingLatency, PlacementRequest, PlacementStatus, PlayerLatency,
     PriorityOverride, PriorityType, Queue, QueueOptions, Spread, Unplaceable,
 };
 use rally_placement::reason::Exclusion;
-use rally_placement::{EventKind, Placer, Reason};
+use rally_placement::{EventKind, PlacementError, Placer, Reason, Retention};
 
 fn location(name: &str, cost: f64, sessions: u32) -> FleetLocation {
     FleetLocation {
@@ -962,4 +963,336 @@ fn two_latencies_for_one_player_and_location_are_refused() {
     assert!(placer.key_of("p1").is_none(), "nothing is kept");
     assert_eq!(placer.placements().len(), 0);
     assert_eq!(placer.usage("spot", "us-east-1"), Some((0, 2)));
+}
+
+/// The kind of a refusal, and that nothing changed but the time.
+fn refused<T: std::fmt::Debug>(result: Result<T, PlacementError>) -> ErrorKind {
+    result.unwrap_err().kind()
+}
+
+/// A placer whose queue `q` takes only `spot` in us-east-1 (2 sessions), with `p1` and `p2`
+/// placed there at 0 and 1, and `p3` and `p4` waiting since 2 and 3.
+fn east_full() -> Placer {
+    let mut q = queue("q", &["spot"]);
+    q.allowed_locations = Some(vec!["us-east-1".into()]);
+    let mut placer = placer_with(q);
+    for (i, id) in ["p1", "p2", "p3", "p4"].into_iter().enumerate() {
+        placer
+            .start(PlacementRequest::new(id, "q", 10), i as f64)
+            .unwrap();
+    }
+    assert_eq!(placer.pending(), 2);
+    placer.take_events();
+    placer
+}
+
+fn events(placer: &mut Placer) -> Vec<(EventKind, String, f64)> {
+    let events = placer.take_events();
+    events
+        .iter()
+        .map(|e| {
+            let id = placer.placement(e.placement).request.placement_id.clone();
+            (e.kind, id, e.time)
+        })
+        .collect()
+}
+
+#[test]
+fn every_refusal_has_its_kind() {
+    use ErrorKind::*;
+    let mut twice = two_fleets();
+    twice.push(twice[0].clone());
+    let error = Placer::new(twice, 1).unwrap_err();
+    assert_eq!(
+        (error.kind(), error.field.as_str()),
+        (AlreadyExists, "[2].FleetId")
+    );
+    let mut doubled = two_fleets();
+    doubled[1].locations[2].location = "us-east-1".into();
+    let error = Placer::new(doubled, 1).unwrap_err();
+    assert_eq!(
+        (error.kind(), error.field.as_str()),
+        (InvalidArgument, "[1].Locations[2].Location")
+    );
+
+    let mut placer = east_full();
+    assert_eq!(
+        refused(placer.add_queue(queue("q", &["spot"]))),
+        AlreadyExists
+    );
+    let error = placer.add_queue(queue("r", &["spot", "gone"])).unwrap_err();
+    assert_eq!(
+        (error.kind(), error.field.as_str()),
+        (NotFound, "Destinations[1].DestinationArn")
+    );
+    let mut by_location = queue("r", &["spot"]);
+    by_location.priority_order = PriorityType::complete(&[PriorityType::Location]);
+    assert_eq!(refused(placer.add_queue(by_location)), InvalidArgument);
+
+    let start = |placer: &mut Placer, id: &str, queue: &str, players: u32| {
+        placer.start(PlacementRequest::new(id, queue, players), 4.0)
+    };
+    assert_eq!(refused(start(&mut placer, "p5", "nowhere", 10)), NotFound);
+    assert_eq!(refused(start(&mut placer, "p 5", "q", 10)), InvalidArgument);
+    assert_eq!(refused(start(&mut placer, "p5", "q", 201)), InvalidArgument);
+    assert_eq!(refused(start(&mut placer, "p1", "q", 10)), AlreadyExists);
+
+    assert_eq!(refused(placer.stop("p9", 4.0)), NotFound);
+    assert_eq!(refused(placer.stop("p1", 4.0)), FailedPrecondition);
+    assert_eq!(refused(placer.release("p9", 4.0)), NotFound);
+    assert_eq!(refused(placer.release("p3", 4.0)), FailedPrecondition);
+    assert_eq!(refused(placer.describe("p9")), NotFound);
+
+    assert_eq!(
+        refused(placer.set_instances("gone", "us-east-1", 3, 4.0)),
+        NotFound
+    );
+    let error = placer
+        .set_instances("spot", "ap-south-1", 3, 4.0)
+        .unwrap_err();
+    assert_eq!((error.kind(), error.field.as_str()), (NotFound, "Location"));
+    let stranger = fleet("gone", FleetType::OnDemand, vec![location("x-1", 0.1, 1)]);
+    assert_eq!(refused(placer.update_fleet(stranger, 4.0)), NotFound);
+    let mut costly = two_fleets().remove(0);
+    costly.locations[1].hourly_cost = -1.0;
+    let error = placer.update_fleet(costly, 4.0).unwrap_err();
+    assert_eq!(
+        (error.kind(), error.field.as_str()),
+        (InvalidArgument, "Locations[1].HourlyCost")
+    );
+    assert_eq!(
+        refused(placer.add_fleet(two_fleets().remove(0), 4.0)),
+        AlreadyExists
+    );
+    assert_eq!(refused(placer.delete_fleet("gone", 4.0)), NotFound);
+    assert_eq!(
+        refused(placer.delete_fleet("spot", 4.0)),
+        FailedPrecondition
+    );
+    assert_eq!(refused(placer.update_queue(queue("r", &[]), 4.0)), NotFound);
+    assert_eq!(
+        refused(placer.update_queue(queue("q", &["gone"]), 4.0)),
+        NotFound
+    );
+    assert_eq!(refused(placer.delete_queue("r", 4.0)), NotFound);
+    assert_eq!(
+        refused(placer.set_retention(Retention::For(-1.0))),
+        InvalidArgument
+    );
+
+    // Nothing changed: the same two placed, the same two waiting.
+    assert_eq!(placer.usage("spot", "us-east-1"), Some((2, 2)));
+    assert_eq!(placer.pending(), 2);
+    assert_eq!(placer.retained(), 4);
+    assert_eq!(placer.queue("q").unwrap().destinations, ["spot"]);
+    assert!(placer.take_events().is_empty());
+}
+
+#[test]
+fn a_capacity_increase_places_the_oldest_waiting_and_a_decrease_evicts_nobody() {
+    let mut placer = east_full();
+    placer.set_instances("spot", "us-east-1", 3, 5.0).unwrap();
+    assert_eq!(
+        events(&mut placer),
+        [(EventKind::Fulfilled, "p3".into(), 5.0)]
+    );
+    assert_eq!(placed(&placer, "p4"), Err(PlacementStatus::Pending));
+    // Down to 1: three sessions keep running; the one freed at 7 leaves 2 for 1 of room.
+    placer.set_instances("spot", "us-east-1", 1, 6.0).unwrap();
+    assert_eq!(placer.usage("spot", "us-east-1"), Some((3, 1)));
+    placer.release("p1", 7.0).unwrap();
+    assert_eq!(placer.usage("spot", "us-east-1"), Some((2, 1)));
+    assert_eq!(placed(&placer, "p4"), Err(PlacementStatus::Pending));
+    assert!(placer.take_events().is_empty());
+    // Back to 3: p4 takes the room.
+    placer.set_instances("spot", "us-east-1", 3, 8.0).unwrap();
+    assert_eq!(
+        events(&mut placer),
+        [(EventKind::Fulfilled, "p4".into(), 8.0)]
+    );
+}
+
+#[test]
+fn a_fleet_update_gives_new_room_to_the_waiting_and_keeps_running_sessions() {
+    let mut placer = east_full();
+    // spot gains 1 session in us-east-1 and a location the queue does not allow.
+    let mut spot = two_fleets().remove(0);
+    spot.locations[0].instances = 3;
+    spot.locations.push(location("ap-south-1", 0.01, 5));
+    placer.update_fleet(spot.clone(), 5.0).unwrap();
+    assert_eq!(
+        events(&mut placer),
+        [(EventKind::Fulfilled, "p3".into(), 5.0)]
+    );
+    assert_eq!(placer.usage("spot", "us-east-1"), Some((3, 3)));
+    assert_eq!(placer.usage("spot", "ap-south-1"), Some((0, 5)));
+    // us-east-1 cannot go while it hosts sessions; the refusal changes nothing.
+    let mut without_east = spot.clone();
+    without_east.locations.remove(0);
+    let error = placer.update_fleet(without_east.clone(), 6.0).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::FailedPrecondition);
+    assert_eq!(
+        error.message,
+        "fleet `spot` hosts 3 game sessions in `us-east-1`; a location can go once its \
+         sessions have ended"
+    );
+    assert_eq!(placer.usage("spot", "us-east-1"), Some((3, 3)));
+    for id in ["p1", "p2", "p3"] {
+        placer.release(id, 7.0).unwrap();
+    }
+    // p4 took the first session freed; once it has ended, us-east-1 can go, and p5 can
+    // then never be placed: it waits until its timeout, with nothing left to wait on.
+    assert_eq!(
+        events(&mut placer),
+        [(EventKind::Fulfilled, "p4".into(), 7.0)]
+    );
+    placer.release("p4", 8.0).unwrap();
+    placer.update_fleet(without_east, 8.0).unwrap();
+    assert_eq!(placer.usage("spot", "us-east-1"), None);
+    placer
+        .start(PlacementRequest::new("p5", "q", 10), 9.0)
+        .unwrap();
+    let reason = times_out_at_the_timeout(&mut placer, "p5", 9.0);
+    assert_eq!(
+        reason,
+        timed_out_because("2 filtered out by `AllowedLocations` (e.g. `spot` in `eu-west-1`)")
+    );
+}
+
+#[test]
+fn a_fleet_can_be_deleted_once_no_queue_lists_it_and_it_hosts_nothing() {
+    let mut placer = east_full();
+    placer.update_queue(queue("q", &["demand"]), 4.0).unwrap();
+    // p3 and p4 follow the new queue: demand, cheapest first (ap-south-1 at 0.09).
+    assert_eq!(
+        events(&mut placer),
+        [
+            (EventKind::Fulfilled, "p3".into(), 4.0),
+            (EventKind::Fulfilled, "p4".into(), 4.0)
+        ]
+    );
+    assert_eq!(placed(&placer, "p3"), at("demand", "ap-south-1"));
+    let error = placer.delete_fleet("spot", 5.0).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::FailedPrecondition);
+    assert_eq!(error.message, "fleet `spot` hosts 2 game sessions");
+    placer.release("p1", 6.0).unwrap();
+    placer.release("p2", 6.0).unwrap();
+    placer.delete_fleet("spot", 7.0).unwrap();
+    assert_eq!(placer.fleets().len(), 1);
+    assert_eq!(placer.usage("spot", "us-east-1"), None);
+    // The fleet after it still works, and its id can be used again.
+    assert_eq!(placer.usage("demand", "ap-south-1"), Some((2, 2)));
+    placer.release("p3", 8.0).unwrap();
+    assert_eq!(placer.usage("demand", "ap-south-1"), Some((1, 2)));
+    placer.add_fleet(two_fleets().remove(0), 9.0).unwrap();
+    assert_eq!(placer.usage("spot", "us-east-1"), Some((0, 2)));
+}
+
+#[test]
+fn a_queue_update_applies_to_its_waiting_requests_from_now() {
+    let mut placer = east_full();
+    // A 5 s timeout: p3 (started at 2) and p4 (at 3) are past it at 10, and time out then.
+    let mut short = queue("q", &["spot"]);
+    short.allowed_locations = Some(vec!["us-east-1".into()]);
+    short.timeout = 5.0;
+    placer.update_queue(short, 10.0).unwrap();
+    assert_eq!(
+        events(&mut placer),
+        [
+            (EventKind::TimedOut, "p3".into(), 10.0),
+            (EventKind::TimedOut, "p4".into(), 10.0)
+        ]
+    );
+    let placement = placer.describe("p3").unwrap();
+    assert_eq!(placement.end_time, Some(10.0));
+    assert!(matches!(placement.reason, Some(Reason::TimedOut(_))));
+    // One started now waits its 5 s.
+    placer
+        .start(PlacementRequest::new("p5", "q", 10), 11.0)
+        .unwrap();
+    assert_eq!(placer.next_wake(), Some(16.0));
+}
+
+#[test]
+fn deleting_a_queue_fails_its_waiting_requests_oldest_first() {
+    let mut placer = east_full();
+    placer.add_queue(queue("other", &["demand"])).unwrap();
+    placer.delete_queue("q", 7.0).unwrap();
+    assert_eq!(
+        events(&mut placer),
+        [
+            (EventKind::Failed, "p3".into(), 7.0),
+            (EventKind::Failed, "p4".into(), 7.0)
+        ]
+    );
+    assert_eq!(
+        placer.describe("p4").unwrap().reason,
+        Some(Reason::QueueDeleted)
+    );
+    assert_eq!(placer.pending(), 0);
+    assert_eq!(placer.next_wake(), None);
+    let error = placer
+        .start(PlacementRequest::new("p5", "q", 10), 8.0)
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NotFound);
+    assert_eq!(error.message, "no queue `q`; the queues are `other`");
+    // Placed sessions run on; the name can be used again, by a queue that works.
+    assert_eq!(placer.usage("spot", "us-east-1"), Some((2, 2)));
+    placer.add_queue(queue("q", &["demand"])).unwrap();
+    placer
+        .start(PlacementRequest::new("p5", "q", 10), 9.0)
+        .unwrap();
+    assert_eq!(placed(&placer, "p5"), at("demand", "ap-south-1"));
+    assert_eq!(placer.queue("other").unwrap().destinations, ["demand"]);
+}
+
+#[test]
+fn an_ended_placement_is_kept_for_its_retention_then_forgotten() {
+    let mut placer = east_full();
+    placer.set_retention(Retention::For(30.0)).unwrap();
+    placer.stop("p3", 4.0).unwrap();
+    let cancelled = placer.key_of("p3").unwrap();
+    placer.take_events();
+    let error = placer
+        .start(PlacementRequest::new("p3", "q", 10), 20.0)
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::AlreadyExists);
+    assert_eq!(placer.next_wake(), Some(34.0));
+    placer.advance(33.9);
+    assert_eq!(
+        placer.describe("p3").unwrap().status,
+        PlacementStatus::Cancelled
+    );
+    placer.advance(34.0);
+    assert_eq!(refused(placer.describe("p3")), ErrorKind::NotFound);
+    assert_eq!(placer.get(cancelled), None);
+    assert_eq!(refused(placer.stop("p3", 34.0)), ErrorKind::NotFound);
+    // p4 times out at 63; until its event is taken it is kept, whatever the time.
+    placer.advance(200.0);
+    assert_eq!(
+        placer.describe("p4").unwrap().status,
+        PlacementStatus::TimedOut
+    );
+    placer.take_events();
+    placer.advance(200.0);
+    assert_eq!(refused(placer.describe("p4")), ErrorKind::NotFound);
+    // p1 and p2 hold running sessions and are kept while they run; a new request may take
+    // the forgotten id `p3`, and is a new placement.
+    assert_eq!(placer.retained(), 2);
+    placer
+        .start(PlacementRequest::new("p3", "q", 10), 201.0)
+        .unwrap();
+    assert_eq!(placer.describe("p3").unwrap().start_time, 201.0);
+    assert_ne!(placer.key_of("p3"), Some(cancelled));
+    // p1's session ends at 210 (p3 takes it); p1 ended at 0, so it goes at once.
+    placer.release("p1", 210.0).unwrap();
+    assert_eq!(placed(&placer, "p3"), at("spot", "us-east-1"));
+    placer.advance(210.0);
+    assert_eq!(refused(placer.describe("p1")), ErrorKind::NotFound);
+    let ids: Vec<&str> = placer
+        .placements()
+        .iter()
+        .map(|p| p.request.placement_id.as_str())
+        .collect();
+    assert_eq!(ids, ["p2", "p3"]);
 }
