@@ -1,0 +1,327 @@
+//! Resolving a ticket against the pool's rule set: attributes by id with defaults applied,
+//! strings and locations interned (and given back if the ticket is refused), teams by name,
+//! and the reasons a ticket can never match.
+
+use smallvec::SmallVec;
+use thin_vec::ThinVec;
+
+use rally_rules::model::{AttributeType, AttributeValue, TeamId};
+
+use super::interner::Interner;
+use super::pooled::{LocationId, NO_TEAM, Player, PlayerId, Rare, Symbol, Ticket, Value};
+use super::{Pool, Rejected};
+use crate::ticket::{AttributeValueRequest, PlayerRequest, TicketError, TicketRequest};
+
+impl Pool {
+    /// Resolves a ticket with the pool's interners; whatever a refused ticket interned is
+    /// released again.
+    pub(super) fn resolve_or_give_back(
+        &mut self,
+        request: &TicketRequest,
+    ) -> Result<Ticket, Rejected> {
+        // The interners are taken out while the ticket resolves, since resolving reads the
+        // rest of the pool.
+        let mut strings = std::mem::take(&mut self.strings);
+        let mut locations = std::mem::take(&mut self.locations);
+        let mut taken = Taken {
+            strings: Tally::new(&mut strings),
+            locations: Tally::new(&mut locations),
+        };
+        let resolved = self.resolve(request, &mut taken);
+        if resolved.is_err() {
+            taken.strings.release_all();
+            taken.locations.release_all();
+        }
+        self.strings = strings;
+        self.locations = locations;
+        resolved
+    }
+
+    /// The ticket as the pool holds it, or why the pool refuses it. What it interns is
+    /// counted in `taken`, for the caller to give back if the ticket is refused.
+    fn resolve(&self, request: &TicketRequest, taken: &mut Taken<'_>) -> Result<Ticket, Rejected> {
+        let mut unmatchable = Vec::new();
+        let mut players = SmallVec::with_capacity(request.players.len());
+        for (i, player) in request.players.iter().enumerate() {
+            players.push(self.resolve_player(i, player, taken, &mut unmatchable)?);
+        }
+        if request.is_backfill() {
+            self.check_backfill_teams(&players)?;
+        } else if players.len() > self.largest_team as usize {
+            unmatchable.push(format!(
+                "a party of {} does not fit any team; the largest holds {}",
+                players.len(),
+                self.largest_team
+            ));
+        }
+        Ok(Ticket {
+            id: request.ticket_id.as_str().into(),
+            start_time: request.start_time,
+            players,
+            rare: (request.game_session_arn.is_some() || !unmatchable.is_empty()).then(|| {
+                Box::new(Rare {
+                    game_session_arn: request.game_session_arn.as_deref().map(Box::from),
+                    unmatchable,
+                })
+            }),
+            filters: SmallVec::new(),
+        })
+    }
+
+    /// Player `i` of a ticket: its values, latencies, team and id, in that order of
+    /// interning.
+    fn resolve_player(
+        &self,
+        i: usize,
+        player: &PlayerRequest,
+        taken: &mut Taken<'_>,
+        unmatchable: &mut Vec<String>,
+    ) -> Result<Player, Rejected> {
+        let values = self.resolve_values(i, player, &mut taken.strings, unmatchable)?;
+        let latencies = resolve_latencies(i, player, &mut taken.locations)?;
+        if self.has_latency_rule && latencies.is_empty() {
+            unmatchable.push(format!(
+                "the rule set has a latency rule, and player `{}` reports no latency",
+                player.player_id
+            ));
+        }
+        let team = match &player.team {
+            None => NO_TEAM,
+            Some(name) => self.resolve_team(i, name)?,
+        };
+        let id = if self.reads_player_ids {
+            PlayerId::Interned(Symbol(taken.strings.intern(&player.player_id)))
+        } else {
+            PlayerId::Text(player.player_id.as_str().into())
+        };
+        Ok(Player {
+            id,
+            values,
+            latencies,
+            team,
+        })
+    }
+
+    /// A player's values by `AttributeId`: as sent, else the rule set's default, else
+    /// [`Value::Missing`] with the reason noted.
+    fn resolve_values(
+        &self,
+        i: usize,
+        player: &PlayerRequest,
+        strings: &mut Tally<'_>,
+        unmatchable: &mut Vec<String>,
+    ) -> Result<Box<[Value]>, Rejected> {
+        let mut values = Vec::with_capacity(self.rule_set.attributes.len());
+        for attribute in &self.rule_set.attributes {
+            let value = match player.player_attributes.get(&attribute.name) {
+                Some(sent) => resolve_value(sent, attribute.ty, strings).ok_or_else(|| {
+                    Rejected(TicketError::new(
+                        format!("Players[{i}].PlayerAttributes.{}", attribute.name),
+                        format!(
+                            "the rule set declares `{}` as {}, found `{}`",
+                            attribute.name,
+                            describe_type(attribute.ty),
+                            sent.kind().unwrap_or("?")
+                        ),
+                    ))
+                })?,
+                None => match &attribute.default {
+                    Some(default) => resolve_default(default, strings),
+                    None => {
+                        unmatchable.push(format!(
+                            "player `{}` has no `{}`, and the rule set gives it no default",
+                            player.player_id, attribute.name
+                        ));
+                        Value::Missing
+                    }
+                },
+            };
+            values.push(value);
+        }
+        Ok(values.into_boxed_slice())
+    }
+
+    /// The number of the team a backfill ticket's player is on.
+    fn resolve_team(&self, i: usize, name: &str) -> Result<u16, Rejected> {
+        let team = self.team_named(name).ok_or_else(|| {
+            let names: Vec<&str> = self
+                .rule_set
+                .teams
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect();
+            Rejected(TicketError::new(
+                format!("Players[{i}].Team"),
+                format!("unknown team `{name}`; the teams are {}", names.join(", ")),
+            ))
+        })?;
+        Ok(u16::try_from(team.0).expect("a rule set holds at most 200 players and teams"))
+    }
+
+    fn team_named(&self, name: &str) -> Option<TeamId> {
+        self.rule_set
+            .teams
+            .iter()
+            .position(|team| team.name == name)
+            .map(TeamId)
+    }
+
+    /// A backfill ticket's players already fill their teams; no team may hold more than it can.
+    fn check_backfill_teams(&self, players: &[Player]) -> Result<(), Rejected> {
+        for (position, team) in self.rule_set.teams.iter().enumerate() {
+            let on_team = players
+                .iter()
+                .filter(|player| player.team() == Some(TeamId(position)))
+                .count();
+            if on_team > team.max_players as usize {
+                return Err(Rejected(TicketError::new(
+                    "Players",
+                    format!(
+                        "{on_team} players are on team `{}`, which holds at most {}",
+                        team.name, team.max_players
+                    ),
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A player's latencies by location, sorted by location.
+fn resolve_latencies(
+    i: usize,
+    player: &PlayerRequest,
+    locations: &mut Tally<'_>,
+) -> Result<Box<[(LocationId, u32)]>, Rejected> {
+    let mut latencies: Vec<(LocationId, u32)> = Vec::with_capacity(player.latency_in_ms.len());
+    for (location, ms) in &player.latency_in_ms {
+        let id = locations
+            .intern_under(location, u32::from(u16::MAX))
+            .ok_or_else(|| {
+                Rejected(TicketError::new(
+                    format!("Players[{i}].LatencyInMs.{location}"),
+                    format!(
+                        "the pool already knows {} locations, the most it can hold",
+                        u32::from(u16::MAX) + 1
+                    ),
+                ))
+            })?;
+        latencies.push((LocationId(id as u16), *ms as u32));
+    }
+    latencies.sort_unstable();
+    Ok(latencies.into_boxed_slice())
+}
+
+/// The interners a ticket draws on while it resolves.
+struct Taken<'a> {
+    strings: Tally<'a>,
+    locations: Tally<'a>,
+}
+
+/// An interner, remembering what one ticket took from it so that a refused ticket can give
+/// it all back.
+struct Tally<'a> {
+    interner: &'a mut Interner,
+    taken: Vec<u32>,
+}
+
+impl<'a> Tally<'a> {
+    fn new(interner: &'a mut Interner) -> Tally<'a> {
+        Tally {
+            interner,
+            taken: Vec::new(),
+        }
+    }
+
+    fn intern(&mut self, text: &str) -> u32 {
+        let id = self.interner.intern(text);
+        self.taken.push(id);
+        id
+    }
+
+    fn intern_under(&mut self, text: &str, limit: u32) -> Option<u32> {
+        let id = self.interner.intern_under(text, limit)?;
+        self.taken.push(id);
+        Some(id)
+    }
+
+    /// Gives back the string taken last.
+    fn release_last(&mut self) {
+        if let Some(id) = self.taken.pop() {
+            self.interner.release(id);
+        }
+    }
+
+    fn release_all(&mut self) {
+        while !self.taken.is_empty() {
+            self.release_last();
+        }
+    }
+}
+
+fn describe_type(ty: AttributeType) -> &'static str {
+    match ty {
+        AttributeType::String => "a string (`S`)",
+        AttributeType::Number => "a number (`N`)",
+        AttributeType::StringList => "a string list (`SL`)",
+        AttributeType::StringNumberMap => "a string-number map (`SDM`)",
+    }
+}
+
+/// A sent value of the declared type, or `None` when the types differ.
+fn resolve_value(
+    sent: &AttributeValueRequest,
+    ty: AttributeType,
+    strings: &mut Tally<'_>,
+) -> Option<Value> {
+    Some(match ty {
+        AttributeType::String => Value::String(Symbol(strings.intern(sent.s.as_deref()?))),
+        AttributeType::Number => Value::Number(sent.n?),
+        AttributeType::StringList => Value::StringList(dedup_symbols(
+            sent.sl.as_ref()?.iter().map(String::as_str),
+            strings,
+        )),
+        AttributeType::StringNumberMap => Value::StringNumberMap(
+            // A BTreeMap already iterates in key order.
+            sent.sdm
+                .as_ref()?
+                .iter()
+                .map(|(key, number)| (Symbol(strings.intern(key)), *number))
+                .collect(),
+        ),
+    })
+}
+
+fn resolve_default(default: &AttributeValue, strings: &mut Tally<'_>) -> Value {
+    match default {
+        AttributeValue::String(text) => Value::String(Symbol(strings.intern(text))),
+        AttributeValue::Number(number) => Value::Number(*number),
+        AttributeValue::StringList(list) => {
+            Value::StringList(dedup_symbols(list.iter().map(String::as_str), strings))
+        }
+        AttributeValue::StringNumberMap(map) => Value::StringNumberMap(
+            map.iter()
+                .map(|(key, number)| (Symbol(strings.intern(key)), *number))
+                .collect(),
+        ),
+    }
+}
+
+/// FlexMatch ignores a string list's repeats after the first.
+fn dedup_symbols<'a>(
+    items: impl Iterator<Item = &'a str>,
+    strings: &mut Tally<'_>,
+) -> ThinVec<Symbol> {
+    let mut symbols: ThinVec<Symbol> = ThinVec::new();
+    for item in items {
+        let symbol = Symbol(strings.intern(item));
+        if symbols.contains(&symbol) {
+            // The list holds the string once, so it holds it once.
+            strings.release_last();
+        } else {
+            symbols.push(symbol);
+        }
+    }
+    symbols.shrink_to_fit();
+    symbols
+}
