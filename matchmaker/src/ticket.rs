@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use rally_base::ErrorKind;
 use serde::{Deserialize, Serialize};
 
 /// GameLift's limits on a matchmaking request (API model and service quotas).
@@ -127,19 +128,31 @@ impl AttributeValueRequest {
     }
 }
 
-/// What is wrong with a ticket, and where: a path such as `Players[0].PlayerAttributes.skill`.
+/// What is wrong with a ticket, and where: a path such as `Players[0].PlayerAttributes.skill`,
+/// and what kind of refusal it is, for front ends to map to a status.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub struct TicketError {
+    pub kind: ErrorKind,
     pub path: String,
     pub message: String,
 }
 
 impl TicketError {
-    pub fn new(path: impl Into<String>, message: impl Into<String>) -> TicketError {
+    pub fn new(
+        kind: ErrorKind,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> TicketError {
         TicketError {
+            kind,
             path: path.into(),
             message: message.into(),
         }
+    }
+
+    /// The ticket is malformed or contradicts the configuration at `path`.
+    pub fn invalid(path: impl Into<String>, message: impl Into<String>) -> TicketError {
+        TicketError::new(ErrorKind::InvalidArgument, path, message)
     }
 }
 
@@ -156,7 +169,7 @@ impl fmt::Display for TicketError {
 /// Reads one ticket from JSON, then checks it against GameLift's limits.
 pub fn parse_ticket(json: &str) -> Result<TicketRequest, TicketError> {
     if let Some(found) = not_an_object(json) {
-        return Err(TicketError::new(
+        return Err(TicketError::invalid(
             "",
             format!("expected a ticket, a JSON object `{{…}}` on one line; found {found}"),
         ));
@@ -170,7 +183,7 @@ pub fn parse_ticket(json: &str) -> Result<TicketRequest, TicketError> {
             if inner.is_eof() {
                 // Cut off inside a value, the path ends in a field not read yet: `?`.
                 let path = path.trim_end_matches('?').trim_end_matches('.').to_string();
-                return TicketError::new(
+                return TicketError::invalid(
                     path,
                     format!(
                         "the line ends in the middle of the ticket (after {} characters): it \
@@ -185,11 +198,11 @@ pub fn parse_ticket(json: &str) -> Result<TicketRequest, TicketError> {
                 Some(at) => message[..at].to_string(),
                 None => message,
             };
-            TicketError::new(path, message)
+            TicketError::invalid(path, message)
         })?;
     deserializer
         .end()
-        .map_err(|_| TicketError::new("", "unexpected text after the ticket"))?;
+        .map_err(|_| TicketError::invalid("", "unexpected text after the ticket"))?;
     ticket.validate()?;
     Ok(ticket)
 }
@@ -252,7 +265,7 @@ impl TicketRequest {
         use limits::*;
         let id = &self.ticket_id;
         if id.is_empty() || id.chars().count() > TICKET_ID_MAX_CHARS {
-            return Err(TicketError::new(
+            return Err(TicketError::invalid(
                 "TicketId",
                 format!(
                     "expected 1 to {TICKET_ID_MAX_CHARS} characters, found {}",
@@ -264,13 +277,13 @@ impl TicketRequest {
             .chars()
             .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.')))
         {
-            return Err(TicketError::new(
+            return Err(TicketError::invalid(
                 "TicketId",
                 format!("`{id}` holds `{bad}`; ticket ids use letters, digits, `-` and `.`"),
             ));
         }
         if !self.start_time.is_finite() {
-            return Err(TicketError::new(
+            return Err(TicketError::invalid(
                 "StartTime",
                 "expected a finite number of seconds",
             ));
@@ -281,7 +294,7 @@ impl TicketRequest {
             PLAYERS_PER_TICKET
         };
         if self.players.is_empty() || self.players.len() > max_players {
-            return Err(TicketError::new(
+            return Err(TicketError::invalid(
                 "Players",
                 format!(
                     "expected 1 to {max_players} players, found {}",
@@ -292,7 +305,7 @@ impl TicketRequest {
         if let Some(arn) = &self.game_session_arn
             && arn.is_empty()
         {
-            return Err(TicketError::new(
+            return Err(TicketError::invalid(
                 "GameSessionArn",
                 "expected a game session ARN, found an empty string",
             ));
@@ -301,7 +314,7 @@ impl TicketRequest {
             let at = |field: &str| format!("Players[{i}].{field}");
             let id_chars = player.player_id.chars().count();
             if id_chars == 0 || id_chars > PLAYER_ID_MAX_CHARS {
-                return Err(TicketError::new(
+                return Err(TicketError::invalid(
                     at("PlayerId"),
                     format!("expected 1 to {PLAYER_ID_MAX_CHARS} characters, found {id_chars}"),
                 ));
@@ -310,13 +323,13 @@ impl TicketRequest {
                 .iter()
                 .position(|p| p.player_id == player.player_id)
             {
-                return Err(TicketError::new(
+                return Err(TicketError::invalid(
                     at("PlayerId"),
                     format!("player `{}` is also `Players[{other}]`", player.player_id),
                 ));
             }
             if player.player_attributes.len() > ATTRIBUTES_PER_PLAYER {
-                return Err(TicketError::new(
+                return Err(TicketError::invalid(
                     at("PlayerAttributes"),
                     format!(
                         "expected at most {ATTRIBUTES_PER_PLAYER} attributes, found {}",
@@ -326,11 +339,11 @@ impl TicketRequest {
             }
             for (name, value) in &player.player_attributes {
                 let path = at(&format!("PlayerAttributes.{name}"));
-                validate_attribute(value).map_err(|message| TicketError::new(path, message))?;
+                validate_attribute(value).map_err(|message| TicketError::invalid(path, message))?;
             }
             for (location, latency) in &player.latency_in_ms {
                 if !(latency.is_finite() && *latency > 0.0 && latency.fract() == 0.0) {
-                    return Err(TicketError::new(
+                    return Err(TicketError::invalid(
                         at(&format!("LatencyInMs.{location}")),
                         format!(
                             "expected a positive whole number of milliseconds, found `{latency}`"
@@ -340,13 +353,13 @@ impl TicketRequest {
             }
             match (&player.team, self.is_backfill()) {
                 (None, true) => {
-                    return Err(TicketError::new(
+                    return Err(TicketError::invalid(
                         at("Team"),
                         "a backfill ticket gives each player's current team",
                     ));
                 }
                 (Some(_), false) => {
-                    return Err(TicketError::new(
+                    return Err(TicketError::invalid(
                         at("Team"),
                         "only backfill tickets (with a `GameSessionArn`) give players' teams",
                     ));
@@ -468,6 +481,7 @@ mod tests {
         for (json, path) in cases {
             let error = parse_ticket(json).expect_err(json);
             assert_eq!(error.path, path, "{json}: {error}");
+            assert_eq!(error.kind, ErrorKind::InvalidArgument, "{json}");
             assert!(!error.message.contains(" at line "), "{}", error.message);
         }
         let missing = parse_ticket(r#"{"Players":[{"PlayerId":"p1"}]}"#).unwrap_err();

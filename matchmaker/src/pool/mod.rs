@@ -27,6 +27,7 @@ mod undeclared;
 
 use std::sync::Arc;
 
+use rally_base::ErrorKind;
 use rally_rules::model::{RuleKind, RuleSet};
 
 use crate::analysis::Analysis;
@@ -45,6 +46,14 @@ pub use undeclared::undeclared_attributes;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct Rejected(pub TicketError);
+
+impl Rejected {
+    /// What kind of refusal it is: `AlreadyExists` for a ticket id or player the pool holds
+    /// already, `InvalidArgument` for a ticket that contradicts the rule set.
+    pub fn kind(&self) -> ErrorKind {
+        self.0.kind
+    }
+}
 
 /// One configuration's tickets, resolved against its rule set, with the analysis and
 /// relaxable values the matcher reads for them.
@@ -194,35 +203,36 @@ impl Pool {
     /// Refuses a ticket whose id is in the pool already, or whose players are in another
     /// ticket or twice in this one.
     fn check_ids_are_new(&self, request: &TicketRequest) -> Result<(), Rejected> {
-        let reject = |path: String, message: String| Rejected(TicketError::new(path, message));
         if self.key_of(&request.ticket_id).is_some() {
-            return Err(reject(
-                "TicketId".into(),
+            return Err(Rejected(TicketError::new(
+                ErrorKind::AlreadyExists,
+                "TicketId",
                 format!("ticket `{}` is already in the pool", request.ticket_id),
-            ));
+            )));
         }
         for (i, player) in request.players.iter().enumerate() {
             if let Some(other) = self
                 .ids
                 .player(&self.slots, &self.strings, &player.player_id)
             {
-                return Err(reject(
+                return Err(Rejected(TicketError::new(
+                    ErrorKind::AlreadyExists,
                     format!("Players[{i}].PlayerId"),
                     format!(
                         "player `{}` is already in ticket `{}`",
                         player.player_id,
                         self.ticket(other).id
                     ),
-                ));
+                )));
             }
             if request.players[..i]
                 .iter()
                 .any(|earlier| earlier.player_id == player.player_id)
             {
-                return Err(reject(
+                return Err(Rejected(TicketError::invalid(
                     format!("Players[{i}].PlayerId"),
                     format!("player `{}` is in the ticket twice", player.player_id),
-                ));
+                )));
             }
         }
         Ok(())

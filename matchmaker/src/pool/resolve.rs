@@ -9,6 +9,8 @@ use rally_rules::model::{AttributeType, AttributeValue, TeamId};
 
 use super::interner::Interner;
 use super::pooled::{LocationId, NO_TEAM, Player, PlayerId, Rare, Symbol, Ticket, Value};
+use rally_base::ErrorKind;
+
 use super::{Pool, Rejected};
 use crate::ticket::{AttributeValueRequest, PlayerRequest, TicketError, TicketRequest};
 
@@ -115,7 +117,7 @@ impl Pool {
         for attribute in &self.rule_set.attributes {
             let value = match player.player_attributes.get(&attribute.name) {
                 Some(sent) => resolve_value(sent, attribute.ty, strings).ok_or_else(|| {
-                    Rejected(TicketError::new(
+                    Rejected(TicketError::invalid(
                         format!("Players[{i}].PlayerAttributes.{}", attribute.name),
                         format!(
                             "the rule set declares `{}` as {}, found `{}`",
@@ -150,7 +152,7 @@ impl Pool {
                 .iter()
                 .map(|t| t.name.as_str())
                 .collect();
-            Rejected(TicketError::new(
+            Rejected(TicketError::invalid(
                 format!("Players[{i}].Team"),
                 format!("unknown team `{name}`; the teams are {}", names.join(", ")),
             ))
@@ -174,7 +176,7 @@ impl Pool {
                 .filter(|player| player.team() == Some(TeamId(position)))
                 .count();
             if on_team > team.max_players as usize {
-                return Err(Rejected(TicketError::new(
+                return Err(Rejected(TicketError::invalid(
                     "Players",
                     format!(
                         "{on_team} players are on team `{}`, which holds at most {}",
@@ -199,6 +201,7 @@ fn resolve_latencies(
             .intern_under(location, u32::from(u16::MAX))
             .ok_or_else(|| {
                 Rejected(TicketError::new(
+                    ErrorKind::FailedPrecondition,
                     format!("Players[{i}].LatencyInMs.{location}"),
                     format!(
                         "the pool already knows {} locations, the most it can hold",

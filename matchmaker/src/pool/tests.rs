@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::ticket::parse_ticket;
+use rally_base::ErrorKind;
 use rally_rules::model::TeamId;
 use rally_rules::{SourceFormat, check_source};
 
@@ -67,6 +68,7 @@ fn refuses_contradictions_and_keeps_the_pool_unchanged() {
     pool.insert(&parse_ticket(ok).unwrap()).unwrap();
     let again = pool.insert(&parse_ticket(ok).unwrap()).unwrap_err();
     assert_eq!(again.0.path, "TicketId");
+    assert_eq!(again.kind(), ErrorKind::AlreadyExists);
     let same_player = r#"{"TicketId":"t2","Players":[{"PlayerId":"p1"}]}"#;
     let error = pool
         .insert(&parse_ticket(same_player).unwrap())
@@ -75,12 +77,14 @@ fn refuses_contradictions_and_keeps_the_pool_unchanged() {
         error.to_string(),
         "`Players[0].PlayerId`: player `p1` is already in ticket `t1`"
     );
+    assert_eq!(error.kind(), ErrorKind::AlreadyExists);
     let wrong_type = r#"{"TicketId":"t3","Players":[{"PlayerId":"p3","PlayerAttributes":{"skill":{"S":"high"}}}]}"#;
     let error = pool.insert(&parse_ticket(wrong_type).unwrap()).unwrap_err();
     assert_eq!(
         error.to_string(),
         "`Players[0].PlayerAttributes.skill`: the rule set declares `skill` as a number (`N`), found `S`"
     );
+    assert_eq!(error.kind(), ErrorKind::InvalidArgument);
     assert_eq!(pool.len(), 1);
     assert!(
         pool.symbol("high").is_none(),
@@ -118,6 +122,7 @@ fn backfill_players_keep_their_teams() {
     let unknown = r#"{"TicketId":"b2","GameSessionArn":"arn:gs/2","Players":[{"PlayerId":"q1","Team":"green"}]}"#;
     let error = pool.insert(&parse_ticket(unknown).unwrap()).unwrap_err();
     assert_eq!(error.0.path, "Players[0].Team");
+    assert_eq!(error.kind(), ErrorKind::InvalidArgument);
 }
 
 #[test]

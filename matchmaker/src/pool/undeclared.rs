@@ -29,7 +29,7 @@ pub fn undeclared_attributes(rule_set: &RuleSet, request: &TicketRequest) -> Vec
                     rally_rules::suggest::list_all(&declared)
                 ),
             };
-            found.push(TicketError::new(
+            found.push(TicketError::invalid(
                 format!("Players[{i}].PlayerAttributes.{name}"),
                 message,
             ));
