@@ -14,7 +14,7 @@ use rally_rules::model::{
 use rand::Rng;
 
 use crate::analysis::{Analysis, Test, literal_reference};
-use crate::ticket::{AttributeValueRequest, PlayerRequest, TicketRequest};
+use crate::ticket::{NewPlayer, NewTicket};
 
 const REGION_RTT: &str = include_str!("../../fixtures/data/region_rtt_p50_ms.csv");
 const REGION_SHARES: &str = include_str!("../../fixtures/data/region_player_shares.csv");
@@ -293,7 +293,7 @@ pub fn tickets<'a, R: Rng>(
     population: &'a Population,
     options: GenerateOptions,
     rng: &'a mut R,
-) -> impl Iterator<Item = TicketRequest> + 'a {
+) -> impl Iterator<Item = NewTicket> + 'a {
     let shapes = shapes(rule_set);
     let largest_team = rule_set
         .teams
@@ -332,25 +332,25 @@ pub fn tickets<'a, R: Rng>(
                         attributes.insert(attribute.name.clone(), value);
                     }
                 }
-                let mut latency_in_ms = BTreeMap::new();
+                let mut latencies = BTreeMap::new();
                 for (location, region) in population.regions.iter().enumerate() {
                     let (low, high) = population.last_mile_ms;
                     let ms = population.rtt[home][location] + rng.random_range(low..high);
-                    latency_in_ms.insert(region.clone(), ms.round().max(1.0));
+                    latencies.insert(region.clone(), ms.round().max(1.0) as u32);
                 }
                 if !has_latency && rng.random_bool(0.5) {
-                    latency_in_ms.clear();
+                    latencies.clear();
                 }
-                PlayerRequest {
-                    player_id: format!("t{i}p{j}"),
-                    player_attributes: attributes,
-                    latency_in_ms,
+                NewPlayer {
+                    id: format!("t{i}p{j}"),
+                    attributes,
+                    latencies,
                     team: None,
                 }
             })
             .collect();
-        TicketRequest {
-            ticket_id: format!("t{i}"),
+        NewTicket {
+            id: format!("t{i}"),
             start_time: options.start_window * (i as f64 + rng.random::<f64>())
                 / options.count.max(1) as f64,
             players,
@@ -365,19 +365,18 @@ fn draw<R: Rng>(
     percentile: f64,
     population: &Population,
     rng: &mut R,
-) -> Option<AttributeValueRequest> {
+) -> Option<AttributeValue> {
+    let number = AttributeValue::Number;
     Some(match (shape, ty) {
-        (Shape::Skill, _) => AttributeValueRequest::number(population.skill_at(percentile).round()),
-        (Shape::Tier(top), _) => {
-            AttributeValueRequest::number((percentile / 100.0 * top).floor().min(top - 1.0) + 1.0)
-        }
+        (Shape::Skill, _) => number(population.skill_at(percentile).round()),
+        (Shape::Tier(top), _) => number((percentile / 100.0 * top).floor().min(top - 1.0) + 1.0),
         (Shape::Numbers(choices), _) => {
             let weights: Vec<f64> = choices.iter().map(|(_, w)| *w).collect();
-            AttributeValueRequest::number(choices[Population::pick(&weights, rng)].0)
+            number(choices[Population::pick(&weights, rng)].0)
         }
         (Shape::Strings(choices), AttributeType::String) => {
             let weights: Vec<f64> = choices.iter().map(|(_, w)| *w).collect();
-            AttributeValueRequest::string(choices[Population::pick(&weights, rng)].0.clone())
+            AttributeValue::String(choices[Population::pick(&weights, rng)].0.clone())
         }
         (Shape::List(vocabulary, p), _) => {
             let mut chosen: Vec<&String> =
@@ -385,21 +384,25 @@ fn draw<R: Rng>(
             if chosen.is_empty() {
                 chosen.push(&vocabulary[rng.random_range(0..vocabulary.len())]);
             }
-            AttributeValueRequest::string_list(chosen.into_iter().cloned())
+            AttributeValue::StringList(chosen.into_iter().cloned().collect())
         }
-        (Shape::Empty, _) => AttributeValueRequest::string_list(Vec::<String>::new()),
+        (Shape::Empty, _) => AttributeValue::StringList(Vec::new()),
         (Shape::Capped(vocabulary, capped, share), _) => {
             let mut chosen: Vec<String> =
                 vec![vocabulary[rng.random_range(0..vocabulary.len())].clone()];
             chosen.extend(capped.iter().filter(|_| rng.random_bool(*share)).cloned());
-            AttributeValueRequest::string_list(chosen)
+            AttributeValue::StringList(chosen)
         }
-        (Shape::Map(keys), _) => AttributeValueRequest::string_number_map(
-            keys.iter()
-                .map(|k| (k.clone(), f64::from(rng.random_range(1..=5)))),
-        ),
-        (Shape::Threshold(threshold), _) => AttributeValueRequest::number(threshold.draw(rng)),
-        (Shape::Strings(choices), _) => AttributeValueRequest::string(choices[0].0.clone()),
+        (Shape::Map(keys), _) => {
+            // In key order, the last of a repeated key kept, as a JSON object reads.
+            let map: BTreeMap<String, f64> = keys
+                .iter()
+                .map(|k| (k.clone(), f64::from(rng.random_range(1..=5))))
+                .collect();
+            AttributeValue::StringNumberMap(map.into_iter().collect())
+        }
+        (Shape::Threshold(threshold), _) => number(threshold.draw(rng)),
+        (Shape::Strings(choices), _) => AttributeValue::String(choices[0].0.clone()),
     })
 }
 
@@ -682,17 +685,20 @@ rule ping: latency max 150ms
         let first = generate(7);
         assert_eq!(first, generate(7));
         assert_ne!(first, generate(8));
-        let players: Vec<&PlayerRequest> = first.iter().flat_map(|t| &t.players).collect();
+        let players: Vec<&NewPlayer> = first.iter().flat_map(|t| &t.players).collect();
         let monsters = players
             .iter()
-            .filter(|p| p.player_attributes["wants"] == AttributeValueRequest::number(1.0))
+            .filter(|p| p.attributes["wants"] == AttributeValue::Number(1.0))
             .count();
         // One seat in six is the monster's.
         let share = monsters as f64 / players.len() as f64;
         assert!((0.1..0.25).contains(&share), "{share}");
-        assert!(players.iter().all(|p| p.player_attributes["BlockList"]
-            == AttributeValueRequest::string_list(Vec::<String>::new())));
-        assert!(players.iter().all(|p| p.latency_in_ms.len() == 8));
+        assert!(
+            players
+                .iter()
+                .all(|p| p.attributes["BlockList"] == AttributeValue::StringList(Vec::new()))
+        );
+        assert!(players.iter().all(|p| p.latencies.len() == 8));
         assert!(first.windows(2).all(|w| w[0].start_time <= w[1].start_time));
         assert!(first.iter().all(|t| t.validate().is_ok()));
         let solos = first.iter().filter(|t| t.players.len() == 1).count();

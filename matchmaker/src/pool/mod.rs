@@ -33,7 +33,7 @@ use rally_rules::model::{RuleKind, RuleSet};
 use crate::analysis::Analysis;
 use crate::filters::TicketFilters;
 use crate::params::ParamsTable;
-use crate::ticket::{TicketError, TicketRequest};
+use crate::ticket::{NewTicket, TicketError};
 
 use ids::IdIndex;
 pub use interner::Interner;
@@ -178,12 +178,14 @@ impl Pool {
         self.slots.keys()
     }
 
-    /// Resolves a ticket against the rule set and adds it. A ticket that can never match is
-    /// added too, with its reasons, so that matching can report it; a ticket that contradicts
-    /// the rule set or another ticket is refused and nothing changes.
-    pub fn insert(&mut self, request: &TicketRequest) -> Result<TicketKey, Rejected> {
-        self.check_ids_are_new(request)?;
-        let mut ticket = self.resolve_or_give_back(request)?;
+    /// Checks a ticket against GameLift's limits, resolves it against the rule set and adds
+    /// it. A ticket that can never match is added too, with its reasons, so that matching can
+    /// report it; a ticket that breaks a limit or contradicts the rule set or another ticket
+    /// is refused and nothing changes.
+    pub fn insert(&mut self, new: &NewTicket) -> Result<TicketKey, Rejected> {
+        new.validate().map_err(Rejected)?;
+        self.check_ids_are_new(new)?;
+        let mut ticket = self.resolve_or_give_back(new)?;
         if ticket.unmatchable().is_empty() {
             ticket.filters = self
                 .variants
@@ -200,38 +202,26 @@ impl Pool {
         Ok(key)
     }
 
-    /// Refuses a ticket whose id is in the pool already, or whose players are in another
-    /// ticket or twice in this one.
-    fn check_ids_are_new(&self, request: &TicketRequest) -> Result<(), Rejected> {
-        if self.key_of(&request.ticket_id).is_some() {
+    /// Refuses a ticket whose id is in the pool already, or one of whose players is in
+    /// another ticket (`validate` has refused a player twice in this one).
+    fn check_ids_are_new(&self, ticket: &NewTicket) -> Result<(), Rejected> {
+        if self.key_of(&ticket.id).is_some() {
             return Err(Rejected(TicketError::new(
                 ErrorKind::AlreadyExists,
                 "TicketId",
-                format!("ticket `{}` is already in the pool", request.ticket_id),
+                format!("ticket `{}` is already in the pool", ticket.id),
             )));
         }
-        for (i, player) in request.players.iter().enumerate() {
-            if let Some(other) = self
-                .ids
-                .player(&self.slots, &self.strings, &player.player_id)
-            {
+        for (i, player) in ticket.players.iter().enumerate() {
+            if let Some(other) = self.ids.player(&self.slots, &self.strings, &player.id) {
                 return Err(Rejected(TicketError::new(
                     ErrorKind::AlreadyExists,
                     format!("Players[{i}].PlayerId"),
                     format!(
                         "player `{}` is already in ticket `{}`",
-                        player.player_id,
+                        player.id,
                         self.ticket(other).id
                     ),
-                )));
-            }
-            if request.players[..i]
-                .iter()
-                .any(|earlier| earlier.player_id == player.player_id)
-            {
-                return Err(Rejected(TicketError::invalid(
-                    format!("Players[{i}].PlayerId"),
-                    format!("player `{}` is in the ticket twice", player.player_id),
                 )));
             }
         }

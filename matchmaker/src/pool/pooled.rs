@@ -107,7 +107,7 @@ pub struct Ticket {
     /// match), boxed so that the rest pay a pointer for it.
     pub(super) rare: Option<Box<Rare>>,
     /// What the matcher's filters know of the ticket, per variant of the search (see
-    /// [`Pool::variants`]); empty for a ticket that can never match.
+    /// [`Pool::variants`](super::Pool::variants)); empty for a ticket that can never match.
     pub filters: SmallVec<[TicketFilters; 1]>,
 }
 

@@ -12,15 +12,12 @@ use super::pooled::{LocationId, NO_TEAM, Player, PlayerId, Rare, Symbol, Ticket,
 use rally_base::ErrorKind;
 
 use super::{Pool, Rejected};
-use crate::ticket::{AttributeValueRequest, PlayerRequest, TicketError, TicketRequest};
+use crate::ticket::{NewPlayer, NewTicket, TicketError};
 
 impl Pool {
     /// Resolves a ticket with the pool's interners; whatever a refused ticket interned is
     /// released again.
-    pub(super) fn resolve_or_give_back(
-        &mut self,
-        request: &TicketRequest,
-    ) -> Result<Ticket, Rejected> {
+    pub(super) fn resolve_or_give_back(&mut self, request: &NewTicket) -> Result<Ticket, Rejected> {
         // The interners are taken out while the ticket resolves, since resolving reads the
         // rest of the pool.
         let mut strings = std::mem::take(&mut self.strings);
@@ -41,7 +38,7 @@ impl Pool {
 
     /// The ticket as the pool holds it, or why the pool refuses it. What it interns is
     /// counted in `taken`, for the caller to give back if the ticket is refused.
-    fn resolve(&self, request: &TicketRequest, taken: &mut Taken<'_>) -> Result<Ticket, Rejected> {
+    fn resolve(&self, request: &NewTicket, taken: &mut Taken<'_>) -> Result<Ticket, Rejected> {
         let mut unmatchable = Vec::new();
         let mut players = SmallVec::with_capacity(request.players.len());
         for (i, player) in request.players.iter().enumerate() {
@@ -57,7 +54,7 @@ impl Pool {
             ));
         }
         Ok(Ticket {
-            id: request.ticket_id.as_str().into(),
+            id: request.id.as_str().into(),
             start_time: request.start_time,
             players,
             rare: (request.game_session_arn.is_some() || !unmatchable.is_empty()).then(|| {
@@ -75,7 +72,7 @@ impl Pool {
     fn resolve_player(
         &self,
         i: usize,
-        player: &PlayerRequest,
+        player: &NewPlayer,
         taken: &mut Taken<'_>,
         unmatchable: &mut Vec<String>,
     ) -> Result<Player, Rejected> {
@@ -84,7 +81,7 @@ impl Pool {
         if self.has_latency_rule && latencies.is_empty() {
             unmatchable.push(format!(
                 "the rule set has a latency rule, and player `{}` reports no latency",
-                player.player_id
+                player.id
             ));
         }
         let team = match &player.team {
@@ -92,9 +89,9 @@ impl Pool {
             Some(name) => self.resolve_team(i, name)?,
         };
         let id = if self.reads_player_ids {
-            PlayerId::Interned(Symbol(taken.strings.intern(&player.player_id)))
+            PlayerId::Interned(Symbol(taken.strings.intern(&player.id)))
         } else {
-            PlayerId::Text(player.player_id.as_str().into())
+            PlayerId::Text(player.id.as_str().into())
         };
         Ok(Player {
             id,
@@ -109,30 +106,31 @@ impl Pool {
     fn resolve_values(
         &self,
         i: usize,
-        player: &PlayerRequest,
+        player: &NewPlayer,
         strings: &mut Tally<'_>,
         unmatchable: &mut Vec<String>,
     ) -> Result<Box<[Value]>, Rejected> {
         let mut values = Vec::with_capacity(self.rule_set.attributes.len());
         for attribute in &self.rule_set.attributes {
-            let value = match player.player_attributes.get(&attribute.name) {
-                Some(sent) => resolve_value(sent, attribute.ty, strings).ok_or_else(|| {
-                    Rejected(TicketError::invalid(
+            let value = match player.attributes.get(&attribute.name) {
+                Some(sent) if sent.ty() == attribute.ty => resolve_value(sent, strings),
+                Some(sent) => {
+                    return Err(Rejected(TicketError::invalid(
                         format!("Players[{i}].PlayerAttributes.{}", attribute.name),
                         format!(
                             "the rule set declares `{}` as {}, found `{}`",
                             attribute.name,
                             describe_type(attribute.ty),
-                            sent.kind().unwrap_or("?")
+                            member(sent.ty())
                         ),
-                    ))
-                })?,
+                    )));
+                }
                 None => match &attribute.default {
-                    Some(default) => resolve_default(default, strings),
+                    Some(default) => resolve_value(default, strings),
                     None => {
                         unmatchable.push(format!(
                             "player `{}` has no `{}`, and the rule set gives it no default",
-                            player.player_id, attribute.name
+                            player.id, attribute.name
                         ));
                         Value::Missing
                     }
@@ -192,11 +190,11 @@ impl Pool {
 /// A player's latencies by location, sorted by location.
 fn resolve_latencies(
     i: usize,
-    player: &PlayerRequest,
+    player: &NewPlayer,
     locations: &mut Tally<'_>,
 ) -> Result<Box<[(LocationId, u32)]>, Rejected> {
-    let mut latencies: Vec<(LocationId, u32)> = Vec::with_capacity(player.latency_in_ms.len());
-    for (location, ms) in &player.latency_in_ms {
+    let mut latencies: Vec<(LocationId, u32)> = Vec::with_capacity(player.latencies.len());
+    for (location, ms) in &player.latencies {
         let id = locations
             .intern_under(location, u32::from(u16::MAX))
             .ok_or_else(|| {
@@ -209,7 +207,7 @@ fn resolve_latencies(
                     ),
                 ))
             })?;
-        latencies.push((LocationId(id as u16), *ms as u32));
+        latencies.push((LocationId(id as u16), *ms));
     }
     latencies.sort_unstable();
     Ok(latencies.into_boxed_slice())
@@ -271,43 +269,43 @@ fn describe_type(ty: AttributeType) -> &'static str {
     }
 }
 
-/// A sent value of the declared type, or `None` when the types differ.
-fn resolve_value(
-    sent: &AttributeValueRequest,
-    ty: AttributeType,
-    strings: &mut Tally<'_>,
-) -> Option<Value> {
-    Some(match ty {
-        AttributeType::String => Value::String(Symbol(strings.intern(sent.s.as_deref()?))),
-        AttributeType::Number => Value::Number(sent.n?),
-        AttributeType::StringList => Value::StringList(dedup_symbols(
-            sent.sl.as_ref()?.iter().map(String::as_str),
-            strings,
-        )),
-        AttributeType::StringNumberMap => Value::StringNumberMap(
-            // A BTreeMap already iterates in key order.
-            sent.sdm
-                .as_ref()?
-                .iter()
-                .map(|(key, number)| (Symbol(strings.intern(key)), *number))
-                .collect(),
-        ),
-    })
+/// The GameLift member a value of type `ty` is sent in.
+fn member(ty: AttributeType) -> &'static str {
+    match ty {
+        AttributeType::String => "S",
+        AttributeType::Number => "N",
+        AttributeType::StringList => "SL",
+        AttributeType::StringNumberMap => "SDM",
+    }
 }
 
-fn resolve_default(default: &AttributeValue, strings: &mut Tally<'_>) -> Value {
-    match default {
+/// A value, sent or a default, as the pool holds it.
+fn resolve_value(value: &AttributeValue, strings: &mut Tally<'_>) -> Value {
+    match value {
         AttributeValue::String(text) => Value::String(Symbol(strings.intern(text))),
         AttributeValue::Number(number) => Value::Number(*number),
         AttributeValue::StringList(list) => {
             Value::StringList(dedup_symbols(list.iter().map(String::as_str), strings))
         }
-        AttributeValue::StringNumberMap(map) => Value::StringNumberMap(
-            map.iter()
-                .map(|(key, number)| (Symbol(strings.intern(key)), *number))
-                .collect(),
-        ),
+        AttributeValue::StringNumberMap(map) => Value::StringNumberMap(sorted_map(map, strings)),
     }
+}
+
+/// A map's entries in key order. Maps read from JSON and the rule set's defaults come
+/// sorted; a ticket built another way may not.
+fn sorted_map(map: &[(String, f64)], strings: &mut Tally<'_>) -> ThinVec<(Symbol, f64)> {
+    let resolve = |(key, number): &(String, f64), strings: &mut Tally<'_>| {
+        (Symbol(strings.intern(key)), *number)
+    };
+    if map.is_sorted_by(|a, b| a.0 < b.0) {
+        return map.iter().map(|entry| resolve(entry, strings)).collect();
+    }
+    let mut entries: Vec<&(String, f64)> = map.iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    entries
+        .into_iter()
+        .map(|entry| resolve(entry, strings))
+        .collect()
 }
 
 /// FlexMatch ignores a string list's repeats after the first.

@@ -180,3 +180,56 @@ rule blocks: collection flatten(teams[*].players.attributes[BlockList]) referenc
     assert!(pool.symbol("fresh").is_none());
     assert_eq!(pool.strings().len(), baseline);
 }
+
+#[test]
+fn a_ticket_built_in_code_is_checked_and_its_maps_sorted() {
+    use crate::ticket::{NewPlayer, NewTicket};
+    use rally_rules::model::AttributeValue;
+    let mut pool = pool("attribute roles: string_number_map = {}\nteam red players 1\n");
+    let mut player = NewPlayer::new("p1");
+    player.attributes.insert(
+        "roles".into(),
+        AttributeValue::StringNumberMap(vec![("tank".into(), 2.0), ("heal".into(), 1.0)]),
+    );
+    let mut ticket = NewTicket {
+        id: "t1".into(),
+        start_time: f64::NAN,
+        players: vec![player],
+        game_session_arn: None,
+    };
+    let error = pool.insert(&ticket).unwrap_err();
+    assert_eq!(error.0.path, "StartTime");
+    assert_eq!(error.kind(), ErrorKind::InvalidArgument);
+    assert!(pool.is_empty());
+    ticket.start_time = 0.0;
+    let key = pool.insert(&ticket).unwrap();
+    let (heal, tank) = (pool.symbol("heal").unwrap(), pool.symbol("tank").unwrap());
+    assert_eq!(
+        pool.ticket(key).players[0].values[0],
+        Value::StringNumberMap(vec![(heal, 1.0), (tank, 2.0)].into())
+    );
+}
+
+#[test]
+fn a_pool_out_of_location_ids_refuses_a_new_location_as_a_precondition() {
+    use crate::ticket::{NewPlayer, NewTicket};
+    let mut pool = pool("team red players 1\n");
+    let solo = |id: &str, locations: std::ops::Range<u32>| {
+        let mut player = NewPlayer::new(format!("{id}p"));
+        player.latencies = locations.map(|l| (format!("l{l}"), 10)).collect();
+        NewTicket {
+            id: id.into(),
+            start_time: 0.0,
+            players: vec![player],
+            game_session_arn: None,
+        }
+    };
+    pool.insert(&solo("t1", 0..65_536)).unwrap();
+    let error = pool.insert(&solo("t2", 65_536..65_537)).unwrap_err();
+    assert_eq!(error.0.path, "Players[0].LatencyInMs.l65536");
+    assert_eq!(error.kind(), ErrorKind::FailedPrecondition);
+    assert!(
+        pool.insert(&solo("t3", 0..2)).is_ok(),
+        "locations it knows still do"
+    );
+}

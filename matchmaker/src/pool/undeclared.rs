@@ -2,20 +2,20 @@
 
 use rally_rules::model::RuleSet;
 
-use crate::ticket::{TicketError, TicketRequest};
+use crate::ticket::{NewTicket, TicketError};
 
 /// Attributes a ticket sends that the rule set does not declare, each as a finding naming the
 /// field: no rule can read them, and most are a misspelt name. `rally match` warns of them;
 /// the service refuses them.
-pub fn undeclared_attributes(rule_set: &RuleSet, request: &TicketRequest) -> Vec<TicketError> {
+pub fn undeclared_attributes(rule_set: &RuleSet, ticket: &NewTicket) -> Vec<TicketError> {
     let declared: Vec<&str> = rule_set
         .attributes
         .iter()
         .map(|a| a.name.as_str())
         .collect();
     let mut found = Vec::new();
-    for (i, player) in request.players.iter().enumerate() {
-        for name in player.player_attributes.keys() {
+    for (i, player) in ticket.players.iter().enumerate() {
+        for name in player.attributes.keys() {
             if declared.contains(&name.as_str()) {
                 continue;
             }
