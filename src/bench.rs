@@ -9,7 +9,8 @@ use std::time::Instant;
 use rally_matchmaker::batch::{BatchOptions, run_batch};
 use rally_matchmaker::generate::{GenerateOptions, Population, tickets};
 use rally_matchmaker::pool::Pool;
-use rally_matchmaker::ticket::TicketRequest;
+use rally_matchmaker::ticket::NewTicket;
+use rally_matchmaker::ticket::json::TicketRequest;
 use rally_rules::model::RuleSet;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -47,7 +48,7 @@ impl PoolArgs {
     pub(crate) fn generate(
         &self,
         rule_set: &RuleSet,
-        mut each: impl FnMut(&TicketRequest) -> anyhow::Result<()>,
+        mut each: impl FnMut(&NewTicket) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         let options = GenerateOptions::new(self.tickets, self.window);
         self.generate_with(rule_set, options, &mut each)
@@ -58,7 +59,7 @@ impl PoolArgs {
         &self,
         rule_set: &RuleSet,
         options: GenerateOptions,
-        mut each: impl FnMut(&TicketRequest) -> anyhow::Result<()>,
+        mut each: impl FnMut(&NewTicket) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         let population = Population::embedded();
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
@@ -110,10 +111,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     let mut pool = Pool::new(Arc::new(rule_set.clone()));
     args.pool.generate(&rule_set, |request| {
         pool.insert(request).map_err(|error| {
-            anyhow::anyhow!(
-                "generated ticket `{}` was refused: {error}",
-                request.ticket_id
-            )
+            anyhow::anyhow!("generated ticket `{}` was refused: {error}", request.id)
         })?;
         Ok(())
     })?;
@@ -182,7 +180,11 @@ pub fn generate(args: &GenerateArgs, out: &mut impl Write) -> anyhow::Result<Exi
         return Ok(ExitCode::from(1));
     };
     args.pool.generate(&rule_set, |request| {
-        writeln!(out, "{}", serde_json::to_string(request)?)?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string(&TicketRequest::from(request))?
+        )?;
         Ok(())
     })?;
     Ok(ExitCode::SUCCESS)

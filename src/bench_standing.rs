@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use rally_matchmaker::generate::{GenerateOptions, Population, tickets};
 use rally_matchmaker::standing::Matchmaker;
-use rally_matchmaker::ticket::TicketRequest;
+use rally_matchmaker::ticket::NewTicket;
 use rally_rules::model::RuleSet;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -46,12 +46,13 @@ pub fn run(
     let total = standing + arrivals * args.batches;
     let population = Population::embedded();
     let mut rng = ChaCha8Rng::seed_from_u64(pool.seed);
-    let mut stream = tickets(
-        rule_set,
-        &population,
-        GenerateOptions::new(total, pool.window),
-        &mut rng,
-    );
+    // Lobby codes (where the rule set has them) from a space as large as the pool grows,
+    // so that most tickets wait, as in a queue at peak.
+    let options = GenerateOptions {
+        codes: Some(total.max(1)),
+        ..GenerateOptions::new(total, pool.window)
+    };
+    let mut stream = tickets(rule_set, &population, options, &mut rng);
     let mut matchmaker = Matchmaker::new(Arc::new(rule_set.clone()));
     // The standing tickets started over the window, oldest first.
     let stretch = total as f64 / standing.max(1) as f64;
@@ -96,12 +97,9 @@ pub fn run(
     })
 }
 
-fn insert(matchmaker: &mut Matchmaker, ticket: &TicketRequest) -> anyhow::Result<()> {
+fn insert(matchmaker: &mut Matchmaker, ticket: &NewTicket) -> anyhow::Result<()> {
     matchmaker.insert(ticket).map_err(|error| {
-        anyhow::anyhow!(
-            "generated ticket `{}` was refused: {error}",
-            ticket.ticket_id
-        )
+        anyhow::anyhow!("generated ticket `{}` was refused: {error}", ticket.id)
     })?;
     Ok(())
 }

@@ -14,7 +14,7 @@ use rally_rules::model::{
 use rand::Rng;
 
 use crate::analysis::{Analysis, Test, literal_reference};
-use crate::ticket::{AttributeValueRequest, PlayerRequest, TicketRequest};
+use crate::ticket::{NewPlayer, NewTicket};
 
 const REGION_RTT: &str = include_str!("../../fixtures/data/region_rtt_p50_ms.csv");
 const REGION_SHARES: &str = include_str!("../../fixtures/data/region_player_shares.csv");
@@ -144,6 +144,9 @@ pub struct GenerateOptions {
     /// bracket (a ranked queue that admits one band of players).
     pub skill_percentiles: (f64, f64),
     pub parties: PartyMix,
+    /// How many lobby (or room) codes tickets draw theirs from; `None`: a quarter as many as
+    /// the tickets, so that about four tickets share each.
+    pub codes: Option<usize>,
 }
 
 impl GenerateOptions {
@@ -153,6 +156,7 @@ impl GenerateOptions {
             start_window,
             skill_percentiles: (0.0, 100.0),
             parties: PartyMix::Published,
+            codes: None,
         }
     }
 
@@ -225,7 +229,7 @@ enum Shape {
     /// A number a rule tests against a literal for every player (`gamesPlayed >= 10`):
     /// most players pass, some do not (fresh accounts), so expansions have work to do.
     Threshold(Threshold),
-    /// A code a party shares, one of as many as the tickets generated (a lobby or room code
+    /// A code a party shares, one of `GenerateOptions::codes` (a lobby or room code
     /// every player of a match must share: most tickets wait, as in a queue at peak).
     Code(String),
 }
@@ -296,7 +300,7 @@ pub fn tickets<'a, R: Rng>(
     population: &'a Population,
     options: GenerateOptions,
     rng: &'a mut R,
-) -> impl Iterator<Item = TicketRequest> + 'a {
+) -> impl Iterator<Item = NewTicket> + 'a {
     let shapes = shapes(rule_set);
     let largest_team = rule_set
         .teams
@@ -325,7 +329,7 @@ pub fn tickets<'a, R: Rng>(
         let code = shapes
             .iter()
             .any(|shape| matches!(shape, Shape::Code(_)))
-            .then(|| rng.random_range(0..options.count.max(1)));
+            .then(|| rng.random_range(0..options.codes.unwrap_or(options.count / 4).max(1)));
         let players = (0..size)
             .map(|j| {
                 let mut attributes = BTreeMap::new();
@@ -338,7 +342,7 @@ pub fn tickets<'a, R: Rng>(
                     };
                     let drawn = match (shape, code) {
                         (Shape::Code(prefix), Some(code)) => {
-                            Some(AttributeValueRequest::string(format!("{prefix}_{code}")))
+                            Some(AttributeValue::String(format!("{prefix}_{code}")))
                         }
                         _ => draw(shape, attribute.ty, own, population, rng),
                     };
@@ -346,25 +350,25 @@ pub fn tickets<'a, R: Rng>(
                         attributes.insert(attribute.name.clone(), value);
                     }
                 }
-                let mut latency_in_ms = BTreeMap::new();
+                let mut latencies = BTreeMap::new();
                 for (location, region) in population.regions.iter().enumerate() {
                     let (low, high) = population.last_mile_ms;
                     let ms = population.rtt[home][location] + rng.random_range(low..high);
-                    latency_in_ms.insert(region.clone(), ms.round().max(1.0));
+                    latencies.insert(region.clone(), ms.round().max(1.0) as u32);
                 }
                 if !has_latency && rng.random_bool(0.5) {
-                    latency_in_ms.clear();
+                    latencies.clear();
                 }
-                PlayerRequest {
-                    player_id: format!("t{i}p{j}"),
-                    player_attributes: attributes,
-                    latency_in_ms,
+                NewPlayer {
+                    id: format!("t{i}p{j}"),
+                    attributes,
+                    latencies,
                     team: None,
                 }
             })
             .collect();
-        TicketRequest {
-            ticket_id: format!("t{i}"),
+        NewTicket {
+            id: format!("t{i}"),
             start_time: options.start_window * (i as f64 + rng.random::<f64>())
                 / options.count.max(1) as f64,
             players,
@@ -379,19 +383,18 @@ fn draw<R: Rng>(
     percentile: f64,
     population: &Population,
     rng: &mut R,
-) -> Option<AttributeValueRequest> {
+) -> Option<AttributeValue> {
+    let number = AttributeValue::Number;
     Some(match (shape, ty) {
-        (Shape::Skill, _) => AttributeValueRequest::number(population.skill_at(percentile).round()),
-        (Shape::Tier(top), _) => {
-            AttributeValueRequest::number((percentile / 100.0 * top).floor().min(top - 1.0) + 1.0)
-        }
+        (Shape::Skill, _) => number(population.skill_at(percentile).round()),
+        (Shape::Tier(top), _) => number((percentile / 100.0 * top).floor().min(top - 1.0) + 1.0),
         (Shape::Numbers(choices), _) => {
             let weights: Vec<f64> = choices.iter().map(|(_, w)| *w).collect();
-            AttributeValueRequest::number(choices[Population::pick(&weights, rng)].0)
+            number(choices[Population::pick(&weights, rng)].0)
         }
         (Shape::Strings(choices), AttributeType::String) => {
             let weights: Vec<f64> = choices.iter().map(|(_, w)| *w).collect();
-            AttributeValueRequest::string(choices[Population::pick(&weights, rng)].0.clone())
+            AttributeValue::String(choices[Population::pick(&weights, rng)].0.clone())
         }
         (Shape::List(vocabulary, p), _) => {
             let mut chosen: Vec<&String> =
@@ -399,23 +402,27 @@ fn draw<R: Rng>(
             if chosen.is_empty() {
                 chosen.push(&vocabulary[rng.random_range(0..vocabulary.len())]);
             }
-            AttributeValueRequest::string_list(chosen.into_iter().cloned())
+            AttributeValue::StringList(chosen.into_iter().cloned().collect())
         }
-        (Shape::Empty, _) => AttributeValueRequest::string_list(Vec::<String>::new()),
+        (Shape::Empty, _) => AttributeValue::StringList(Vec::new()),
         (Shape::Capped(vocabulary, capped, share), _) => {
             let mut chosen: Vec<String> =
                 vec![vocabulary[rng.random_range(0..vocabulary.len())].clone()];
             chosen.extend(capped.iter().filter(|_| rng.random_bool(*share)).cloned());
-            AttributeValueRequest::string_list(chosen)
+            AttributeValue::StringList(chosen)
         }
-        (Shape::Map(keys), _) => AttributeValueRequest::string_number_map(
-            keys.iter()
-                .map(|k| (k.clone(), f64::from(rng.random_range(1..=5)))),
-        ),
-        (Shape::Threshold(threshold), _) => AttributeValueRequest::number(threshold.draw(rng)),
-        (Shape::Strings(choices), _) => AttributeValueRequest::string(choices[0].0.clone()),
+        (Shape::Map(keys), _) => {
+            // In key order, the last of a repeated key kept, as a JSON object reads.
+            let map: BTreeMap<String, f64> = keys
+                .iter()
+                .map(|k| (k.clone(), f64::from(rng.random_range(1..=5))))
+                .collect();
+            AttributeValue::StringNumberMap(map.into_iter().collect())
+        }
+        (Shape::Threshold(threshold), _) => number(threshold.draw(rng)),
+        (Shape::Strings(choices), _) => AttributeValue::String(choices[0].0.clone()),
         // Drawn per ticket, where the ticket is generated.
-        (Shape::Code(prefix), _) => AttributeValueRequest::string(format!("{prefix}_0")),
+        (Shape::Code(prefix), _) => AttributeValue::String(format!("{prefix}_0")),
     })
 }
 
@@ -703,17 +710,20 @@ rule ping: latency max 150ms
         let first = generate(7);
         assert_eq!(first, generate(7));
         assert_ne!(first, generate(8));
-        let players: Vec<&PlayerRequest> = first.iter().flat_map(|t| &t.players).collect();
+        let players: Vec<&NewPlayer> = first.iter().flat_map(|t| &t.players).collect();
         let monsters = players
             .iter()
-            .filter(|p| p.player_attributes["wants"] == AttributeValueRequest::number(1.0))
+            .filter(|p| p.attributes["wants"] == AttributeValue::Number(1.0))
             .count();
         // One seat in six is the monster's.
         let share = monsters as f64 / players.len() as f64;
         assert!((0.1..0.25).contains(&share), "{share}");
-        assert!(players.iter().all(|p| p.player_attributes["BlockList"]
-            == AttributeValueRequest::string_list(Vec::<String>::new())));
-        assert!(players.iter().all(|p| p.latency_in_ms.len() == 8));
+        assert!(
+            players
+                .iter()
+                .all(|p| p.attributes["BlockList"] == AttributeValue::StringList(Vec::new()))
+        );
+        assert!(players.iter().all(|p| p.latencies.len() == 8));
         assert!(first.windows(2).all(|w| w[0].start_time <= w[1].start_time));
         assert!(first.iter().all(|t| t.validate().is_ok()));
         let solos = first.iter().filter(|t| t.players.len() == 1).count();

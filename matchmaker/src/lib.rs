@@ -3,7 +3,7 @@
 //!
 //! | module | what lives there |
 //! | --- | --- |
-//! | [`ticket`] | tickets as backends submit them (GameLift shapes), read from JSON Lines |
+//! | [`ticket`] | tickets as the matcher takes them; [`ticket::json`] reads GameLift's JSON Lines into them |
 //! | [`pool`] | the pool: tickets resolved against a rule set, with why a ticket can never match |
 //! | [`params`] | the rule set's relaxable values at a given age (expansions) |
 //! | [`eval`] | whether one concrete match satisfies the rule set, and where it can be played |

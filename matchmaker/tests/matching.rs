@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use rally_matchmaker::batch::{BatchOptions, BatchResult, run_batch};
 use rally_matchmaker::generate::{GenerateOptions, PartyMix, Population, tickets};
-use rally_matchmaker::ticket::{AttributeValueRequest, PlayerRequest, TicketRequest};
+use rally_matchmaker::ticket::json::{AttributeValueRequest, PlayerRequest, TicketRequest};
 use rally_rules::model::{AttributeType, RuleSet};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -49,7 +49,10 @@ fn checked_batch(
 fn generated(rule_set: &RuleSet, options: GenerateOptions, seed: u64) -> Vec<TicketRequest> {
     let population = Population::embedded();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    tickets(rule_set, &population, options, &mut rng).collect()
+    // In GameLift's shape, as the checker reads tickets.
+    tickets(rule_set, &population, options, &mut rng)
+        .map(|ticket| TicketRequest::from(&ticket))
+        .collect()
 }
 
 #[test]

@@ -11,7 +11,7 @@ mod support;
 
 use rally_matchmaker::generate::{GenerateOptions, Population, tickets};
 use rally_matchmaker::pool::Pool;
-use rally_matchmaker::ticket::TicketRequest;
+use rally_matchmaker::ticket::NewTicket;
 use rally_rules::model::RuleSet;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -28,7 +28,7 @@ const CEILING: f64 = 1_024.0;
 static ALLOCATOR: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
 
 /// Bytes the pool holds per ticket once `requests` are in it.
-fn bytes_per_ticket(rule_set: &RuleSet, requests: &[TicketRequest]) -> f64 {
+fn bytes_per_ticket(rule_set: &RuleSet, requests: &[NewTicket]) -> f64 {
     let region = Region::new(ALLOCATOR);
     let mut pool = Pool::new(std::sync::Arc::new(rule_set.clone()));
     for request in requests {

@@ -7,7 +7,7 @@ mod support;
 use std::collections::BTreeMap;
 
 use rally_matchmaker::batch::{BatchOptions, BatchResult, run_batch};
-use rally_matchmaker::ticket::{AttributeValueRequest, PlayerRequest, TicketRequest};
+use rally_matchmaker::ticket::json::{AttributeValueRequest, PlayerRequest, TicketRequest};
 use rally_rules::model::RuleSet;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

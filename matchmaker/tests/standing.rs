@@ -13,7 +13,8 @@ use rally_matchmaker::batch::{BatchOptions, run_batch};
 use rally_matchmaker::generate::{GenerateOptions, Population, tickets};
 use rally_matchmaker::pool::TicketKey;
 use rally_matchmaker::standing::Matchmaker;
-use rally_matchmaker::ticket::{PlayerRequest, TicketRequest};
+use rally_matchmaker::ticket::NewTicket;
+use rally_matchmaker::ticket::json::TicketRequest;
 use rally_rules::model::RuleSet;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -62,6 +63,7 @@ fn play(rule_set: &RuleSet, script: &[Step], seed: u64, arrival: Arrival) -> Pla
     if let Arrival::Shuffled(_) = arrival {
         scramble_interned_ids(&mut matchmaker, rule_set);
     }
+    // What was sent, in the wire shape the checker reads.
     let mut sent: Vec<TicketRequest> = Vec::new();
     let mut now = 0.0;
     let mut played = Vec::new();
@@ -72,7 +74,7 @@ fn play(rule_set: &RuleSet, script: &[Step], seed: u64, arrival: Arrival) -> Pla
                 if *heavy {
                     options = options.party_heavy();
                 }
-                let mut arriving: Vec<TicketRequest> =
+                let mut arriving: Vec<NewTicket> =
                     tickets(rule_set, &population, options, &mut rng)
                         .map(|ticket| renamed(ticket, wave, now))
                         .collect();
@@ -82,9 +84,9 @@ fn play(rule_set: &RuleSet, script: &[Step], seed: u64, arrival: Arrival) -> Pla
                 for ticket in &arriving {
                     matchmaker
                         .insert(ticket)
-                        .unwrap_or_else(|e| panic!("{}: {e}", ticket.ticket_id));
+                        .unwrap_or_else(|e| panic!("{}: {e}", ticket.id));
                 }
-                sent.extend(arriving);
+                sent.extend(arriving.iter().map(TicketRequest::from));
             }
             Step::Cancel { nth } => {
                 let mut waiting: Vec<(String, TicketKey)> = matchmaker
@@ -122,11 +124,11 @@ fn play(rule_set: &RuleSet, script: &[Step], seed: u64, arrival: Arrival) -> Pla
 }
 
 /// A generated ticket as one of wave `wave`'s, starting near `now`.
-fn renamed(mut ticket: TicketRequest, wave: usize, now: f64) -> TicketRequest {
-    ticket.ticket_id = format!("w{wave}-{}", ticket.ticket_id);
+fn renamed(mut ticket: NewTicket, wave: usize, now: f64) -> NewTicket {
+    ticket.id = format!("w{wave}-{}", ticket.id);
     ticket.start_time = now + (ticket.start_time - 10.0);
     for player in &mut ticket.players {
-        player.player_id = format!("w{wave}-{}", player.player_id);
+        player.id = format!("w{wave}-{}", player.id);
     }
     ticket
 }
@@ -136,7 +138,7 @@ fn renamed(mut ticket: TicketRequest, wave: usize, now: f64) -> TicketRequest {
 fn scramble_interned_ids(matchmaker: &mut Matchmaker, rule_set: &RuleSet) {
     let population = Population::embedded();
     let mut rng = ChaCha8Rng::seed_from_u64(u64::MAX);
-    let mut decoys: Vec<TicketRequest> = tickets(
+    let mut decoys: Vec<NewTicket> = tickets(
         rule_set,
         &population,
         GenerateOptions::new(8, 1.0),
@@ -146,20 +148,17 @@ fn scramble_interned_ids(matchmaker: &mut Matchmaker, rule_set: &RuleSet) {
     decoys.reverse();
     let mut keys = Vec::new();
     for (i, mut decoy) in decoys.into_iter().enumerate() {
-        decoy.ticket_id = format!("decoy{i}");
+        decoy.id = format!("decoy{i}");
         for (j, player) in decoy.players.iter_mut().enumerate() {
-            player.player_id = format!("decoy{i}-{j}");
-            let mut regions: Vec<(String, f64)> = population
+            player.id = format!("decoy{i}-{j}");
+            let mut regions: Vec<(String, u32)> = population
                 .regions
                 .iter()
                 .rev()
-                .map(|region| (region.clone(), 500.0))
+                .map(|region| (region.clone(), 500))
                 .collect();
             regions.truncate(8);
-            *player = PlayerRequest {
-                latency_in_ms: regions.into_iter().collect(),
-                ..player.clone()
-            };
+            player.latencies = regions.into_iter().collect();
         }
         if let Ok(key) = matchmaker.insert(&decoy) {
             keys.push(key);
@@ -200,17 +199,18 @@ fn a_fresh_matchmakers_first_batch_finds_what_a_scratch_batch_finds_and_then_som
     for (name, rule_set) in small_rule_sets() {
         let population = Population::embedded();
         let mut rng = ChaCha8Rng::seed_from_u64(5);
-        let sent: Vec<TicketRequest> = tickets(
+        let generated: Vec<NewTicket> = tickets(
             &rule_set,
             &population,
             GenerateOptions::new(400, 30.0).party_heavy(),
             &mut rng,
         )
         .collect();
+        let sent: Vec<TicketRequest> = generated.iter().map(TicketRequest::from).collect();
         let pool = pool_of(&rule_set, &sent);
         let scratch = run_batch(&pool, &BatchOptions { now: 30.0, seed: 3 });
         let mut matchmaker = Matchmaker::new(Arc::new(rule_set.clone()));
-        for ticket in &sent {
+        for ticket in &generated {
             matchmaker.insert(ticket).unwrap();
         }
         let standing = matchmaker.run_batch(30.0, 3);
@@ -248,6 +248,8 @@ expand rules[Close].maxDistance: 10s -> 100
             r#"{{"TicketId":"{id}","StartTime":0,"Players":[{{"PlayerId":"{id}","PlayerAttributes":{{"skill":{{"N":{skill}}},"lobby":{{"S":"{lobby}"}}}}}}]}}"#
         ))
         .remove(0)
+        .into_ticket()
+        .unwrap()
     };
     for (id, skill) in [("a", 1000.0), ("b", 1030.0), ("c", 1060.0), ("d", 1090.0)] {
         matchmaker.insert(&ticket(id, "l1", skill)).unwrap();

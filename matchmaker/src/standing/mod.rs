@@ -28,7 +28,7 @@ use crate::explain::Attempt;
 use crate::matches::Match;
 use crate::pool::{LocationId, Pool, Rejected, Ticket, TicketKey};
 use crate::search::Bounds;
-use crate::ticket::TicketRequest;
+use crate::ticket::NewTicket;
 use live::{Candidacy, LiveIndex, Reach, Seat};
 
 /// Where a ticket of the pool is in its life.
@@ -114,7 +114,7 @@ impl Matchmaker {
     }
 
     /// Adds a ticket; it takes part from the first batch at or after its start time.
-    pub fn insert(&mut self, request: &TicketRequest) -> Result<TicketKey, Rejected> {
+    pub fn insert(&mut self, request: &NewTicket) -> Result<TicketKey, Rejected> {
         let key = self.pool.insert(request)?;
         self.set_status(key, Status::Arrived);
         self.arrived.push(key);

@@ -22,7 +22,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use rally_matchmaker::ticket::{AttributeValueRequest, PlayerRequest, TicketRequest};
+use rally_matchmaker::ticket::json::{AttributeValueRequest, PlayerRequest, TicketRequest};
 use rally_rules::model::{
     CollectionOperation, ComparisonOperation, DistanceReference, ExpansionAgeSelection,
     ExpansionTarget, ExprNode, Function, RuleKind, RuleProperty, RuleSet, SelectField, StepValue,

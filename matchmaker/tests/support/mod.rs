@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use rally_matchmaker::batch::{BatchOptions, BatchResult, run_batch};
 use rally_matchmaker::pool::Pool;
-use rally_matchmaker::ticket::TicketRequest;
+use rally_matchmaker::ticket::json::{TicketRequest, read_request};
 use rally_rules::model::RuleSet;
 use rally_rules::{SourceFormat, check_source};
 
@@ -28,12 +28,13 @@ pub fn rule_set_from(path: &std::path::Path) -> RuleSet {
         .unwrap_or_else(|| panic!("{}: {:?}", path.display(), checked.diagnostics))
 }
 
-/// Tickets from JSON Lines in GameLift's shape; panics on a malformed line.
+/// Tickets from JSON Lines in GameLift's shape, as the checker reads them; panics on a
+/// malformed line (`pool_of` checks the rest).
 pub fn tickets(jsonl: &str) -> Vec<TicketRequest> {
-    rally_matchmaker::ticket::parse_ticket_lines(jsonl)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .into_iter()
-        .map(|(_, ticket)| ticket)
+    jsonl
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| read_request(line).unwrap_or_else(|e| panic!("{e}")))
         .collect()
 }
 
@@ -48,9 +49,13 @@ pub fn rule_set(dsl: &str) -> RuleSet {
 /// A pool holding `tickets`; panics if one is refused.
 pub fn pool_of(rule_set: &RuleSet, tickets: &[TicketRequest]) -> Pool {
     let mut pool = Pool::new(Arc::new(rule_set.clone()));
-    for ticket in tickets {
-        pool.insert(ticket)
-            .unwrap_or_else(|e| panic!("{}: {e}", ticket.ticket_id));
+    for request in tickets {
+        let ticket = request
+            .clone()
+            .into_ticket()
+            .unwrap_or_else(|e| panic!("{}: {e}", request.ticket_id));
+        pool.insert(&ticket)
+            .unwrap_or_else(|e| panic!("{}: {e}", request.ticket_id));
     }
     pool
 }

@@ -3,7 +3,7 @@
 
 use petgraph::algo::maximum_matching;
 use petgraph::graph::UnGraph;
-use rally_matchmaker::ticket::TicketRequest;
+use rally_matchmaker::ticket::json::TicketRequest;
 use rally_rules::model::RuleSet;
 
 use super::checker::{CheckedMatch, Checker};

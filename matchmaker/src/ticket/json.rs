@@ -1,5 +1,8 @@
-//! Matchmaking tickets as a game backend submits them, in GameLift's `StartMatchmaking` and
-//! `StartMatchBackfill` shapes and field names, and reading them from JSON Lines.
+//! The JSON edge: tickets in GameLift's `StartMatchmaking` and `StartMatchBackfill` shapes and
+//! field names, read from JSON Lines and turned into [`NewTicket`]s (and written back, for
+//! `rally generate`). A wrong shape — an attribute value with both `S` and `N`, a latency
+//! that is no whole number — is reported here, with its field; the limits every ticket
+//! meets are [`NewTicket::validate`]'s.
 //!
 //! ```json
 //! {"TicketId":"t1","StartTime":0,"Players":[{"PlayerId":"p1",
@@ -10,22 +13,11 @@
 //! A backfill ticket adds `"GameSessionArn"` and gives each current player's `"Team"`.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
+use rally_rules::model::AttributeValue;
 use serde::{Deserialize, Serialize};
 
-/// GameLift's limits on a matchmaking request (API model and service quotas).
-pub mod limits {
-    pub const TICKET_ID_MAX_CHARS: usize = 128;
-    pub const PLAYERS_PER_TICKET: usize = 10;
-    /// `StartMatchBackfill` carries the game's current players as well.
-    pub const PLAYERS_PER_BACKFILL_TICKET: usize = 199;
-    pub const PLAYER_ID_MAX_CHARS: usize = 1024;
-    pub const ATTRIBUTES_PER_PLAYER: usize = 10;
-    pub const STRING_MAX_CHARS: usize = 100;
-    pub const STRING_LIST_MAX_ITEMS: usize = 100;
-    pub const STRING_NUMBER_MAP_MAX_ENTRIES: usize = 10;
-}
+use super::{NewPlayer, NewTicket, TicketError};
 
 /// One ticket as submitted.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -102,6 +94,22 @@ impl AttributeValueRequest {
         }
     }
 
+    /// The value in the rule-set model's terms, or an error when not exactly one member is
+    /// set.
+    pub fn into_value(self) -> Result<AttributeValue, String> {
+        self.kind()?;
+        Ok(if let Some(text) = self.s {
+            AttributeValue::String(text)
+        } else if let Some(number) = self.n {
+            AttributeValue::Number(number)
+        } else if let Some(list) = self.sl {
+            AttributeValue::StringList(list)
+        } else {
+            // A BTreeMap iterates in key order, as the model's maps are sorted.
+            AttributeValue::StringNumberMap(self.sdm.unwrap_or_default().into_iter().collect())
+        })
+    }
+
     /// The GameLift member that is set, or an error when not exactly one is.
     pub fn kind(&self) -> Result<&'static str, String> {
         let set: Vec<&'static str> = [
@@ -127,36 +135,16 @@ impl AttributeValueRequest {
     }
 }
 
-/// What is wrong with a ticket, and where: a path such as `Players[0].PlayerAttributes.skill`.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub struct TicketError {
-    pub path: String,
-    pub message: String,
-}
-
-impl TicketError {
-    pub fn new(path: impl Into<String>, message: impl Into<String>) -> TicketError {
-        TicketError {
-            path: path.into(),
-            message: message.into(),
-        }
-    }
-}
-
-impl fmt::Display for TicketError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "`{}`: {}", self.path, self.message)
-        }
-    }
-}
-
 /// Reads one ticket from JSON, then checks it against GameLift's limits.
-pub fn parse_ticket(json: &str) -> Result<TicketRequest, TicketError> {
+pub fn parse_ticket(json: &str) -> Result<NewTicket, TicketError> {
+    read_request(json)?.into_ticket()
+}
+
+/// Reads one ticket from JSON in GameLift's shape, unchecked: a line that is no object, is
+/// cut short, or holds a field of the wrong JSON type is an error.
+pub fn read_request(json: &str) -> Result<TicketRequest, TicketError> {
     if let Some(found) = not_an_object(json) {
-        return Err(TicketError::new(
+        return Err(TicketError::invalid(
             "",
             format!("expected a ticket, a JSON object `{{…}}` on one line; found {found}"),
         ));
@@ -170,7 +158,7 @@ pub fn parse_ticket(json: &str) -> Result<TicketRequest, TicketError> {
             if inner.is_eof() {
                 // Cut off inside a value, the path ends in a field not read yet: `?`.
                 let path = path.trim_end_matches('?').trim_end_matches('.').to_string();
-                return TicketError::new(
+                return TicketError::invalid(
                     path,
                     format!(
                         "the line ends in the middle of the ticket (after {} characters): it \
@@ -185,12 +173,11 @@ pub fn parse_ticket(json: &str) -> Result<TicketRequest, TicketError> {
                 Some(at) => message[..at].to_string(),
                 None => message,
             };
-            TicketError::new(path, message)
+            TicketError::invalid(path, message)
         })?;
     deserializer
         .end()
-        .map_err(|_| TicketError::new("", "unexpected text after the ticket"))?;
-    ticket.validate()?;
+        .map_err(|_| TicketError::invalid("", "unexpected text after the ticket"))?;
     Ok(ticket)
 }
 
@@ -227,7 +214,7 @@ pub struct LineError {
 
 /// Reads tickets from JSON Lines, one ticket per line; blank lines are skipped. The first
 /// malformed line is an error, and no ticket is returned.
-pub fn parse_ticket_lines(text: &str) -> Result<Vec<(usize, TicketRequest)>, LineError> {
+pub fn parse_ticket_lines(text: &str) -> Result<Vec<(usize, NewTicket)>, LineError> {
     let mut tickets = Vec::new();
     for (index, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -247,169 +234,125 @@ impl TicketRequest {
         self.game_session_arn.is_some()
     }
 
-    /// Checks GameLift's limits on ids, player counts and attribute values.
-    pub fn validate(&self) -> Result<(), TicketError> {
-        use limits::*;
-        let id = &self.ticket_id;
-        if id.is_empty() || id.chars().count() > TICKET_ID_MAX_CHARS {
-            return Err(TicketError::new(
-                "TicketId",
-                format!(
-                    "expected 1 to {TICKET_ID_MAX_CHARS} characters, found {}",
-                    id.chars().count()
-                ),
-            ));
-        }
-        if let Some(bad) = id
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.')))
-        {
-            return Err(TicketError::new(
-                "TicketId",
-                format!("`{id}` holds `{bad}`; ticket ids use letters, digits, `-` and `.`"),
-            ));
-        }
-        if !self.start_time.is_finite() {
-            return Err(TicketError::new(
-                "StartTime",
-                "expected a finite number of seconds",
-            ));
-        }
-        let max_players = if self.is_backfill() {
-            PLAYERS_PER_BACKFILL_TICKET
-        } else {
-            PLAYERS_PER_TICKET
+    /// The ticket in the matcher's terms, checked against GameLift's limits
+    /// ([`NewTicket::validate`]).
+    pub fn into_ticket(self) -> Result<NewTicket, TicketError> {
+        let players = self
+            .players
+            .into_iter()
+            .enumerate()
+            .map(|(i, player)| player.into_player(i))
+            .collect::<Result<_, _>>()?;
+        let ticket = NewTicket {
+            id: self.ticket_id,
+            start_time: self.start_time,
+            players,
+            game_session_arn: self.game_session_arn,
         };
-        if self.players.is_empty() || self.players.len() > max_players {
-            return Err(TicketError::new(
-                "Players",
-                format!(
-                    "expected 1 to {max_players} players, found {}",
-                    self.players.len()
-                ),
-            ));
+        ticket.validate()?;
+        Ok(ticket)
+    }
+}
+
+impl PlayerRequest {
+    /// Player `i` of a ticket, each attribute value of one shape and each latency a whole
+    /// number of milliseconds.
+    fn into_player(self, i: usize) -> Result<NewPlayer, TicketError> {
+        let attributes = self
+            .player_attributes
+            .into_iter()
+            .map(|(name, value)| match value.into_value() {
+                Ok(value) => Ok((name, value)),
+                Err(message) => Err(TicketError::invalid(
+                    format!("Players[{i}].PlayerAttributes.{name}"),
+                    message,
+                )),
+            })
+            .collect::<Result<_, _>>()?;
+        let latencies = self
+            .latency_in_ms
+            .into_iter()
+            .map(|(location, ms)| match whole_milliseconds(ms) {
+                Ok(ms) => Ok((location, ms)),
+                Err(message) => Err(TicketError::invalid(
+                    format!("Players[{i}].LatencyInMs.{location}"),
+                    message,
+                )),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(NewPlayer {
+            id: self.player_id,
+            attributes,
+            latencies,
+            team: self.team,
+        })
+    }
+}
+
+/// A latency as the matcher holds it: a whole number of milliseconds, at least 1.
+fn whole_milliseconds(ms: f64) -> Result<u32, String> {
+    if !(ms.is_finite() && ms > 0.0 && ms.fract() == 0.0) {
+        return Err(format!(
+            "expected a positive whole number of milliseconds, found `{ms}`"
+        ));
+    }
+    if ms > f64::from(u32::MAX) {
+        return Err(format!(
+            "expected at most {} milliseconds, found `{ms}`",
+            u32::MAX
+        ));
+    }
+    Ok(ms as u32)
+}
+
+impl From<&NewTicket> for TicketRequest {
+    fn from(ticket: &NewTicket) -> TicketRequest {
+        TicketRequest {
+            ticket_id: ticket.id.clone(),
+            start_time: ticket.start_time,
+            players: ticket.players.iter().map(PlayerRequest::from).collect(),
+            game_session_arn: ticket.game_session_arn.clone(),
         }
-        if let Some(arn) = &self.game_session_arn
-            && arn.is_empty()
-        {
-            return Err(TicketError::new(
-                "GameSessionArn",
-                "expected a game session ARN, found an empty string",
-            ));
-        }
-        for (i, player) in self.players.iter().enumerate() {
-            let at = |field: &str| format!("Players[{i}].{field}");
-            let id_chars = player.player_id.chars().count();
-            if id_chars == 0 || id_chars > PLAYER_ID_MAX_CHARS {
-                return Err(TicketError::new(
-                    at("PlayerId"),
-                    format!("expected 1 to {PLAYER_ID_MAX_CHARS} characters, found {id_chars}"),
-                ));
-            }
-            if let Some(other) = self.players[..i]
+    }
+}
+
+impl From<&NewPlayer> for PlayerRequest {
+    fn from(player: &NewPlayer) -> PlayerRequest {
+        PlayerRequest {
+            player_id: player.id.clone(),
+            player_attributes: player
+                .attributes
                 .iter()
-                .position(|p| p.player_id == player.player_id)
-            {
-                return Err(TicketError::new(
-                    at("PlayerId"),
-                    format!("player `{}` is also `Players[{other}]`", player.player_id),
-                ));
-            }
-            if player.player_attributes.len() > ATTRIBUTES_PER_PLAYER {
-                return Err(TicketError::new(
-                    at("PlayerAttributes"),
-                    format!(
-                        "expected at most {ATTRIBUTES_PER_PLAYER} attributes, found {}",
-                        player.player_attributes.len()
-                    ),
-                ));
-            }
-            for (name, value) in &player.player_attributes {
-                let path = at(&format!("PlayerAttributes.{name}"));
-                validate_attribute(value).map_err(|message| TicketError::new(path, message))?;
-            }
-            for (location, latency) in &player.latency_in_ms {
-                if !(latency.is_finite() && *latency > 0.0 && latency.fract() == 0.0) {
-                    return Err(TicketError::new(
-                        at(&format!("LatencyInMs.{location}")),
-                        format!(
-                            "expected a positive whole number of milliseconds, found `{latency}`"
-                        ),
-                    ));
-                }
-            }
-            match (&player.team, self.is_backfill()) {
-                (None, true) => {
-                    return Err(TicketError::new(
-                        at("Team"),
-                        "a backfill ticket gives each player's current team",
-                    ));
-                }
-                (Some(_), false) => {
-                    return Err(TicketError::new(
-                        at("Team"),
-                        "only backfill tickets (with a `GameSessionArn`) give players' teams",
-                    ));
-                }
-                _ => {}
-            }
+                .map(|(name, value)| (name.clone(), AttributeValueRequest::from(value)))
+                .collect(),
+            latency_in_ms: player
+                .latencies
+                .iter()
+                .map(|(location, ms)| (location.clone(), f64::from(*ms)))
+                .collect(),
+            team: player.team.clone(),
         }
-        Ok(())
     }
 }
 
-fn validate_attribute(value: &AttributeValueRequest) -> Result<(), String> {
-    use limits::*;
-    value.kind()?;
-    let check_string = |text: &str| {
-        let chars = text.chars().count();
-        if chars == 0 || chars > STRING_MAX_CHARS {
-            Err(format!(
-                "strings hold 1 to {STRING_MAX_CHARS} characters, found {chars}"
-            ))
-        } else {
-            Ok(())
-        }
-    };
-    if let Some(text) = &value.s {
-        check_string(text)?;
-    }
-    if let Some(number) = value.n
-        && !number.is_finite()
-    {
-        return Err("expected a finite number".to_string());
-    }
-    if let Some(list) = &value.sl {
-        if list.len() > STRING_LIST_MAX_ITEMS {
-            return Err(format!(
-                "a string list holds at most {STRING_LIST_MAX_ITEMS} strings, found {}",
-                list.len()
-            ));
-        }
-        for text in list {
-            check_string(text)?;
-        }
-    }
-    if let Some(map) = &value.sdm {
-        if map.len() > STRING_NUMBER_MAP_MAX_ENTRIES {
-            return Err(format!(
-                "a string-number map holds at most {STRING_NUMBER_MAP_MAX_ENTRIES} entries, found {}",
-                map.len()
-            ));
-        }
-        for (key, number) in map {
-            check_string(key)?;
-            if !number.is_finite() {
-                return Err(format!("the value of `{key}` must be a finite number"));
+impl From<&AttributeValue> for AttributeValueRequest {
+    fn from(value: &AttributeValue) -> AttributeValueRequest {
+        match value {
+            AttributeValue::String(text) => AttributeValueRequest::string(text.as_str()),
+            AttributeValue::Number(number) => AttributeValueRequest::number(*number),
+            AttributeValue::StringList(list) => {
+                AttributeValueRequest::string_list(list.iter().map(String::as_str))
             }
+            AttributeValue::StringNumberMap(map) => AttributeValueRequest::string_number_map(
+                map.iter().map(|(key, number)| (key.as_str(), *number)),
+            ),
         }
     }
-    Ok(())
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rally_base::ErrorKind;
 
     #[test]
     fn reads_the_gamelift_shape() {
@@ -417,19 +360,56 @@ mod tests {
             r#"{"TicketId":"t1","StartTime":3,"Players":[{"PlayerId":"p1","PlayerAttributes":{"skill":{"N":1200},"modes":{"SL":["ctf"]}},"LatencyInMs":{"us-east-1":40,"eu-west-1":110}}]}"#,
         )
         .unwrap();
-        assert_eq!(ticket.ticket_id, "t1");
+        assert_eq!(ticket.id, "t1");
         assert_eq!(ticket.start_time, 3.0);
         let player = &ticket.players[0];
+        assert_eq!(player.attributes["skill"], AttributeValue::Number(1200.0));
         assert_eq!(
-            player.player_attributes["skill"],
-            AttributeValueRequest::number(1200.0)
+            player.attributes["modes"],
+            AttributeValue::StringList(vec!["ctf".into()])
         );
-        assert_eq!(
-            player.player_attributes["modes"],
-            AttributeValueRequest::string_list(["ctf"])
-        );
-        assert_eq!(player.latency_in_ms["eu-west-1"], 110.0);
+        assert_eq!(player.latencies["eu-west-1"], 110);
         assert!(!ticket.is_backfill());
+    }
+
+    #[test]
+    fn a_value_of_no_one_shape_is_refused_with_its_field() {
+        let cases = [
+            (
+                r#"{"TicketId":"t1","Players":[{"PlayerId":"p1","PlayerAttributes":{"skill":{}}}]}"#,
+                "`Players[0].PlayerAttributes.skill`: set exactly one of `S`, `N`, `SL` or `SDM`, found none",
+            ),
+            (
+                r#"{"TicketId":"t1","Players":[{"PlayerId":"p1","PlayerAttributes":{"skill":{"S":"a","N":1}}}]}"#,
+                "`Players[0].PlayerAttributes.skill`: set exactly one of `S`, `N`, `SL` or `SDM`, found `S` and `N`",
+            ),
+            (
+                r#"{"TicketId":"t1","Players":[{"PlayerId":"p1","LatencyInMs":{"a":1.5}}]}"#,
+                "`Players[0].LatencyInMs.a`: expected a positive whole number of milliseconds, found `1.5`",
+            ),
+            (
+                r#"{"TicketId":"t1","Players":[{"PlayerId":"p1","LatencyInMs":{"a":1e12}}]}"#,
+                "`Players[0].LatencyInMs.a`: expected at most 4294967295 milliseconds, found `1000000000000`",
+            ),
+        ];
+        for (json, message) in cases {
+            let error = parse_ticket(json).unwrap_err();
+            assert_eq!(error.to_string(), message);
+            assert_eq!(error.kind, ErrorKind::InvalidArgument);
+        }
+    }
+
+    #[test]
+    fn a_ticket_written_back_reads_the_same() {
+        let json = r#"{"TicketId":"b1","StartTime":2.5,"Players":[{"PlayerId":"p1","PlayerAttributes":{"m":{"SDM":{"y":2,"x":1}},"name":{"S":"ann"},"skill":{"N":3},"tags":{"SL":["a","a"]}},"LatencyInMs":{"a":40},"Team":"red"}],"GameSessionArn":"arn:gs/1"}"#;
+        let ticket = parse_ticket(json).unwrap();
+        let written = serde_json::to_string(&TicketRequest::from(&ticket)).unwrap();
+        assert_eq!(parse_ticket(&written).unwrap(), ticket);
+        assert_eq!(
+            ticket.players[0].attributes["m"],
+            AttributeValue::StringNumberMap(vec![("x".into(), 1.0), ("y".into(), 2.0)])
+        );
+        assert!(written.contains(r#""LatencyInMs":{"a":40.0}"#), "{written}");
     }
 
     #[test]
@@ -468,6 +448,7 @@ mod tests {
         for (json, path) in cases {
             let error = parse_ticket(json).expect_err(json);
             assert_eq!(error.path, path, "{json}: {error}");
+            assert_eq!(error.kind, ErrorKind::InvalidArgument, "{json}");
             assert!(!error.message.contains(" at line "), "{}", error.message);
         }
         let missing = parse_ticket(r#"{"Players":[{"PlayerId":"p1"}]}"#).unwrap_err();
