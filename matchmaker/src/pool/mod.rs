@@ -66,6 +66,9 @@ pub struct Pool {
     free: Vec<u32>,
     ids: IdIndex,
     has_latency_rule: bool,
+    /// A latency over which every latency rule refuses a location at any age: a player's
+    /// latencies above it are not kept (with rules of no cap, `None`: all are).
+    unusable_latency: Option<f64>,
     /// Whether some rule reads player ids, which are then interned as strings.
     reads_player_ids: bool,
     largest_team: u32,
@@ -97,6 +100,7 @@ impl Pool {
         let reads_player_ids = exprs.iter().any(|expr| reads_player_ids(expr));
         let variants = Analysis::variants(&rule_set).into();
         let table = Arc::new(ParamsTable::new(&rule_set));
+        let unusable_latency = unusable_latency(&rule_set, &table);
         Pool {
             variants,
             table,
@@ -107,6 +111,7 @@ impl Pool {
             free: Vec::new(),
             ids: IdIndex::default(),
             has_latency_rule,
+            unusable_latency,
             reads_player_ids,
             largest_team,
         }
@@ -249,4 +254,20 @@ impl Pool {
         self.free.push(key.0);
         Some(ticket)
     }
+}
+
+/// The loosest cap, at any age, of the latency rule whose loosest cap is highest, when every
+/// latency rule has one: a location where a player's latency exceeds it fails every latency
+/// rule, so no match with the player can be played there.
+fn unusable_latency(rule_set: &RuleSet, table: &ParamsTable) -> Option<f64> {
+    let mut highest: Option<f64> = None;
+    for (i, rule) in rule_set.rules.iter().enumerate() {
+        if !matches!(rule.kind, RuleKind::Latency(_)) {
+            continue;
+        }
+        let loosest =
+            crate::filters::widest(table.all(), |p| p.rules[i].max_latency, f64::INFINITY);
+        highest = Some(highest.map_or(loosest, |h| h.max(loosest)));
+    }
+    highest.filter(|cap| cap.is_finite())
 }

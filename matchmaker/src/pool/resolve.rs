@@ -6,6 +6,7 @@ use smallvec::SmallVec;
 use thin_vec::ThinVec;
 
 use rally_rules::model::{AttributeType, AttributeValue, TeamId};
+use rally_rules::numeric;
 
 use super::interner::Interner;
 use super::pooled::{LocationId, NO_TEAM, Player, PlayerId, Rare, Symbol, Ticket, Value};
@@ -77,8 +78,8 @@ impl Pool {
         unmatchable: &mut Vec<String>,
     ) -> Result<Player, Rejected> {
         let values = self.resolve_values(i, player, &mut taken.strings, unmatchable)?;
-        let latencies = resolve_latencies(i, player, &mut taken.locations)?;
-        if self.has_latency_rule && latencies.is_empty() {
+        let latencies = resolve_latencies(i, player, self.unusable_latency, &mut taken.locations)?;
+        if self.has_latency_rule && player.latencies.is_empty() {
             unmatchable.push(format!(
                 "the rule set has a latency rule, and player `{}` reports no latency",
                 player.id
@@ -187,14 +188,17 @@ impl Pool {
     }
 }
 
-/// A player's latencies by location, sorted by location.
+/// A player's latencies by location, sorted by location; those no latency rule could accept
+/// (above `unusable`) are left out.
 fn resolve_latencies(
     i: usize,
     player: &NewPlayer,
+    unusable: Option<f64>,
     locations: &mut Tally<'_>,
 ) -> Result<Box<[(LocationId, u32)]>, Rejected> {
+    let usable = |ms: u32| unusable.is_none_or(|cap| numeric::le(f64::from(ms), cap));
     let mut latencies: Vec<(LocationId, u32)> = Vec::with_capacity(player.latencies.len());
-    for (location, ms) in &player.latencies {
+    for (location, ms) in player.latencies.iter().filter(|(_, ms)| usable(**ms)) {
         let id = locations
             .intern_under(location, u32::from(u16::MAX))
             .ok_or_else(|| {

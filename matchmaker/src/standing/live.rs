@@ -9,7 +9,6 @@
 //! take part in that variant. A ticket arriving, leaving or stepping to an expansion can
 //! therefore change the searches of those members only: they are its *partners*.
 
-use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 use hashbrown::HashMap;
@@ -31,27 +30,43 @@ pub(crate) const REACH: usize = if SCAN_BUDGET > SORT_CHUNK {
 /// most are when equality rules split the pool finely, in a sorted inline vector.
 const SMALL: usize = 32;
 
-/// A number that orders totally, for the axis.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Ordered(f64);
+/// A value on the axis, kept in 32 bits whose order is the values' order: an `f32` near the
+/// value, its bits flipped so that they sort as numbers do. Rounding can only make two
+/// values seem nearer or farther by a few parts in 10⁷; [`Axis::apart`] allows for it, so
+/// the index may name a partner too many, never one too few.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Axis(u32);
 
-impl Eq for Ordered {}
-
-impl PartialOrd for Ordered {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+impl Axis {
+    fn of(value: f64) -> Axis {
+        let bits = (value as f32).to_bits();
+        Axis(if bits >> 31 == 1 {
+            !bits
+        } else {
+            bits | 1 << 31
+        })
     }
-}
 
-impl Ord for Ordered {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.0.total_cmp(&other.0)
+    fn value(self) -> f64 {
+        let bits = if self.0 >> 31 == 1 {
+            self.0 & !(1 << 31)
+        } else {
+            !self.0
+        };
+        f64::from(f32::from_bits(bits))
+    }
+
+    /// Whether the values are farther apart than `window`, even allowing for rounding.
+    fn apart(self, other: Axis, window: f64) -> bool {
+        let (a, b) = (self.value(), other.value());
+        let rounding = (a.abs().max(b.abs()) + 1.0) * 4.0 * f64::from(f32::EPSILON);
+        (a - b).abs() > window + rounding
     }
 }
 
 /// A member of a partition: its value on the axis, then its key (which only makes entries
 /// distinct: the index answers with sets, so the key's order never reaches a result).
-type Entry = (Ordered, TicketKey);
+type Entry = (Axis, TicketKey);
 
 /// Which partition of which variant.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -70,7 +85,7 @@ pub(crate) struct Seat {
 
 #[derive(Debug)]
 enum Members {
-    Small(SmallVec<[Entry; 2]>),
+    Small(SmallVec<[Entry; 4]>),
     Large(BTreeSet<Entry>),
 }
 
@@ -178,7 +193,7 @@ impl LiveIndex {
     ) -> Vec<Seat> {
         let mut seats = Vec::new();
         for (variant, filters) in filters.iter().enumerate() {
-            let entry = (Ordered(axes(variant, filters)), key);
+            let entry = (Axis::of(axes(variant, filters)), key);
             let place = |location| Place {
                 variant: variant as u16,
                 equal: filters.state.equal.clone(),
@@ -234,7 +249,7 @@ impl LiveIndex {
         let variant = usize::from(seat.place.variant);
         let reach = reaches[variant];
         let location = seat.place.location;
-        let axis = seat.entry.0.0;
+        let axis = seat.entry.0;
         // Per side: members that take part, and of those, the ones at home here.
         let mut side_below = None;
         let mut counts = (0usize, 0usize);
@@ -245,7 +260,7 @@ impl LiveIndex {
                 side_below = Some(below);
                 counts = (0, 0);
             }
-            if (entry.0.0 - axis).abs() > reach.window {
+            if entry.0.apart(axis, reach.window) {
                 return false;
             }
             let key = entry.1;
@@ -264,5 +279,53 @@ impl LiveIndex {
             !(reach.counted && seen_enough)
         });
         go_on
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_values_sort_as_numbers_and_are_never_too_far_apart() {
+        let values = [
+            -1e12, -2500.5, -1.0, -1e-9, 0.0, 1e-9, 0.3, 1.0, 999.9999, 1000.0, 1000.0001, 3e9,
+        ];
+        for pair in values.windows(2) {
+            assert!(Axis::of(pair[0]) <= Axis::of(pair[1]), "{pair:?}");
+        }
+        for a in values {
+            for b in values {
+                let distance = (a - b).abs();
+                assert!(
+                    !Axis::of(a).apart(Axis::of(b), distance),
+                    "{a} and {b} are within {distance}"
+                );
+            }
+        }
+        assert!(Axis::of(1000.0).apart(Axis::of(1200.0), 100.0));
+        assert!(!Axis::of(1000.0).apart(Axis::of(1200.0), f64::INFINITY));
+    }
+
+    #[test]
+    fn small_partitions_grow_into_trees_and_walk_the_same() {
+        let mut members = Members::Small(SmallVec::new());
+        for key in (0..100u32).rev() {
+            members.insert((Axis::of(f64::from(key % 10)), TicketKey(key)));
+        }
+        assert!(matches!(members, Members::Large(_)));
+        let from = (Axis::of(5.0), TicketKey(55));
+        let mut seen = Vec::new();
+        members.around(&from, |entry| {
+            seen.push(entry.1.0);
+            seen.len() < 3 || entry.0 != Axis::of(4.0)
+        });
+        // Below, nearest first: the fives before key 55, then the fours, stopping at one.
+        assert_eq!(&seen[..5], &[45, 35, 25, 15, 5]);
+        assert!(seen.contains(&65) && !seen.contains(&55), "{seen:?}");
+        for key in 0..100u32 {
+            members.remove(&(Axis::of(f64::from(key % 10)), TicketKey(key)));
+        }
+        assert!(members.is_empty());
     }
 }

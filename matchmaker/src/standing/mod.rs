@@ -67,8 +67,11 @@ pub struct Matchmaker {
     pool: Pool,
     status: Vec<Status>,
     arrived: Vec<TicketKey>,
-    /// When tickets start, and when waiting tickets reach their next expansion step.
-    due: BinaryHeap<Reverse<(Time, TicketKey)>>,
+    /// Tickets inserted before their start time, by start time.
+    future: BinaryHeap<Reverse<(Time, TicketKey)>>,
+    /// The last batch's time: waiting tickets whose age crossed an expansion step since
+    /// then search again.
+    last_batch: Option<f64>,
     /// Waiting tickets by start time, the oldest first.
     by_start: BTreeSet<(Time, TicketKey)>,
     live: LiveIndex,
@@ -93,7 +96,8 @@ impl Matchmaker {
             pool: Pool::new(rule_set),
             status: Vec::new(),
             arrived: Vec::new(),
-            due: BinaryHeap::new(),
+            future: BinaryHeap::new(),
+            last_batch: None,
             by_start: BTreeSet::new(),
             live: LiveIndex::default(),
             tuning: None,
@@ -148,7 +152,9 @@ impl Matchmaker {
         }
         let mut changed = Vec::new();
         self.admit(now, &mut changed);
-        self.reach_due(now, &mut changed);
+        self.start_due(now, &mut changed);
+        self.find_stepped(now, &mut changed);
+        self.last_batch = Some(now);
         if self.by_start.is_empty() {
             self.vacated.clear();
             return Vec::new();
@@ -309,44 +315,60 @@ impl Matchmaker {
                 self.set_status(key, Status::Unmatchable);
             } else if start > now {
                 self.set_status(key, Status::Future);
-                self.due.push(Reverse((Time(start), key)));
+                self.future.push(Reverse((Time(start), key)));
             } else {
-                self.join(key, now);
+                self.join(key);
                 changed.push(key);
             }
         }
     }
 
-    /// Tickets whose start time came, and waiting tickets that reached an expansion step.
-    fn reach_due(&mut self, now: f64, changed: &mut Vec<TicketKey>) {
-        while let Some(Reverse((Time(at), key))) = self.due.peek().copied() {
+    /// Tickets whose start time came.
+    fn start_due(&mut self, now: f64, changed: &mut Vec<TicketKey>) {
+        while let Some(Reverse((Time(at), key))) = self.future.peek().copied() {
             if at > now {
                 break;
             }
-            self.due.pop();
-            match self.status_of(key) {
-                Status::Future if self.pool.ticket(key).start_time == at => {
-                    self.join(key, now);
-                    changed.push(key);
-                }
-                Status::Waiting => {
-                    self.schedule_step(key, now);
-                    changed.push(key);
-                }
-                // A key whose ticket left (or was reused) since it was scheduled.
-                _ => {}
+            self.future.pop();
+            // A key whose ticket left (or was reused) since is no longer due.
+            if self.is(key, Status::Future) && self.pool.ticket(key).start_time == at {
+                self.join(key);
+                changed.push(key);
             }
         }
     }
 
-    /// A ticket starts waiting: into the live index, and its next step scheduled.
-    fn join(&mut self, key: TicketKey, now: f64) {
+    /// Waiting tickets whose age crossed an expansion step since the last batch: those
+    /// whose start lies a step's wait before an instant in between, found by start time.
+    fn find_stepped(&self, now: f64, changed: &mut Vec<TicketKey>) {
+        let Some(last) = self.last_batch else {
+            return;
+        };
+        let table = self.pool.params_table();
+        let steps = |age: f64| table.up_to(age).len();
+        let mut wait = 0.0;
+        while let Some(step) = table.next_change_after(wait) {
+            wait = step;
+            // Widened by the tolerance the table compares ages with; then judged exactly.
+            let slack = rally_rules::numeric::slack(now, step) * 4.0;
+            let from = Time(last - step - slack);
+            let to = Time(now - step + slack);
+            let crossed = self
+                .by_start
+                .range((from, TicketKey(0))..=(to, TicketKey(u32::MAX)))
+                .map(|(Time(start), key)| (*start, *key))
+                .filter(|(start, _)| steps(now - start) != steps(last - start));
+            changed.extend(crossed.map(|(_, key)| key));
+        }
+    }
+
+    /// A ticket starts waiting: into the live index.
+    fn join(&mut self, key: TicketKey) {
         self.set_status(key, Status::Waiting);
         self.by_start
             .insert((Time(self.pool.ticket(key).start_time), key));
         let seats = self.seats(key);
         self.live.insert(&seats);
-        self.schedule_step(key, now);
     }
 
     /// A waiting ticket leaves the search; returns the seats it left.
@@ -356,13 +378,6 @@ impl Matchmaker {
         let seats = self.seats(key);
         self.live.remove(&seats);
         seats
-    }
-
-    fn schedule_step(&mut self, key: TicketKey, now: f64) {
-        let start = self.pool.ticket(key).start_time;
-        if let Some(step) = self.pool.params_table().next_change_after(now - start) {
-            self.due.push(Reverse((Time(start + step), key)));
-        }
     }
 
     fn oldest_age(&self, now: f64) -> f64 {
