@@ -27,7 +27,7 @@ use smallvec::SmallVec;
 use crate::analysis::Analysis;
 use crate::explain::{Attempt, Exclusion, RuleMetrics};
 use crate::filters::Key;
-pub use crate::matches::{Match, MatchId, Teams};
+use crate::matches::{Match, MatchId};
 use crate::pool::{LocationId, Pool, TicketKey};
 use crate::search::{Bounds, Context, GroupResult, Plan, Profile, Scope, variant_order};
 

@@ -17,8 +17,8 @@
 //! | [`standing`] | a standing pool: tickets kept from batch to batch, batches that search where something changed |
 //! | [`repair`] | augmenting paths that give stranded tickets of a batch of pairs a partner |
 //! | [`explain`] | why a ticket waits; rule pass/fail counts |
-//! | [`generate`] | realistic tickets for any rule set (bench, tests) |
-//! | [`quality`] | upper bounds on the matches a pool allows, to measure batches against |
+//! | [`generate`] | realistic tickets for any rule set (bench, tests; feature `tools`) |
+//! | [`quality`] | upper bounds on the matches a pool allows, to measure batches against (feature `tools`) |
 //!
 //! The crate does no I/O and reads no clock: the batch's time and seed are parameters, and
 //! the same pool, time and seed give the same matches.
@@ -29,11 +29,13 @@ pub mod batch;
 pub mod eval;
 pub mod explain;
 pub mod filters;
+#[cfg(feature = "tools")]
 pub mod generate;
 pub mod index;
 pub mod matches;
 pub mod params;
 pub mod pool;
+#[cfg(feature = "tools")]
 pub mod quality;
 pub mod repair;
 pub mod search;

@@ -692,7 +692,7 @@ fn call(function: Function, value: X, ty: &Type) -> X {
 /// The matches of a batch in the checker's terms.
 pub fn described(
     pool: &rally_matchmaker::pool::Pool,
-    matches: &[rally_matchmaker::batch::Match],
+    matches: &[rally_matchmaker::matches::Match],
 ) -> Vec<CheckedMatch> {
     matches
         .iter()
