@@ -422,6 +422,72 @@ fn match_exits_zero_when_nothing_matches() {
 }
 
 #[test]
+fn bench_standing_reports_a_standing_pools_batches_beside_one_from_scratch() {
+    let output = rally(
+        &[
+            "bench",
+            "--rules",
+            "fixtures/rulesets/bench_standing.rules",
+            "--standing",
+            "600",
+            "--tickets",
+            "50",
+            "--batches",
+            "3",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(
+        keys(&report),
+        set([
+            "tickets",
+            "standing",
+            "batches",
+            "matches",
+            "incremental_batch_ms",
+            "incremental_batch_max_ms",
+            "scratch_batch_ms",
+            "peak_rss_bytes",
+        ]),
+        "{report:#}"
+    );
+    assert_eq!(report["tickets"], 50);
+    assert_eq!(report["batches"], 3);
+    let standing = report["standing"].as_u64().unwrap();
+    assert!(
+        standing > 300 && standing <= 600,
+        "most tickets wait, as the fixture intends: {report:#}"
+    );
+    let median = report["incremental_batch_ms"].as_f64().unwrap();
+    let most = report["incremental_batch_max_ms"].as_f64().unwrap();
+    assert!(0.0 <= median && median <= most, "{report:#}");
+    assert!(report["scratch_batch_ms"].as_f64().unwrap() > 0.0);
+    // Batches need a standing pool to measure.
+    let output = rally(
+        &[
+            "bench",
+            "--rules",
+            BENCH_1V1,
+            "--tickets",
+            "10",
+            "--batches",
+            "3",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("--standing"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
 fn bench_json_reports_the_documented_numbers() {
     let output = rally(
         &[
