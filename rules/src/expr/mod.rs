@@ -7,13 +7,11 @@ mod text;
 mod tree;
 
 pub(crate) use read::{
-    expression_from_pair, parse_number, statement_from_pair, string_value, target_from_pair,
+    expression_from_pair, number_in_string, parse_number, starts_like_expression,
+    statement_from_pair, string_reads_as_expression, string_value, target_from_pair,
 };
-pub use read::{
-    number_in_string, parse_expression, parse_statement, parse_target, starts_like_expression,
-    string_reads_as_expression,
-};
-pub use text::{format_number, quote};
+pub use read::{parse_expression, parse_statement, parse_target};
+pub(crate) use text::{format_number, quote};
 pub use tree::{
     Expr, ExprKind, Path, PathField, Statement, StatementKind, Target, TargetComponent,
     TeamSelector,

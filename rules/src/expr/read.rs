@@ -372,7 +372,7 @@ pub(crate) fn target_from_pair(
 /// Whether text that failed to parse was still meant as an expression: it starts with a name
 /// directly followed by `(` or `[`, as every call and path does (`avg(…`, `teams[…`). Text
 /// like `medic (field)` is a plain string that happens to hold a bracket.
-pub fn starts_like_expression(text: &str) -> bool {
+pub(crate) fn starts_like_expression(text: &str) -> bool {
     let text = text.trim_start();
     let name_end = text
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
@@ -384,14 +384,14 @@ pub fn starts_like_expression(text: &str) -> bool {
 
 /// Whether a JSON string is read as a property expression rather than a string literal: it
 /// holds a bracket, and it parses as an expression or was plainly meant as one.
-pub fn string_reads_as_expression(text: &str) -> bool {
+pub(crate) fn string_reads_as_expression(text: &str) -> bool {
     text.contains(['(', '['])
         && (starts_like_expression(text) || parse_expression(text, &|span| span).is_ok())
 }
 
 /// The number a string such as `"500"` holds, as FlexMatch's examples write numbers: only
 /// JSON number syntax, and only finite values — `"NaN"` and `"inf"` are strings, not numbers.
-pub fn number_in_string(text: &str) -> Option<f64> {
+pub(crate) fn number_in_string(text: &str) -> Option<f64> {
     let text = text.trim();
     let digits = text.strip_prefix('-').unwrap_or(text);
     let json_shaped = digits.starts_with(|c: char| c.is_ascii_digit())

@@ -8,7 +8,7 @@ use super::tree::{
 };
 
 /// Numbers print without a fractional part when they have none, so `10` stays `10`.
-pub fn format_number(number: f64) -> String {
+pub(crate) fn format_number(number: f64) -> String {
     if number.fract() == 0.0 && number.abs() < 1e15 {
         format!("{}", number as i64)
     } else {
@@ -17,7 +17,7 @@ pub fn format_number(number: f64) -> String {
 }
 
 /// A JSON-style quoted string.
-pub fn quote(text: &str) -> String {
+pub(crate) fn quote(text: &str) -> String {
     serde_json::to_string(text).expect("strings always serialise")
 }
 
