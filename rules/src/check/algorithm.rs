@@ -270,59 +270,8 @@ impl<'a> Checker<'a> {
                         .with_help("exhaustiveSearch handles 40 players or fewer; set the strategy to `balanced` with a number `balancedAttribute`"),
                 );
             }
-            for rule in &self.ast.rules {
-                let Some(kind) = rule.kind.given() else {
-                    continue;
-                };
-                let allowed = matches!(kind.value, RuleType::Latency | RuleType::BatchDistance);
-                if !allowed {
-                    self.diagnostics.push(
-                        Diagnostic::new(
-                            Code::LargeMatchRule,
-                            kind.span,
-                            format!("a match of more than {SMALL_MATCH_MAX_PLAYERS} players cannot use `{}` rules", kind.value),
-                        )
-                        .with_help("large matches allow `latency` (with `maxLatency`) and `batchDistance` rules; teams are balanced on the `balancedAttribute` instead"),
-                    );
-                } else if kind.value == RuleType::Latency
-                    && let Some(span) = rule.max_distance.span().or(rule.distance_reference.span())
-                {
-                    self.diagnostics.push(
-                        Diagnostic::new(
-                            Code::LargeMatchRule,
-                            span,
-                            format!("a latency rule in a match of more than {SMALL_MATCH_MAX_PLAYERS} players takes only `maxLatency`"),
-                        )
-                        .with_help("remove `maxDistance` and `distanceReference`"),
-                    );
-                }
-            }
-            // An expansion that gives a latency rule a `maxDistance` is as out of place.
-            for expansion in &self.ast.expansions {
-                let Some(target) = expansion.target.value() else {
-                    continue;
-                };
-                let relaxes_latency_distance = target.component.value
-                    == ast::TargetComponent::Rules
-                    && target.property.value == RuleProperty::MaxDistance.as_str()
-                    && target.names.iter().any(|name| {
-                        self.rule_positions
-                            .get(name.value.as_str())
-                            .is_some_and(|&i| {
-                                self.ast.rules[i].kind.value() == Some(&RuleType::Latency)
-                            })
-                    });
-                if relaxes_latency_distance {
-                    self.diagnostics.push(
-                        Diagnostic::new(
-                            Code::LargeMatchRule,
-                            target.property.span,
-                            format!("a latency rule in a match of more than {SMALL_MATCH_MAX_PLAYERS} players takes only `maxLatency`"),
-                        )
-                        .with_help("expand `maxLatency` instead"),
-                    );
-                }
-            }
+            self.large_match_rules();
+            self.large_match_expansions();
         } else if balanced && algorithm.is_some() {
             let span = declared.strategy.span().unwrap_or_default();
             self.report(
@@ -335,6 +284,67 @@ impl<'a> Checker<'a> {
                 )
                 .with_help("rally still balances teams on the `balancedAttribute` once a match forms; set the strategy to `exhaustiveSearch` to silence this"),
             );
+        }
+    }
+
+    /// In a large match only `latency` rules (with `maxLatency` alone) and `batchDistance`
+    /// rules apply.
+    fn large_match_rules(&mut self) {
+        for rule in &self.ast.rules {
+            let Some(kind) = rule.kind.given() else {
+                continue;
+            };
+            let allowed = matches!(kind.value, RuleType::Latency | RuleType::BatchDistance);
+            if !allowed {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::LargeMatchRule,
+                        kind.span,
+                        format!("a match of more than {SMALL_MATCH_MAX_PLAYERS} players cannot use `{}` rules", kind.value),
+                    )
+                    .with_help("large matches allow `latency` (with `maxLatency`) and `batchDistance` rules; teams are balanced on the `balancedAttribute` instead"),
+                );
+            } else if kind.value == RuleType::Latency
+                && let Some(span) = rule.max_distance.span().or(rule.distance_reference.span())
+            {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::LargeMatchRule,
+                        span,
+                        format!("a latency rule in a match of more than {SMALL_MATCH_MAX_PLAYERS} players takes only `maxLatency`"),
+                    )
+                    .with_help("remove `maxDistance` and `distanceReference`"),
+                );
+            }
+        }
+    }
+
+    /// An expansion that gives a latency rule a `maxDistance` is as out of place in a large
+    /// match as the rule's own.
+    fn large_match_expansions(&mut self) {
+        for expansion in &self.ast.expansions {
+            let Some(target) = expansion.target.value() else {
+                continue;
+            };
+            let relaxes_latency_distance = target.component.value == ast::TargetComponent::Rules
+                && target.property.value == RuleProperty::MaxDistance.as_str()
+                && target.names.iter().any(|name| {
+                    self.rule_positions
+                        .get(name.value.as_str())
+                        .is_some_and(|&i| {
+                            self.ast.rules[i].kind.value() == Some(&RuleType::Latency)
+                        })
+                });
+            if relaxes_latency_distance {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::LargeMatchRule,
+                        target.property.span,
+                        format!("a latency rule in a match of more than {SMALL_MATCH_MAX_PLAYERS} players takes only `maxLatency`"),
+                    )
+                    .with_help("expand `maxLatency` instead"),
+                );
+            }
         }
     }
 }
