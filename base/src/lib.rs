@@ -6,6 +6,8 @@
 //! | [`time`] | `Seconds` and `Time`, a point on the engine's clock that orders totally |
 //! | [`error`] | `ErrorKind`: what kind of refusal an error is, for front ends to map once |
 
+#![warn(unreachable_pub)]
+
 pub mod error;
 pub mod time;
 

@@ -2,6 +2,8 @@
 //! source span, before any checking. JSON and the DSL print from it, so converting between
 //! them is a read followed by a print.
 
+pub use crate::expr::{Target, TargetComponent};
+
 use crate::expr::{Expr, Statement};
 use crate::span::{Span, Spanned};
 
@@ -230,14 +232,6 @@ pub struct ExpansionDecl {
     pub steps: Field<Vec<StepDecl>>,
 }
 
-/// `rules[name].property` or `teams[a, b].property`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Target {
-    pub component: Spanned<TargetComponent>,
-    pub names: Vec<Spanned<String>>,
-    pub property: Spanned<String>,
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct StepDecl {
     pub span: Span,
@@ -426,13 +420,6 @@ keywords!(
         Avg = "avg",
         Union = "union",
         Intersection = "intersection",
-    }
-);
-
-keywords!(
-    TargetComponent {
-        Rules = "rules",
-        Teams = "teams",
     }
 );
 

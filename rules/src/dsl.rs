@@ -14,7 +14,7 @@ use crate::span::{Span, Spanned};
 use crate::suggest;
 
 /// Reads DSL text. Returns `None` when it does not parse; the syntax error is in `diagnostics`.
-pub fn parse(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Option<RuleSetAst> {
+pub(crate) fn parse(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Option<RuleSetAst> {
     let scan = lex::scan(text);
     if let Some(offset) = scan.too_deep_at {
         diagnostics.push(Diagnostic::new(

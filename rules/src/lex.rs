@@ -8,10 +8,10 @@
 use crate::span::Span;
 
 /// The deepest nesting of `(`, `[` and `{` that rally reads. Real rule sets stay under 10.
-pub const MAX_NESTING: usize = 32;
+pub(crate) const MAX_NESTING: usize = 32;
 
 #[derive(Clone, Debug, Default)]
-pub struct Scan {
+pub(crate) struct Scan {
     /// Every `//` and `/* */` comment outside strings, in order.
     pub comments: Vec<Span>,
     /// Where nesting first went past [`MAX_NESTING`], if it did.
@@ -20,7 +20,7 @@ pub struct Scan {
 
 /// Scans text whose strings are double-quoted with backslash escapes (JSON, the DSL and
 /// property expressions all are).
-pub fn scan(text: &str) -> Scan {
+pub(crate) fn scan(text: &str) -> Scan {
     let bytes = text.as_bytes();
     let mut scan = Scan::default();
     let mut depth = 0usize;
@@ -69,7 +69,7 @@ pub fn scan(text: &str) -> Scan {
 }
 
 /// Whether `text` holds nothing but whitespace and the given comments.
-pub fn is_blank(text: &str, comments: &[Span]) -> bool {
+pub(crate) fn is_blank(text: &str, comments: &[Span]) -> bool {
     let layout: &[char] = &['\u{FEFF}', ' ', '\t', '\r', '\n'];
     let mut at = 0;
     for comment in comments {

@@ -15,6 +15,8 @@
 //!
 //! [`check_source`] runs the whole pipeline on a text.
 
+#![warn(unreachable_pub)]
+
 #[macro_use]
 mod keywords;
 
@@ -97,7 +99,7 @@ impl Checked {
 }
 
 /// Reads a rule set without checking what it means.
-pub fn parse(source: &str, format: SourceFormat) -> (Option<RuleSetAst>, Vec<Diagnostic>) {
+pub(crate) fn parse(source: &str, format: SourceFormat) -> (Option<RuleSetAst>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let ast = match format {
         SourceFormat::Json => {

@@ -26,7 +26,7 @@ const STEP_KEYS: &[&str] = &["waitTimeSeconds", "value"];
 
 /// Reads a parsed JSON document as a rule set. Returns `None` only when the document is not
 /// an object at all.
-pub fn lower(json: &Json, diagnostics: &mut Vec<Diagnostic>) -> Option<RuleSetAst> {
+pub(crate) fn lower(json: &Json, diagnostics: &mut Vec<Diagnostic>) -> Option<RuleSetAst> {
     let mut lower = Lower {
         diagnostics,
         key: String::new(),

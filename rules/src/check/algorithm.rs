@@ -4,7 +4,7 @@ use super::*;
 
 impl<'a> Checker<'a> {
     pub(super) fn check_algorithm(&mut self) -> Option<Algorithm> {
-        use ast::{BatchingPreference as B, Strategy as S};
+        use ast::Strategy as S;
         let declared = &self.ast.algorithm;
         let strategy = declared
             .strategy
@@ -12,8 +12,41 @@ impl<'a> Checker<'a> {
             .copied()
             .unwrap_or(S::ExhaustiveSearch);
         let mut ok = !matches!(declared.strategy, Field::Invalid);
+        let batching = self.batching_preference(strategy, &mut ok);
+        let sort_by_attributes = self.sort_by_attributes(batching, &mut ok);
+        let balanced_attribute = self.balanced_attribute(strategy, &mut ok);
+        self.warn_backfill_priority_balanced(strategy);
+        ok &= !matches!(declared.backfill_priority, Field::Invalid)
+            && !matches!(declared.expansion_age_selection, Field::Invalid);
 
-        let batching = match declared.batching_preference.given() {
+        ok.then(|| Algorithm {
+            strategy,
+            batching_preference: batching,
+            sort_by_attributes,
+            balanced_attribute,
+            backfill_priority: declared
+                .backfill_priority
+                .value()
+                .copied()
+                .unwrap_or(ast::BackfillPriority::Normal),
+            expansion_age_selection: declared
+                .expansion_age_selection
+                .value()
+                .copied()
+                .unwrap_or(ast::ExpansionAgeSelection::Newest),
+        })
+    }
+
+    /// The batching preference, which must belong to the strategy; by default the strategy's
+    /// first. Clears `ok` on an error.
+    fn batching_preference(
+        &mut self,
+        strategy: ast::Strategy,
+        ok: &mut bool,
+    ) -> ast::BatchingPreference {
+        use ast::{BatchingPreference as B, Strategy as S};
+        let declared = &self.ast.algorithm;
+        match declared.batching_preference.given() {
             Some(batching) => {
                 let fits = match strategy {
                     S::ExhaustiveSearch => matches!(batching.value, B::Random | B::Sorted),
@@ -39,19 +72,30 @@ impl<'a> Checker<'a> {
                         )
                         .with_help(format!("with `{strategy}` use {allowed}")),
                     );
-                    ok = false;
+                    *ok = false;
                 }
                 batching.value
             }
             None => {
-                ok &= !matches!(declared.batching_preference, Field::Invalid);
+                *ok &= !matches!(declared.batching_preference, Field::Invalid);
                 match strategy {
                     S::ExhaustiveSearch => B::Random,
                     S::Balanced => B::LargestPopulation,
                 }
             }
-        };
+        }
+    }
 
+    /// The attributes batches sort by: number or string attributes, for the `sorted` batching
+    /// preference, which needs them. Clears `ok` on an error; checks for the missing list only
+    /// when nothing before was wrong.
+    fn sort_by_attributes(
+        &mut self,
+        batching: ast::BatchingPreference,
+        ok: &mut bool,
+    ) -> Vec<AttributeId> {
+        use ast::BatchingPreference as B;
+        let declared = &self.ast.algorithm;
         let mut sort_by_attributes = Vec::new();
         match &declared.sort_by_attributes {
             Field::Given(names) => {
@@ -67,7 +111,7 @@ impl<'a> Checker<'a> {
                 }
                 for name in &names.value {
                     let Some(id) = self.attribute_named(name) else {
-                        ok = false;
+                        *ok = false;
                         continue;
                     };
                     let ty = self.attributes[id.0].ty;
@@ -80,15 +124,15 @@ impl<'a> Checker<'a> {
                                 name.value
                             ),
                         ));
-                        ok = false;
+                        *ok = false;
                     }
                     sort_by_attributes.push(id);
                 }
             }
-            Field::Invalid => ok = false,
+            Field::Invalid => *ok = false,
             Field::Absent => {}
         }
-        if batching == B::Sorted && sort_by_attributes.is_empty() && ok {
+        if batching == B::Sorted && sort_by_attributes.is_empty() && *ok {
             let span = declared.batching_preference.span().unwrap_or_default();
             self.report(
                 Diagnostic::new(
@@ -98,10 +142,21 @@ impl<'a> Checker<'a> {
                 )
                 .with_help("list the attributes to sort batches by, most important first"),
             );
-            ok = false;
+            *ok = false;
         }
+        sort_by_attributes
+    }
 
-        let balanced_attribute = match declared.balanced_attribute.given() {
+    /// The number attribute the `balanced` strategy balances teams on, which it needs. Clears
+    /// `ok` on an error.
+    fn balanced_attribute(
+        &mut self,
+        strategy: ast::Strategy,
+        ok: &mut bool,
+    ) -> Option<AttributeId> {
+        use ast::Strategy as S;
+        let declared = &self.ast.algorithm;
+        match declared.balanced_attribute.given() {
             Some(name) => match self.attribute_named(name) {
                 Some(id) if self.attributes[id.0].ty == ast::AttributeType::Number => Some(id),
                 Some(id) => {
@@ -114,16 +169,16 @@ impl<'a> Checker<'a> {
                             name.value
                         ),
                     ));
-                    ok = false;
+                    *ok = false;
                     None
                 }
                 None => {
-                    ok = false;
+                    *ok = false;
                     None
                 }
             },
             None => {
-                ok &= !matches!(declared.balanced_attribute, Field::Invalid);
+                *ok &= !matches!(declared.balanced_attribute, Field::Invalid);
                 if strategy == S::Balanced && declared.balanced_attribute.is_absent() {
                     let span = declared
                         .strategy
@@ -138,12 +193,16 @@ impl<'a> Checker<'a> {
                         )
                         .with_help("name the number attribute to balance teams on, e.g. `skill`"),
                     );
-                    ok = false;
+                    *ok = false;
                 }
                 None
             }
-        };
+        }
+    }
 
+    fn warn_backfill_priority_balanced(&mut self, strategy: ast::Strategy) {
+        use ast::Strategy as S;
+        let declared = &self.ast.algorithm;
         // Only where rally really runs balanced: a small "balanced" match runs exhaustiveSearch,
         // where backfillPriority is documented (see `Code::BalancedSmallMatch`).
         if strategy == S::Balanced
@@ -156,25 +215,6 @@ impl<'a> Checker<'a> {
                 "FlexMatch documents `backfillPriority` for exhaustiveSearch only; rally applies it to balanced batches too",
             ));
         }
-        ok &= !matches!(declared.backfill_priority, Field::Invalid)
-            && !matches!(declared.expansion_age_selection, Field::Invalid);
-
-        ok.then(|| Algorithm {
-            strategy,
-            batching_preference: batching,
-            sort_by_attributes,
-            balanced_attribute,
-            backfill_priority: declared
-                .backfill_priority
-                .value()
-                .copied()
-                .unwrap_or(ast::BackfillPriority::Normal),
-            expansion_age_selection: declared
-                .expansion_age_selection
-                .value()
-                .copied()
-                .unwrap_or(ast::ExpansionAgeSelection::Newest),
-        })
     }
 
     /// FlexMatch's match-size rules: at most 200 players; more than 40 needs the balanced
@@ -230,59 +270,8 @@ impl<'a> Checker<'a> {
                         .with_help("exhaustiveSearch handles 40 players or fewer; set the strategy to `balanced` with a number `balancedAttribute`"),
                 );
             }
-            for rule in &self.ast.rules {
-                let Some(kind) = rule.kind.given() else {
-                    continue;
-                };
-                let allowed = matches!(kind.value, RuleType::Latency | RuleType::BatchDistance);
-                if !allowed {
-                    self.diagnostics.push(
-                        Diagnostic::new(
-                            Code::LargeMatchRule,
-                            kind.span,
-                            format!("a match of more than {SMALL_MATCH_MAX_PLAYERS} players cannot use `{}` rules", kind.value),
-                        )
-                        .with_help("large matches allow `latency` (with `maxLatency`) and `batchDistance` rules; teams are balanced on the `balancedAttribute` instead"),
-                    );
-                } else if kind.value == RuleType::Latency
-                    && let Some(span) = rule.max_distance.span().or(rule.distance_reference.span())
-                {
-                    self.diagnostics.push(
-                        Diagnostic::new(
-                            Code::LargeMatchRule,
-                            span,
-                            format!("a latency rule in a match of more than {SMALL_MATCH_MAX_PLAYERS} players takes only `maxLatency`"),
-                        )
-                        .with_help("remove `maxDistance` and `distanceReference`"),
-                    );
-                }
-            }
-            // An expansion that gives a latency rule a `maxDistance` is as out of place.
-            for expansion in &self.ast.expansions {
-                let Some(target) = expansion.target.value() else {
-                    continue;
-                };
-                let relaxes_latency_distance = target.component.value
-                    == ast::TargetComponent::Rules
-                    && target.property.value == RuleProperty::MaxDistance.as_str()
-                    && target.names.iter().any(|name| {
-                        self.rule_positions
-                            .get(name.value.as_str())
-                            .is_some_and(|&i| {
-                                self.ast.rules[i].kind.value() == Some(&RuleType::Latency)
-                            })
-                    });
-                if relaxes_latency_distance {
-                    self.diagnostics.push(
-                        Diagnostic::new(
-                            Code::LargeMatchRule,
-                            target.property.span,
-                            format!("a latency rule in a match of more than {SMALL_MATCH_MAX_PLAYERS} players takes only `maxLatency`"),
-                        )
-                        .with_help("expand `maxLatency` instead"),
-                    );
-                }
-            }
+            self.large_match_rules();
+            self.large_match_expansions();
         } else if balanced && algorithm.is_some() {
             let span = declared.strategy.span().unwrap_or_default();
             self.report(
@@ -295,6 +284,67 @@ impl<'a> Checker<'a> {
                 )
                 .with_help("rally still balances teams on the `balancedAttribute` once a match forms; set the strategy to `exhaustiveSearch` to silence this"),
             );
+        }
+    }
+
+    /// In a large match only `latency` rules (with `maxLatency` alone) and `batchDistance`
+    /// rules apply.
+    fn large_match_rules(&mut self) {
+        for rule in &self.ast.rules {
+            let Some(kind) = rule.kind.given() else {
+                continue;
+            };
+            let allowed = matches!(kind.value, RuleType::Latency | RuleType::BatchDistance);
+            if !allowed {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::LargeMatchRule,
+                        kind.span,
+                        format!("a match of more than {SMALL_MATCH_MAX_PLAYERS} players cannot use `{}` rules", kind.value),
+                    )
+                    .with_help("large matches allow `latency` (with `maxLatency`) and `batchDistance` rules; teams are balanced on the `balancedAttribute` instead"),
+                );
+            } else if kind.value == RuleType::Latency
+                && let Some(span) = rule.max_distance.span().or(rule.distance_reference.span())
+            {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::LargeMatchRule,
+                        span,
+                        format!("a latency rule in a match of more than {SMALL_MATCH_MAX_PLAYERS} players takes only `maxLatency`"),
+                    )
+                    .with_help("remove `maxDistance` and `distanceReference`"),
+                );
+            }
+        }
+    }
+
+    /// An expansion that gives a latency rule a `maxDistance` is as out of place in a large
+    /// match as the rule's own.
+    fn large_match_expansions(&mut self) {
+        for expansion in &self.ast.expansions {
+            let Some(target) = expansion.target.value() else {
+                continue;
+            };
+            let relaxes_latency_distance = target.component.value == ast::TargetComponent::Rules
+                && target.property.value == RuleProperty::MaxDistance.as_str()
+                && target.names.iter().any(|name| {
+                    self.rule_positions
+                        .get(name.value.as_str())
+                        .is_some_and(|&i| {
+                            self.ast.rules[i].kind.value() == Some(&RuleType::Latency)
+                        })
+                });
+            if relaxes_latency_distance {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::LargeMatchRule,
+                        target.property.span,
+                        format!("a latency rule in a match of more than {SMALL_MATCH_MAX_PLAYERS} players takes only `maxLatency`"),
+                    )
+                    .with_help("expand `maxLatency` instead"),
+                );
+            }
         }
     }
 }

@@ -97,63 +97,10 @@ impl<'a> Checker<'a> {
             (T::String, Value::String(text)) => Some(AttributeValue::String(text.clone())),
             (T::Number, Value::Number(number)) => Some(AttributeValue::Number(*number)),
             (T::StringList, Value::List(items)) => {
-                let mut strings: Vec<String> = Vec::new();
-                for item in items {
-                    match &item.value {
-                        Value::String(text) => {
-                            // FlexMatch ignores repeats after the first.
-                            if !strings.contains(text) {
-                                strings.push(text.clone());
-                            }
-                        }
-                        other => {
-                            self.report(Diagnostic::new(
-                                Code::InvalidDefault,
-                                item.span,
-                                format!(
-                                    "the default of `{name}` is a list of strings, found {}",
-                                    other.describe()
-                                ),
-                            ));
-                            return None;
-                        }
-                    }
-                }
-                if strings.len() > MAX_STRING_LIST_ITEMS {
-                    self.report(Diagnostic::new(
-                        Code::InvalidDefault,
-                        default.span,
-                        format!("the default of `{name}` has {} strings; a string list holds at most {MAX_STRING_LIST_ITEMS}", strings.len()),
-                    ));
-                    return None;
-                }
-                Some(AttributeValue::StringList(strings))
+                self.string_list_default(name, default.span, items)
             }
             (T::StringNumberMap, Value::Map(entries)) => {
-                let mut map: BTreeMap<String, f64> = BTreeMap::new();
-                for (key, value) in entries {
-                    let Value::Number(number) = value.value else {
-                        self.report(Diagnostic::new(
-                            Code::InvalidDefault,
-                            value.span,
-                            format!(
-                                "the default of `{name}` maps strings to numbers, found {}",
-                                value.value.describe()
-                            ),
-                        ));
-                        return None;
-                    };
-                    map.insert(key.value.clone(), number);
-                }
-                if map.len() > MAX_MAP_ENTRIES {
-                    self.report(Diagnostic::new(
-                        Code::InvalidDefault,
-                        default.span,
-                        format!("the default of `{name}` has {} entries; a string_number_map holds at most {MAX_MAP_ENTRIES}", map.len()),
-                    ));
-                    return None;
-                }
-                Some(AttributeValue::StringNumberMap(map.into_iter().collect()))
+                self.string_number_map_default(name, default.span, entries)
             }
             (T::String, _) => {
                 self.report(mismatch("a string"));
@@ -176,6 +123,80 @@ impl<'a> Checker<'a> {
                 None
             }
         }
+    }
+
+    /// A `string_list` default: strings only (repeats after the first ignored), at most
+    /// GameLift's number of them.
+    fn string_list_default(
+        &mut self,
+        name: &str,
+        span: Span,
+        items: &[Spanned<Value>],
+    ) -> Option<AttributeValue> {
+        let mut strings: Vec<String> = Vec::new();
+        for item in items {
+            match &item.value {
+                Value::String(text) => {
+                    // FlexMatch ignores repeats after the first.
+                    if !strings.contains(text) {
+                        strings.push(text.clone());
+                    }
+                }
+                other => {
+                    self.report(Diagnostic::new(
+                        Code::InvalidDefault,
+                        item.span,
+                        format!(
+                            "the default of `{name}` is a list of strings, found {}",
+                            other.describe()
+                        ),
+                    ));
+                    return None;
+                }
+            }
+        }
+        if strings.len() > MAX_STRING_LIST_ITEMS {
+            self.report(Diagnostic::new(
+                Code::InvalidDefault,
+                span,
+                format!("the default of `{name}` has {} strings; a string list holds at most {MAX_STRING_LIST_ITEMS}", strings.len()),
+            ));
+            return None;
+        }
+        Some(AttributeValue::StringList(strings))
+    }
+
+    /// A `string_number_map` default: numbers only, at most GameLift's number of entries.
+    fn string_number_map_default(
+        &mut self,
+        name: &str,
+        span: Span,
+        entries: &[(Spanned<String>, Spanned<Value>)],
+    ) -> Option<AttributeValue> {
+        let mut map: BTreeMap<String, f64> = BTreeMap::new();
+        for (key, value) in entries {
+            let Value::Number(number) = value.value else {
+                self.report(Diagnostic::new(
+                    Code::InvalidDefault,
+                    value.span,
+                    format!(
+                        "the default of `{name}` maps strings to numbers, found {}",
+                        value.value.describe()
+                    ),
+                ));
+                return None;
+            };
+            map.insert(key.value.clone(), number);
+        }
+        if map.len() > MAX_MAP_ENTRIES {
+            self.report(Diagnostic::new(
+                Code::InvalidDefault,
+                span,
+                format!("the default of `{name}` has {} entries; a string_number_map holds at most {MAX_MAP_ENTRIES}", map.len()),
+            ));
+            return None;
+        }
+        Some(AttributeValue::StringNumberMap(map.into_iter().collect()))
     }
 
     pub(super) fn attribute_named(&mut self, name: &Spanned<String>) -> Option<AttributeId> {

@@ -192,11 +192,53 @@ impl<'a> Checker<'a> {
         ok.then_some(out)
     }
 
+    /// A rule's property as an expansion target: one rule, not compound, a property its type
+    /// relaxes and that applies to it, and the kind of values its steps hold.
     fn rule_target(
         &mut self,
         target: &ast::Target,
         rules: &[Option<Rule>],
     ) -> Option<(ExpansionTarget, StepKind)> {
+        let (name, position) = self.targeted_rule(target)?;
+        let rule = &self.ast.rules[position];
+        let kind = self.expandable_kind(rule, name)?;
+        let property_name = &target.property;
+        let property = self.relaxable_property(kind, property_name, name)?;
+        let compiled = rules.get(position);
+        if !self.relaxation_applies(rule, compiled, property, property_name) {
+            return None;
+        }
+        let step_kind = if property == RuleProperty::ReferenceValue {
+            self.reference_step_kind(rule, compiled, property_name)?
+        } else {
+            StepKind::Number {
+                whole: matches!(property, RuleProperty::MinCount | RuleProperty::MaxCount),
+            }
+        };
+        if !rule.is_present(property) {
+            self.report(Diagnostic::new(
+                Code::ExpansionUnsetProperty,
+                property_name.span,
+                format!(
+                    "rule `{}` sets no `{property}`; this expansion adds one once its first step is reached",
+                    name.value
+                ),
+            ));
+        }
+        Some((
+            ExpansionTarget::Rule {
+                rule: RuleId(position),
+                property,
+            },
+            step_kind,
+        ))
+    }
+
+    /// The one rule a target names, and its position in the rule set.
+    fn targeted_rule<'t>(
+        &mut self,
+        target: &'t ast::Target,
+    ) -> Option<(&'t Spanned<String>, usize)> {
         let [name] = target.names.as_slice() else {
             let span = target
                 .names
@@ -222,7 +264,11 @@ impl<'a> Checker<'a> {
             );
             return None;
         };
-        let rule = &self.ast.rules[position];
+        Some((name, position))
+    }
+
+    /// The targeted rule's type, unless it is compound (or unreadable).
+    fn expandable_kind(&mut self, rule: &RuleDecl, name: &Spanned<String>) -> Option<RuleType> {
         let kind = *rule.kind.value()?;
         if kind == RuleType::Compound {
             self.report(
@@ -238,32 +284,18 @@ impl<'a> Checker<'a> {
             );
             return None;
         }
-        let property_name = &target.property;
+        Some(kind)
+    }
+
+    /// The targeted property, when it is one a rule of type `kind` has and may relax.
+    fn relaxable_property(
+        &mut self,
+        kind: RuleType,
+        property_name: &Spanned<String>,
+        rule_name: &Spanned<String>,
+    ) -> Option<RuleProperty> {
         let Some(property) = RuleProperty::parse(&property_name.value) else {
-            let known: Vec<&str> = if kind.relaxable().is_empty() {
-                kind.properties().iter().map(|p| p.as_str()).collect()
-            } else {
-                kind.relaxable().iter().map(|p| p.as_str()).collect()
-            };
-            let is_common = matches!(
-                property_name.value.as_str(),
-                "name" | "type" | "description"
-            );
-            let (code, message) = if is_common {
-                (
-                    Code::ExpansionNotRelaxable,
-                    format!("`{}` of a rule cannot be expanded", property_name.value),
-                )
-            } else {
-                (
-                    Code::UnknownProperty,
-                    format!("rules have no property `{}`", property_name.value),
-                )
-            };
-            self.report(
-                Diagnostic::new(code, property_name.span, message)
-                    .with_help(suggest::expected_one_of(&property_name.value, &known)),
-            );
+            self.report_unknown_rule_property(kind, property_name);
             return None;
         };
         if !kind.allows(property) {
@@ -272,34 +304,86 @@ impl<'a> Checker<'a> {
                 property_name.span,
                 format!(
                     "`{property}` does not apply to `{kind}` rule `{}`",
-                    name.value
+                    rule_name.value
                 ),
             ));
             return None;
         }
-        let not_relaxable = |checker: &mut Self, message: String| {
-            let others: Vec<&str> = kind
-                .relaxable()
-                .iter()
-                .filter(|p| **p != property)
-                .map(|p| p.as_str())
-                .collect();
-            let help = if others.is_empty() {
-                format!("a `{kind}` rule has nothing else an expansion can relax")
-            } else {
-                format!("a `{kind}` rule can relax {}", suggest::list(&others))
-            };
-            checker.report(
-                Diagnostic::new(Code::ExpansionNotRelaxable, property_name.span, message)
-                    .with_help(help),
-            );
-        };
         if !kind.relaxable().contains(&property) {
-            not_relaxable(self, format!("`{property}` cannot be expanded"));
+            self.report_not_relaxable(
+                kind,
+                property,
+                property_name.span,
+                format!("`{property}` cannot be expanded"),
+            );
             return None;
         }
+        Some(property)
+    }
+
+    fn report_unknown_rule_property(&mut self, kind: RuleType, property_name: &Spanned<String>) {
+        let known: Vec<&str> = if kind.relaxable().is_empty() {
+            kind.properties().iter().map(|p| p.as_str()).collect()
+        } else {
+            kind.relaxable().iter().map(|p| p.as_str()).collect()
+        };
+        let is_common = matches!(
+            property_name.value.as_str(),
+            "name" | "type" | "description"
+        );
+        let (code, message) = if is_common {
+            (
+                Code::ExpansionNotRelaxable,
+                format!("`{}` of a rule cannot be expanded", property_name.value),
+            )
+        } else {
+            (
+                Code::UnknownProperty,
+                format!("rules have no property `{}`", property_name.value),
+            )
+        };
+        self.report(
+            Diagnostic::new(code, property_name.span, message)
+                .with_help(suggest::expected_one_of(&property_name.value, &known)),
+        );
+    }
+
+    /// Reports that `property` of a `kind` rule cannot be relaxed, naming what can be.
+    fn report_not_relaxable(
+        &mut self,
+        kind: RuleType,
+        property: RuleProperty,
+        span: Span,
+        message: String,
+    ) {
+        let others: Vec<&str> = kind
+            .relaxable()
+            .iter()
+            .filter(|p| **p != property)
+            .map(|p| p.as_str())
+            .collect();
+        let help = if others.is_empty() {
+            format!("a `{kind}` rule has nothing else an expansion can relax")
+        } else {
+            format!("a `{kind}` rule can relax {}", suggest::list(&others))
+        };
+        self.report(Diagnostic::new(Code::ExpansionNotRelaxable, span, message).with_help(help));
+    }
+
+    /// Whether relaxing `property` means anything for this rule: a latency distance needs its
+    /// reference, and a string batch attribute takes no distance. `rule` is one an expansion
+    /// targets by name, its type known; `compiled` its compiled slot (`Some(None)` when the
+    /// rule has errors).
+    fn relaxation_applies(
+        &mut self,
+        rule: &RuleDecl,
+        compiled: Option<&Option<Rule>>,
+        property: RuleProperty,
+        property_name: &Spanned<String>,
+    ) -> bool {
+        let name = rule.name.value().map_or("", String::as_str);
         // In a large match the latency distance is out of place altogether, and reported so.
-        if kind == RuleType::Latency
+        if rule.kind.value() == Some(&RuleType::Latency)
             && property == RuleProperty::MaxDistance
             && rule.distance_reference.is_absent()
             && self.expanded_max_players().0 <= SMALL_MATCH_MAX_PLAYERS
@@ -309,20 +393,19 @@ impl<'a> Checker<'a> {
                     Code::MissingProperty,
                     property_name.span,
                     format!(
-                        "rule `{}` has no `distanceReference`, which an expanded `maxDistance` needs",
-                        name.value
+                        "rule `{name}` has no `distanceReference`, which an expanded `maxDistance` needs"
                     ),
                 )
                 .with_help("give the rule a `distanceReference` (`min` or `avg`)"),
             );
-            return None;
+            return false;
         }
         // A string batch attribute matches equal values only; a distance cannot apply later
         // any more than it can from the start.
         if let Some(Some(Rule {
             kind: RuleKind::BatchDistance(batch),
             ..
-        })) = rules.get(position)
+        })) = compiled
             && self.attributes[batch.attribute.0].ty == ast::AttributeType::String
         {
             let attribute = &self.attributes[batch.attribute.0].name;
@@ -334,63 +417,58 @@ impl<'a> Checker<'a> {
                 )
                 .with_help("batch on a number attribute to allow a distance"),
             );
-            return None;
+            return false;
         }
-        let step_kind = if property == RuleProperty::ReferenceValue {
-            let literal = match rule.reference_value.value().map(|expr| &expr.kind) {
-                Some(ExprKind::Number(_) | ExprKind::String(_)) => true,
-                Some(ExprKind::List(items)) => items
-                    .iter()
-                    .all(|item| matches!(item.kind, ExprKind::String(_))),
-                Some(_) => false,
-                None => {
-                    not_relaxable(
-                        self,
-                        format!("rule `{}` has no reference value to relax", name.value),
-                    );
-                    return None;
-                }
-            };
-            if !literal {
-                not_relaxable(
-                    self,
-                    format!(
-                        "the reference value of `{}` is an expression; only a literal reference can be expanded",
-                        name.value
-                    ),
+        true
+    }
+
+    /// What a relaxed reference value's steps hold: only a literal reference can be relaxed,
+    /// and its type is the compiled rule's. `rule` is one an expansion targets by name, its
+    /// type known.
+    fn reference_step_kind(
+        &mut self,
+        rule: &RuleDecl,
+        compiled: Option<&Option<Rule>>,
+        property_name: &Spanned<String>,
+    ) -> Option<StepKind> {
+        let kind = *rule.kind.value()?;
+        let property = RuleProperty::ReferenceValue;
+        let name = rule.name.value().map_or("", String::as_str);
+        let literal = match rule.reference_value.value().map(|expr| &expr.kind) {
+            Some(ExprKind::Number(_) | ExprKind::String(_)) => true,
+            Some(ExprKind::List(items)) => items
+                .iter()
+                .all(|item| matches!(item.kind, ExprKind::String(_))),
+            Some(_) => false,
+            None => {
+                self.report_not_relaxable(
+                    kind,
+                    property,
+                    property_name.span,
+                    format!("rule `{name}` has no reference value to relax"),
                 );
                 return None;
             }
-            // The compiled rule knows the reference's type (a string that reads as a number
-            // is a number only where the rule compares numbers).
-            match rules.get(position)?.as_ref().map(reference_type)? {
-                Some(Type::Number) => StepKind::Reference,
-                Some(Type::String) => StepKind::String,
-                Some(_) => StepKind::StringList,
-                None => return None,
-            }
-        } else {
-            StepKind::Number {
-                whole: matches!(property, RuleProperty::MinCount | RuleProperty::MaxCount),
-            }
         };
-        if !rule.is_present(property) {
-            self.report(Diagnostic::new(
-                Code::ExpansionUnsetProperty,
+        if !literal {
+            self.report_not_relaxable(
+                kind,
+                property,
                 property_name.span,
                 format!(
-                    "rule `{}` sets no `{property}`; this expansion adds one once its first step is reached",
-                    name.value
+                    "the reference value of `{name}` is an expression; only a literal reference can be expanded"
                 ),
-            ));
+            );
+            return None;
         }
-        Some((
-            ExpansionTarget::Rule {
-                rule: RuleId(position),
-                property,
-            },
-            step_kind,
-        ))
+        // The compiled rule knows the reference's type (a string that reads as a number
+        // is a number only where the rule compares numbers).
+        match compiled?.as_ref().map(reference_type)? {
+            Some(Type::Number) => Some(StepKind::Reference),
+            Some(Type::String) => Some(StepKind::String),
+            Some(_) => Some(StepKind::StringList),
+            None => None,
+        }
     }
 
     fn teams_target(&mut self, target: &ast::Target) -> Option<(ExpansionTarget, StepKind)> {

@@ -36,7 +36,7 @@ const MAX_STRING_LIST_ITEMS: usize = 100;
 const MAX_MAP_ENTRIES: usize = 10;
 
 /// Checks a rule set and, when it has no error, compiles it.
-pub fn check(ast: &ast::RuleSetAst) -> (Option<RuleSet>, Vec<Diagnostic>) {
+pub(crate) fn check(ast: &ast::RuleSetAst) -> (Option<RuleSet>, Vec<Diagnostic>) {
     let mut checker = Checker::new(ast);
     let rule_set = checker.run();
     let diagnostics = checker.diagnostics;

@@ -4,38 +4,8 @@ use super::*;
 
 impl<'a> Checker<'a> {
     pub(super) fn define_teams(&mut self) {
-        match &self.ast.teams {
-            Field::Absent => {
-                self.report(
-                    Diagnostic::new(
-                        Code::MissingProperty,
-                        head(self.ast.span),
-                        "a rule set needs `teams`",
-                    )
-                    .with_help(
-                        "define at least one team with `name`, `minPlayers` and `maxPlayers`",
-                    ),
-                );
-                return;
-            }
-            Field::Invalid => return,
-            Field::Given(teams) if teams.value.is_empty() => {
-                // A DSL file has no `teams` list to point at: point at its first declaration.
-                let span = if self.json() {
-                    teams.span
-                } else {
-                    self.first_declaration()
-                };
-                self.report(
-                    Diagnostic::new(Code::NoTeams, span, "a rule set needs at least one team")
-                        .with_help(self.spell(
-                            "add a team such as `{\"name\": \"red\", \"minPlayers\": 5, \"maxPlayers\": 5}`",
-                            "add a team such as `team red players 5`",
-                        )),
-                );
-                return;
-            }
-            Field::Given(_) => {}
+        if !self.has_teams() {
+            return;
         }
         let mut names: HashMap<String, Span> = HashMap::new();
         for declaration in self.ast.teams() {
@@ -62,53 +32,99 @@ impl<'a> Checker<'a> {
                 continue;
             }
             names.insert(name.value.clone(), name.span);
-            let label = format!("team `{}`", name.value);
-            let min = self.team_count(&declaration.min_players, "minPlayers", &label, name.span, 0);
-            let max = self.team_count(&declaration.max_players, "maxPlayers", &label, name.span, 1);
-            let quantity = match &declaration.quantity {
-                Field::Absent => Some(1),
-                _ => self.team_count(&declaration.quantity, "quantity", &label, name.span, 1),
-            };
-            if let (Some(min), Some(max)) = (min, max)
-                && min > max
-            {
-                let span = declaration.min_players.span().unwrap_or(declaration.span);
+            self.define_team(declaration, name);
+        }
+        self.no_copy_takes_a_name(&names);
+    }
+
+    /// Whether the rule set lists teams; reports when it lists none.
+    fn has_teams(&mut self) -> bool {
+        match &self.ast.teams {
+            Field::Absent => {
                 self.report(
                     Diagnostic::new(
-                        Code::MinExceedsMax,
-                        span,
-                        format!("{label} needs at least {min} players but holds at most {max}"),
+                        Code::MissingProperty,
+                        head(self.ast.span),
+                        "a rule set needs `teams`",
                     )
-                    .with_help("make the minimum no greater than the maximum"),
+                    .with_help(
+                        "define at least one team with `name`, `minPlayers` and `maxPlayers`",
+                    ),
                 );
+                false
             }
-            let (Some(min), Some(max), Some(quantity)) = (min, max, quantity) else {
-                continue;
-            };
-            let definition = TeamDefinitionId(self.team_definitions.len());
-            let first_team = self.teams.len();
-            for copy in 1..=quantity {
-                let team_name = if quantity > 1 {
-                    format!("{}_{copy}", name.value)
+            Field::Invalid => false,
+            Field::Given(teams) if teams.value.is_empty() => {
+                // A DSL file has no `teams` list to point at: point at its first declaration.
+                let span = if self.json() {
+                    teams.span
                 } else {
-                    name.value.clone()
+                    self.first_declaration()
                 };
-                self.teams.push(Team {
-                    name: team_name,
-                    definition,
-                    min_players: min,
-                    max_players: max,
-                });
+                self.report(
+                    Diagnostic::new(Code::NoTeams, span, "a rule set needs at least one team")
+                        .with_help(self.spell(
+                            "add a team such as `{\"name\": \"red\", \"minPlayers\": 5, \"maxPlayers\": 5}`",
+                            "add a team such as `team red players 5`",
+                        )),
+                );
+                false
             }
-            self.team_definitions.push(TeamDefinition {
-                name: name.value.clone(),
+            Field::Given(_) => true,
+        }
+    }
+
+    /// A team's sizes, checked, and its copies (`quantity`) as teams.
+    fn define_team(&mut self, declaration: &ast::TeamDecl, name: &Spanned<String>) {
+        let label = format!("team `{}`", name.value);
+        let min = self.team_count(&declaration.min_players, "minPlayers", &label, name.span, 0);
+        let max = self.team_count(&declaration.max_players, "maxPlayers", &label, name.span, 1);
+        let quantity = match &declaration.quantity {
+            Field::Absent => Some(1),
+            _ => self.team_count(&declaration.quantity, "quantity", &label, name.span, 1),
+        };
+        if let (Some(min), Some(max)) = (min, max)
+            && min > max
+        {
+            let span = declaration.min_players.span().unwrap_or(declaration.span);
+            self.report(
+                Diagnostic::new(
+                    Code::MinExceedsMax,
+                    span,
+                    format!("{label} needs at least {min} players but holds at most {max}"),
+                )
+                .with_help("make the minimum no greater than the maximum"),
+            );
+        }
+        let (Some(min), Some(max), Some(quantity)) = (min, max, quantity) else {
+            return;
+        };
+        let definition = TeamDefinitionId(self.team_definitions.len());
+        let first_team = self.teams.len();
+        for copy in 1..=quantity {
+            let team_name = if quantity > 1 {
+                format!("{}_{copy}", name.value)
+            } else {
+                name.value.clone()
+            };
+            self.teams.push(Team {
+                name: team_name,
+                definition,
                 min_players: min,
                 max_players: max,
-                quantity,
-                teams: first_team..self.teams.len(),
             });
         }
-        // FlexMatch names copies `<name>_<n>`; a copy must not take another team's name.
+        self.team_definitions.push(TeamDefinition {
+            name: name.value.clone(),
+            min_players: min,
+            max_players: max,
+            quantity,
+            teams: first_team..self.teams.len(),
+        });
+    }
+
+    /// FlexMatch names copies `<name>_<n>`; a copy must not take another team's name.
+    fn no_copy_takes_a_name(&mut self, names: &HashMap<String, Span>) {
         for team in &self.teams {
             let definition = &self.team_definitions[team.definition.0];
             if definition.quantity > 1

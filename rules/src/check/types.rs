@@ -1,6 +1,7 @@
 //! Property expressions: names resolved, types worked out, functions lifted over nested lists.
 
 use super::*;
+use crate::expr::Path;
 
 impl<'a> Checker<'a> {
     pub(super) fn type_expr(&mut self, expr: &Expr) -> Option<TypedExpr> {
@@ -13,162 +14,176 @@ impl<'a> Checker<'a> {
                 node: ExprNode::String(text.clone()),
                 ty: Type::String,
             }),
-            ExprKind::List(items) => {
-                let mut typed = Vec::new();
-                for item in items {
-                    typed.push(self.type_expr(item)?);
-                }
-                let element = typed.first().map_or(Type::String, |first| first.ty.clone());
-                if let Some((bad, item)) = typed.iter().zip(items).find(|(t, _)| t.ty != element) {
-                    self.report(Diagnostic::new(
-                        Code::TypeMismatch,
-                        item.span,
-                        format!(
-                            "a list's items share one type: expected {element}, found {}",
-                            bad.ty
-                        ),
-                    ));
-                    return None;
-                }
-                Some(TypedExpr {
-                    node: ExprNode::List(typed),
-                    ty: Type::list(element),
-                })
-            }
-            ExprKind::Path(path) => {
-                let (teams, grouped) = match &path.teams.value {
-                    TeamSelector::All => ((0..self.teams.len()).map(TeamId).collect(), true),
-                    TeamSelector::Names(names) => {
-                        let mut teams = Vec::new();
-                        let mut grouped = names.len() > 1;
-                        let mut ok = true;
-                        for (i, name) in names.iter().enumerate() {
-                            match self.teams_named(name) {
-                                // `teams[a, a]` would count team `a`'s players twice.
-                                Some((ids, _)) if ids.iter().any(|id| teams.contains(id)) => {
-                                    let earlier = names[..i]
-                                        .iter()
-                                        .find(|n| n.value == name.value)
-                                        .or(names.first())
-                                        .map(|n| n.span);
-                                    let mut diagnostic = Diagnostic::new(
-                                        Code::DuplicateTeam,
-                                        name.span,
-                                        format!("team `{}` is selected twice", name.value),
-                                    )
-                                    .with_help("name each team once");
-                                    if let Some(earlier) = earlier {
-                                        diagnostic =
-                                            diagnostic.with_note(earlier, "selected first here");
-                                    }
-                                    self.report(diagnostic);
-                                    ok = false;
-                                }
-                                Some((ids, group)) => {
-                                    grouped |= group;
-                                    teams.extend(ids);
-                                }
-                                None => ok = false,
-                            }
-                        }
-                        if !ok {
-                            return None;
-                        }
-                        (teams, grouped)
-                    }
-                };
-                let (field, element) = match &path.field {
-                    PathField::Teams => {
-                        let ty = if grouped {
-                            Type::list(Type::Team)
-                        } else {
-                            Type::Team
-                        };
-                        return Some(TypedExpr {
-                            node: ExprNode::Select {
-                                teams,
-                                grouped,
-                                field: SelectField::Teams,
-                            },
-                            ty,
-                        });
-                    }
-                    PathField::Players => (SelectField::Players, Type::Player),
-                    PathField::PlayerId => (SelectField::PlayerId, Type::String),
-                    PathField::Attribute(name) => {
-                        let id = self.attribute_named(name)?;
-                        (
-                            SelectField::Attribute(id),
-                            Type::of_attribute(self.attributes[id.0].ty),
-                        )
-                    }
-                };
-                let per_team = Type::list(element);
+            ExprKind::List(items) => self.type_list(items),
+            ExprKind::Path(path) => self.type_path(path),
+            ExprKind::Call { function, args } => self.type_call(expr.span, function, args),
+        }
+    }
+
+    /// A literal list: its items share one type.
+    fn type_list(&mut self, items: &[Expr]) -> Option<TypedExpr> {
+        let mut typed = Vec::new();
+        for item in items {
+            typed.push(self.type_expr(item)?);
+        }
+        let element = typed.first().map_or(Type::String, |first| first.ty.clone());
+        if let Some((bad, item)) = typed.iter().zip(items).find(|(t, _)| t.ty != element) {
+            self.report(Diagnostic::new(
+                Code::TypeMismatch,
+                item.span,
+                format!(
+                    "a list's items share one type: expected {element}, found {}",
+                    bad.ty
+                ),
+            ));
+            return None;
+        }
+        Some(TypedExpr {
+            node: ExprNode::List(typed),
+            ty: Type::list(element),
+        })
+    }
+
+    /// `teams[…]` and what it selects of them.
+    fn type_path(&mut self, path: &Path) -> Option<TypedExpr> {
+        let (teams, grouped) = match &path.teams.value {
+            TeamSelector::All => ((0..self.teams.len()).map(TeamId).collect(), true),
+            TeamSelector::Names(names) => self.selected_teams(names)?,
+        };
+        let (field, element) = match &path.field {
+            PathField::Teams => {
                 let ty = if grouped {
-                    Type::list(per_team)
+                    Type::list(Type::Team)
                 } else {
-                    per_team
+                    Type::Team
                 };
-                Some(TypedExpr {
+                return Some(TypedExpr {
                     node: ExprNode::Select {
                         teams,
                         grouped,
-                        field,
+                        field: SelectField::Teams,
                     },
                     ty,
-                })
+                });
             }
-            ExprKind::Call { function, args } => {
-                let Some(resolved) = Function::parse(&function.value) else {
-                    self.report(
-                        Diagnostic::new(
-                            Code::UnknownFunction,
-                            function.span,
-                            format!("unknown function `{}`", function.value),
-                        )
-                        .with_help(suggest::expected_one_of(&function.value, Function::NAMES)),
-                    );
-                    return None;
-                };
-                if args.len() != 1 {
-                    self.report(
-                        Diagnostic::new(
-                            Code::WrongArgumentCount,
-                            expr.span,
-                            format!(
-                                "`{}` takes 1 argument, found {}",
-                                function.value,
-                                args.len()
-                            ),
-                        )
-                        .with_help("functions take one list; select several teams with `teams[a, b]` and join lists with `flatten(...)`"),
-                    );
-                    return None;
+            PathField::Players => (SelectField::Players, Type::Player),
+            PathField::PlayerId => (SelectField::PlayerId, Type::String),
+            PathField::Attribute(name) => {
+                let id = self.attribute_named(name)?;
+                (
+                    SelectField::Attribute(id),
+                    Type::of_attribute(self.attributes[id.0].ty),
+                )
+            }
+        };
+        let per_team = Type::list(element);
+        let ty = if grouped {
+            Type::list(per_team)
+        } else {
+            per_team
+        };
+        Some(TypedExpr {
+            node: ExprNode::Select {
+                teams,
+                grouped,
+                field,
+            },
+            ty,
+        })
+    }
+
+    /// The teams `teams[a, b]` names, each once, and whether they are grouped (several, or a
+    /// team with copies).
+    fn selected_teams(&mut self, names: &[Spanned<String>]) -> Option<(Vec<TeamId>, bool)> {
+        let mut teams = Vec::new();
+        let mut grouped = names.len() > 1;
+        let mut ok = true;
+        for (i, name) in names.iter().enumerate() {
+            match self.teams_named(name) {
+                // `teams[a, a]` would count team `a`'s players twice.
+                Some((ids, _)) if ids.iter().any(|id| teams.contains(id)) => {
+                    let earlier = names[..i]
+                        .iter()
+                        .find(|n| n.value == name.value)
+                        .or(names.first())
+                        .map(|n| n.span);
+                    let mut diagnostic = Diagnostic::new(
+                        Code::DuplicateTeam,
+                        name.span,
+                        format!("team `{}` is selected twice", name.value),
+                    )
+                    .with_help("name each team once");
+                    if let Some(earlier) = earlier {
+                        diagnostic = diagnostic.with_note(earlier, "selected first here");
+                    }
+                    self.report(diagnostic);
+                    ok = false;
                 }
-                let arg = self.type_expr(&args[0])?;
-                let Some(ty) = apply(resolved, &arg.ty) else {
-                    let expected = match resolved {
-                        Function::Count => "a list",
-                        Function::Flatten => "a list of lists",
-                        Function::SetIntersection => "a list of string lists (List<List<string>>)",
-                        _ => "a list of numbers",
-                    };
-                    self.report(Diagnostic::new(
-                        Code::TypeMismatch,
-                        args[0].span,
-                        format!("`{}` takes {expected}, found {}", function.value, arg.ty),
-                    ));
-                    return None;
-                };
-                Some(TypedExpr {
-                    node: ExprNode::Call {
-                        function: resolved,
-                        arg: Box::new(arg),
-                    },
-                    ty,
-                })
+                Some((ids, group)) => {
+                    grouped |= group;
+                    teams.extend(ids);
+                }
+                None => ok = false,
             }
         }
+        ok.then_some((teams, grouped))
+    }
+
+    /// A call of a known function on its one argument, of a type the function takes.
+    fn type_call(
+        &mut self,
+        span: Span,
+        function: &Spanned<String>,
+        args: &[Expr],
+    ) -> Option<TypedExpr> {
+        let Some(resolved) = Function::parse(&function.value) else {
+            self.report(
+                Diagnostic::new(
+                    Code::UnknownFunction,
+                    function.span,
+                    format!("unknown function `{}`", function.value),
+                )
+                .with_help(suggest::expected_one_of(&function.value, Function::NAMES)),
+            );
+            return None;
+        };
+        if args.len() != 1 {
+            self.report(
+                Diagnostic::new(
+                    Code::WrongArgumentCount,
+                    span,
+                    format!(
+                        "`{}` takes 1 argument, found {}",
+                        function.value,
+                        args.len()
+                    ),
+                )
+                .with_help("functions take one list; select several teams with `teams[a, b]` and join lists with `flatten(...)`"),
+            );
+            return None;
+        }
+        let arg = self.type_expr(&args[0])?;
+        let Some(ty) = apply(resolved, &arg.ty) else {
+            let expected = match resolved {
+                Function::Count => "a list",
+                Function::Flatten => "a list of lists",
+                Function::SetIntersection => "a list of string lists (List<List<string>>)",
+                _ => "a list of numbers",
+            };
+            self.report(Diagnostic::new(
+                Code::TypeMismatch,
+                args[0].span,
+                format!("`{}` takes {expected}, found {}", function.value, arg.ty),
+            ));
+            return None;
+        };
+        Some(TypedExpr {
+            node: ExprNode::Call {
+                function: resolved,
+                arg: Box::new(arg),
+            },
+            ty,
+        })
     }
 }
 

@@ -1,81 +1,19 @@
-//! Property expressions (`avg(teams[*].players.attributes[skill])`), compound statements
-//! (`or(and(A, B), C)`) and expansion targets: their syntax trees, how they are read, and their
-//! canonical text.
-
-use std::fmt;
+//! Reading expressions, statements and targets: from their own text or from the pest pairs of
+//! a larger grammar (the DSL embeds the expression grammar), spans mapped back to the source.
 
 use pest::Parser as _;
 use pest::iterators::Pair;
 
-use crate::ast::{Target, TargetComponent};
+use super::tree::{
+    Expr, ExprKind, Path, PathField, Statement, StatementKind, Target, TargetComponent,
+    TeamSelector,
+};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::grammar::rules::{Rule, RulesParser};
 use crate::grammar::{parse_with_detail, syntax_error};
 use crate::lex;
 use crate::span::{Span, Spanned};
 use crate::suggest;
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Expr {
-    pub kind: ExprKind,
-    pub span: Span,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum ExprKind {
-    Number(f64),
-    String(String),
-    Call {
-        function: Spanned<String>,
-        args: Vec<Expr>,
-    },
-    Path(Path),
-    /// A literal list, e.g. a reference collection `["ctf", "tdm"]`.
-    List(Vec<Expr>),
-}
-
-/// `teams[…]`, optionally followed by `.players` and then `.attributes[x]` or `[playerId]`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Path {
-    pub teams: Spanned<TeamSelector>,
-    pub field: PathField,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum TeamSelector {
-    /// `teams[*]`
-    All,
-    /// `teams[red]` or `teams[red, blue]`
-    Names(Vec<Spanned<String>>),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum PathField {
-    /// The teams themselves.
-    Teams,
-    /// `.players`
-    Players,
-    /// `.players.attributes[name]`
-    Attribute(Spanned<String>),
-    /// `.players[playerId]`
-    PlayerId,
-}
-
-/// A compound rule's `statement`: rule names combined with `and`, `or`, `xor` and `not`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Statement {
-    pub kind: StatementKind,
-    pub span: Span,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum StatementKind {
-    Rule(String),
-    Call {
-        operator: Spanned<String>,
-        args: Vec<Statement>,
-    },
-}
 
 /// Maps a span in the text pest parsed to the original source.
 pub(crate) type ToSource<'a> = &'a dyn Fn(Span) -> Span;
@@ -434,7 +372,7 @@ pub(crate) fn target_from_pair(
 /// Whether text that failed to parse was still meant as an expression: it starts with a name
 /// directly followed by `(` or `[`, as every call and path does (`avg(…`, `teams[…`). Text
 /// like `medic (field)` is a plain string that happens to hold a bracket.
-pub fn starts_like_expression(text: &str) -> bool {
+pub(crate) fn starts_like_expression(text: &str) -> bool {
     let text = text.trim_start();
     let name_end = text
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
@@ -446,14 +384,14 @@ pub fn starts_like_expression(text: &str) -> bool {
 
 /// Whether a JSON string is read as a property expression rather than a string literal: it
 /// holds a bracket, and it parses as an expression or was plainly meant as one.
-pub fn string_reads_as_expression(text: &str) -> bool {
+pub(crate) fn string_reads_as_expression(text: &str) -> bool {
     text.contains(['(', '['])
         && (starts_like_expression(text) || parse_expression(text, &|span| span).is_ok())
 }
 
 /// The number a string such as `"500"` holds, as FlexMatch's examples write numbers: only
 /// JSON number syntax, and only finite values — `"NaN"` and `"inf"` are strings, not numbers.
-pub fn number_in_string(text: &str) -> Option<f64> {
+pub(crate) fn number_in_string(text: &str) -> Option<f64> {
     let text = text.trim();
     let digits = text.strip_prefix('-').unwrap_or(text);
     let json_shaped = digits.starts_with(|c: char| c.is_ascii_digit())
@@ -462,241 +400,4 @@ pub fn number_in_string(text: &str) -> Option<f64> {
             .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'));
     let number: f64 = text.parse().ok().filter(|_| json_shaped)?;
     number.is_finite().then_some(number)
-}
-
-/// Numbers print without a fractional part when they have none, so `10` stays `10`.
-pub fn format_number(number: f64) -> String {
-    if number.fract() == 0.0 && number.abs() < 1e15 {
-        format!("{}", number as i64)
-    } else {
-        format!("{number}")
-    }
-}
-
-/// A JSON-style quoted string.
-pub fn quote(text: &str) -> String {
-    serde_json::to_string(text).expect("strings always serialise")
-}
-
-impl fmt::Display for Expr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
-            ExprKind::Number(number) => f.write_str(&format_number(*number)),
-            ExprKind::String(text) => f.write_str(&quote(text)),
-            ExprKind::Call { function, args } => {
-                write!(f, "{}(", function.value)?;
-                for (i, arg) in args.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{arg}")?;
-                }
-                f.write_str(")")
-            }
-            ExprKind::Path(path) => write!(f, "{path}"),
-            ExprKind::List(items) => {
-                f.write_str("[")?;
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{item}")?;
-                }
-                f.write_str("]")
-            }
-        }
-    }
-}
-
-impl fmt::Display for Path {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.teams.value {
-            TeamSelector::All => f.write_str("teams[*]")?,
-            TeamSelector::Names(names) => {
-                let names: Vec<&str> = names.iter().map(|name| name.value.as_str()).collect();
-                write!(f, "teams[{}]", names.join(", "))?;
-            }
-        }
-        match &self.field {
-            PathField::Teams => Ok(()),
-            PathField::Players => f.write_str(".players"),
-            PathField::Attribute(name) => write!(f, ".players.attributes[{}]", name.value),
-            PathField::PlayerId => f.write_str(".players[playerId]"),
-        }
-    }
-}
-
-impl fmt::Display for Statement {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
-            StatementKind::Rule(name) => f.write_str(name),
-            StatementKind::Call { operator, args } => {
-                write!(f, "{}(", operator.value)?;
-                for (i, arg) in args.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{arg}")?;
-                }
-                f.write_str(")")
-            }
-        }
-    }
-}
-
-impl fmt::Display for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<&str> = self.names.iter().map(|name| name.value.as_str()).collect();
-        write!(
-            f,
-            "{}[{}].{}",
-            self.component.value,
-            names.join(", "),
-            self.property.value
-        )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn expr(text: &str) -> Expr {
-        parse_expression(text, &|span| span).unwrap_or_else(|d| panic!("{text}: {}", d.message))
-    }
-
-    fn expr_error(text: &str) -> Diagnostic {
-        parse_expression(text, &|span| span).expect_err(text)
-    }
-
-    #[test]
-    fn reads_and_prints_canonically() {
-        for (text, canonical) in [
-            (
-                "avg(teams[*].players.attributes[skill])",
-                "avg(teams[*].players.attributes[skill])",
-            ),
-            (
-                "count (team[red,blue].players)",
-                "count(teams[red, blue].players)",
-            ),
-            (
-                "flatten(teams[*].players[playerid])",
-                "flatten(teams[*].players[playerId])",
-            ),
-            (
-                "max(count(teams[*].players))",
-                "max(count(teams[*].players))",
-            ),
-            (
-                "teams[monster-team].players.attributes[monster-kills]",
-                "teams[monster-team].players.attributes[monster-kills]",
-            ),
-            ("10", "10"),
-            ("-2.5", "-2.5"),
-            ("\"medic\"", "\"medic\""),
-            ("teams[red]", "teams[red]"),
-            ("[\"a\",\"b\"]", "[\"a\", \"b\"]"),
-        ] {
-            assert_eq!(expr(text).to_string(), canonical);
-        }
-    }
-
-    #[test]
-    fn spans_point_at_the_parts() {
-        let parsed = expr("avg(teams[*].players.attributes[skill])");
-        let ExprKind::Call { function, args } = &parsed.kind else {
-            panic!("not a call")
-        };
-        assert_eq!(function.span, Span::new(0, 3));
-        let ExprKind::Path(path) = &args[0].kind else {
-            panic!("not a path")
-        };
-        assert_eq!(path.teams.span, Span::new(4, 12));
-        let PathField::Attribute(name) = &path.field else {
-            panic!("not an attribute")
-        };
-        assert_eq!(name.span, Span::new(32, 37));
-    }
-
-    #[test]
-    fn misshapen_paths_get_help() {
-        let error = expr_error("avg(teams[*].player.attributes[skill])");
-        assert_eq!(error.code, Code::ExpressionSyntax);
-        assert_eq!(error.span, Span::new(12, 19));
-        assert_eq!(error.help.as_deref(), Some("did you mean `players`?"));
-
-        let error = expr_error("avg(tems[*].players)");
-        assert_eq!(error.help.as_deref(), Some("did you mean `teams`?"));
-
-        let error = expr_error("teams[*].players[skill]");
-        assert!(error.message.contains("playerId"), "{}", error.message);
-
-        let error = expr_error("teams[*].players.attributes");
-        assert!(
-            error.message.contains("needs an attribute name"),
-            "{}",
-            error.message
-        );
-
-        let error = expr_error("avg(teams[*].players.attributes[skill]");
-        assert!(
-            error.message.starts_with("invalid expression: expected"),
-            "{}",
-            error.message
-        );
-    }
-
-    #[test]
-    fn statements_and_targets() {
-        let statement = parse_statement("or(and(a, b) , not(low-latency))", &|s| s).unwrap();
-        assert_eq!(statement.to_string(), "or(and(a, b), not(low-latency))");
-        let target = parse_target("teams[Red, Yellow].minPlayers", &|s| s).unwrap();
-        assert_eq!(target.to_string(), "teams[Red, Yellow].minPlayers");
-        assert_eq!(target.names[1].span, Span::new(11, 17));
-        let error = parse_target("rule[x].maxDistance", &|s| s).unwrap_err();
-        assert_eq!(error.help.as_deref(), Some("did you mean `rules`?"));
-        assert!(parse_target("rules[*].maxDistance", &|s| s).is_err());
-    }
-
-    #[test]
-    fn strings_with_brackets_are_expressions_only_when_they_look_like_one() {
-        assert!(string_reads_as_expression(
-            "avg(teams[*].players.attributes[x])"
-        ));
-        assert!(string_reads_as_expression("count (teams[*].players)"));
-        assert!(
-            string_reads_as_expression("averge(teams[x"),
-            "a broken call is still a call"
-        );
-        assert!(!string_reads_as_expression("medic (field)"));
-        assert!(!string_reads_as_expression("[beta] tester"));
-        assert!(!string_reads_as_expression("medic"));
-    }
-
-    #[test]
-    fn only_json_numbers_count_as_numbers_in_strings() {
-        assert_eq!(number_in_string("500"), Some(500.0));
-        assert_eq!(number_in_string(" -2.5e1 "), Some(-25.0));
-        for text in [
-            "NaN",
-            "inf",
-            "-infinity",
-            "1e999",
-            "",
-            "-",
-            "0x10",
-            "5 ms",
-            "+5",
-        ] {
-            assert_eq!(number_in_string(text), None, "{text}");
-        }
-    }
-
-    #[test]
-    fn numbers_print_without_needless_fractions() {
-        assert_eq!(format_number(10.0), "10");
-        assert_eq!(format_number(-0.5), "-0.5");
-        assert_eq!(format_number(1e20), "100000000000000000000");
-    }
 }
