@@ -10,6 +10,10 @@
 //! - `2x50`: 1,000,000 tickets, two teams of 50 balanced on skill, batchDistance and a
 //!   latency cap; one batch within 1.5 s.
 //!
+//! - `standing`: a standing pool (`standing::Matchmaker`) of 100,000 `bench_standing` tickets,
+//!   most waiting for their lobby to fill: a batch after 1,000 arrivals, and a batch with
+//!   nothing new and no expansion due, beside one batch from scratch over the same pool.
+//!
 //! Run with `cargo bench --bench matching`; `RALLY_BENCH_SCALE=0.1` runs a tenth of each size.
 
 use std::hint::black_box;
@@ -21,6 +25,7 @@ use rally_matchmaker::batch::{BatchOptions, run_batch};
 use rally_matchmaker::generate::{GenerateOptions, Population, tickets};
 use rally_matchmaker::pool::Pool;
 use rally_matchmaker::quality::pair_bound;
+use rally_matchmaker::standing::Matchmaker;
 use rally_rules::model::RuleSet;
 use rally_rules::{SourceFormat, check_source};
 use rand::{Rng, SeedableRng};
@@ -123,5 +128,63 @@ fn large(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(matching, one_v_one, five_v_five, large);
+fn standing(c: &mut Criterion) {
+    let rules = rule_set(include_str!("../fixtures/rulesets/bench_standing.rules"));
+    let count = scaled(100_000);
+    let arrivals = scaled(1_000);
+    // Arrivals for every measured batch from one lazy stream, with lobby codes as many as
+    // the standing pool, so most tickets wait.
+    let total = count * 64;
+    let population = Population::embedded();
+    let mut rng = ChaCha8Rng::seed_from_u64(42);
+    let options = GenerateOptions {
+        codes: Some(count),
+        ..GenerateOptions::new(total, NOW)
+    };
+    let mut stream = tickets(&rules, &population, options, &mut rng);
+    let mut matchmaker = Matchmaker::new(Arc::new(rules.clone()));
+    for ticket in stream.by_ref().take(count) {
+        matchmaker.insert(&ticket).expect("generated tickets fit");
+    }
+    let mut now = NOW;
+    while !matchmaker.run_batch(now, 7).is_empty() {}
+    eprintln!("standing: {} of {count} tickets wait", matchmaker.waiting());
+    let mut group = c.benchmark_group("standing");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(10));
+    group.bench_function("scratch batch", |b| {
+        b.iter(|| black_box(matchmaker.scratch_batch(now, 7)))
+    });
+    group.bench_function("batch, nothing new", |b| {
+        b.iter(|| black_box(matchmaker.run_batch(now, 7)))
+    });
+    // The pool keeps its size: after each batch, the oldest arrivals still waiting give up.
+    let mut arrived: std::collections::VecDeque<String> = Default::default();
+    group.bench_function("batch after arrivals", |b| {
+        b.iter_custom(|iterations| {
+            let mut spent = Duration::ZERO;
+            for _ in 0..iterations {
+                now += 0.1;
+                for mut ticket in stream.by_ref().take(arrivals) {
+                    ticket.start_time = now;
+                    matchmaker.insert(&ticket).expect("generated tickets fit");
+                    arrived.push_back(ticket.id);
+                }
+                let started = std::time::Instant::now();
+                black_box(matchmaker.run_batch(now, 7));
+                spent += started.elapsed();
+                while arrived.len() > count / 2 {
+                    let id = arrived.pop_front().expect("more than half the pool");
+                    if let Some(key) = matchmaker.pool().key_of(&id) {
+                        matchmaker.remove(key);
+                    }
+                }
+            }
+            spent
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(matching, one_v_one, five_v_five, large, standing);
 criterion_main!(matching);
