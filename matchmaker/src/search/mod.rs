@@ -8,11 +8,13 @@ use rally_rules::model::{
 use smallvec::{SmallVec, smallvec};
 
 use crate::analysis::Analysis;
-use crate::assign::{Assigned, assign_large, assign_small, balance, fill_order, team_lists};
+use crate::assign::{Assigned, assign_large, assign_small, balance, fill_order_sized, team_lists};
 use crate::batch::{Match, MatchId, Teams};
-use crate::eval::{Evaluation, MatchView, evaluate, order_by_latency, range};
+use crate::eval::{Evaluation, MatchView, evaluate, order_by_average, order_by_latency, range};
 use crate::explain::{Attempt, RuleMetrics};
-use crate::filters::{FilterState, TicketFilters, failed_player_test, own_numbers, widest};
+use crate::filters::{
+    FilterState, Latencies, TicketFilters, failed_player_test, own_numbers, widest,
+};
 use crate::index::{Placement, Slot, VariantIndex, Walk};
 use crate::params::{Params, ParamsTable, match_age};
 use crate::pool::{LocationId, Pool, Ticket, TicketKey, Value};
@@ -651,7 +653,7 @@ impl Search<'_> {
             }
             if gathering.players == max_players {
                 tried.count();
-                if let Some(found) = self.finalize(analysis, &gathering, attempt) {
+                if let Some(found) = self.finalize(variant, &gathering, attempt) {
                     return Some((gathering.members, found));
                 }
                 // Drop the candidate that completed the set and look further.
@@ -680,7 +682,7 @@ impl Search<'_> {
                 break;
             }
             tried.count();
-            if let Some(found) = self.finalize(analysis, &gathering, attempt) {
+            if let Some(found) = self.finalize(variant, &gathering, attempt) {
                 return Some((gathering.members, found));
             }
             if gathering.members.len() == 1 {
@@ -870,10 +872,11 @@ impl Search<'_> {
     /// Puts the gathered tickets on teams and judges the result.
     fn finalize(
         &mut self,
-        analysis: &Analysis,
+        variant: usize,
         gathering: &Gathering,
         attempt: &mut Attempt,
     ) -> Option<Match> {
+        let analysis = &self.variants[variant];
         if gathering.backfill.is_some() && gathering.members.len() < 2 {
             return None; // a backfill ticket needs at least one other ticket
         }
@@ -890,7 +893,7 @@ impl Search<'_> {
         let backfill = gathering.backfill.map(|m| self.profiles[m].key);
         if analysis.exact
             && let Some(judged) =
-                self.finalize_exact(analysis, gathering, params, &keys, backfill, attempt)
+                self.finalize_exact(variant, gathering, params, &keys, backfill, attempt)
         {
             return judged.map(|(teams, locations)| Match {
                 id: MatchId::default(),
@@ -957,13 +960,14 @@ impl Search<'_> {
     #[allow(clippy::type_complexity)]
     fn finalize_exact(
         &mut self,
-        analysis: &Analysis,
+        variant: usize,
         gathering: &Gathering,
         params: &Params,
         keys: &[TicketKey],
         backfill: Option<TicketKey>,
         attempt: &mut Attempt,
     ) -> Option<Option<(Teams, SmallVec<[LocationId; 8]>)>> {
+        let analysis = &self.variants[variant];
         let rule_set = self.rule_set;
         let pool = self.pool;
         let failed = match gathering
@@ -983,7 +987,12 @@ impl Search<'_> {
             attempt.record_failure(rule, rule_set.rules.len());
             return Some(None);
         }
-        let (placed, counts) = fill_order(pool, keys, backfill, params)?;
+        let sized: SmallVec<[(TicketKey, usize); 8]> = gathering
+            .members
+            .iter()
+            .map(|m| (self.profiles[*m].key, self.profiles[*m].players))
+            .collect();
+        let (placed, counts) = fill_order_sized(pool, &sized, backfill, params)?;
         let sizes_hold = counts.iter().enumerate().all(|(team, players)| {
             (params.team_min[team] as usize..=params.team_max[team] as usize).contains(players)
         });
@@ -999,6 +1008,7 @@ impl Search<'_> {
             None => Teams::from_placed(pool, backfill, &placed),
         };
         let tickets: SmallVec<[&Ticket; 8]> = keys.iter().map(|k| pool.ticket(*k)).collect();
+        let latency_filtered = !analysis.latency.is_empty();
         let mut locations: SmallVec<[LocationId; 8]> =
             match (analysis.latency.first(), gathering.filters.latency.first()) {
                 (Some(cap), Some(latencies)) => {
@@ -1027,7 +1037,36 @@ impl Search<'_> {
                         .collect(),
                 },
             };
-        order_by_latency(pool, &tickets, &mut locations);
+        let solo = gathering
+            .members
+            .iter()
+            .all(|m| self.profiles[*m].players == 1);
+        if latency_filtered && solo {
+            // A solo ticket's worst latency is its player's own: the states know the
+            // average without reading any player's latencies.
+            let own: SmallVec<[&Latencies; 8]> = gathering
+                .members
+                .iter()
+                .map(|m| {
+                    &self
+                        .context
+                        .filters(&self.profiles[*m], variant)
+                        .state
+                        .latency[0]
+                })
+                .collect();
+            order_by_average(pool, &mut locations, |location| {
+                let (sum, count) = own
+                    .iter()
+                    .filter_map(|list| list.iter().find(|(l, _)| *l == location))
+                    .fold((0u64, 0u64), |(sum, count), (_, l)| {
+                        (sum + *l as u64, count + 1)
+                    });
+                sum as f64 / count.max(1) as f64
+            });
+        } else {
+            order_by_latency(pool, &tickets, &mut locations);
+        }
         self.metrics.record_judged(rule_set, None);
         attempt.judged += 1;
         Some(Some((teams, locations)))

@@ -131,7 +131,7 @@ impl Pairs for Search<'_> {
                 age,
                 filters,
             };
-            if let Some(found) = self.finalize(analysis, &gathering, &mut Attempt::default()) {
+            if let Some(found) = self.finalize(variant, &gathering, &mut Attempt::default()) {
                 return Some(found);
             }
         }
