@@ -316,58 +316,75 @@ pub fn run_batch(pool: &Pool, options: &BatchOptions) -> BatchResult {
 /// depends on the pool's.
 fn anchor_order(pool: &Pool, waiting: &[TicketKey], now: f64) -> Vec<Profile> {
     let priority = pool.rule_set().algorithm.backfill_priority;
-    let mut order: Vec<(u8, f64, TicketKey)> = waiting
-        .iter()
+    // Each ticket is read once, in pool order: its class and start time to sort by, and
+    // what its profile needs, carried through the sort.
+    let mut order: Vec<(u8, f64, Profile)> = waiting
+        .par_iter()
         .map(|key| {
             let ticket = pool.ticket(*key);
-            let class = match (priority, ticket.is_backfill()) {
+            let backfill = ticket.is_backfill();
+            let class = match (priority, backfill) {
                 (BackfillPriority::High, true) | (BackfillPriority::Low, false) => 0,
                 (BackfillPriority::High, false) | (BackfillPriority::Low, true) => 1,
                 (BackfillPriority::Normal, _) => 0,
             };
-            (class, ticket.start_time, *key)
+            let profile = Profile {
+                key: *key,
+                age: ticket.age(now),
+                players: ticket.players.len(),
+                backfill,
+                rank: 0,
+            };
+            (class, ticket.start_time, profile)
         })
         .collect();
     order.par_sort_unstable_by(|a, b| {
         a.0.cmp(&b.0)
             .then(a.1.total_cmp(&b.1))
-            .then_with(|| pool.ticket(a.2).id.cmp(&pool.ticket(b.2).id))
+            .then_with(|| pool.ticket(a.2.key).id.cmp(&pool.ticket(b.2.key).id))
     });
     order
-        .iter()
+        .into_par_iter()
         .enumerate()
-        .map(|(rank, (_, _, key))| {
-            let ticket = pool.ticket(*key);
-            Profile {
-                key: *key,
-                age: ticket.age(now),
-                players: ticket.players.len(),
-                backfill: ticket.is_backfill(),
-                rank: rank as u32,
-            }
+        .map(|(rank, (_, _, profile))| Profile {
+            rank: rank as u32,
+            ..profile
         })
         .collect()
 }
+
+/// What a phase-one group shares: equality values and the nearest location.
+type HomeKey<'a> = (&'a [Option<Key>], Option<LocationId>);
 
 /// Phase one's groups: the tickets that pass the first variant's filters on their own,
 /// grouped by their equality values and nearest location under the caps, each group in
 /// anchor order.
 fn home_groups(context: &Context<'_>, profiles: &[Profile]) -> Vec<Vec<Profile>> {
     let first = context.order[0];
-    let mut group_of: HashMap<(&[Option<Key>], Option<LocationId>), usize> = HashMap::new();
+    // Each ticket's group key, worked out side by side; `None` for a ticket with no home.
+    let homes: Vec<Option<HomeKey<'_>>> = profiles
+        .par_iter()
+        .map(|profile| {
+            if context.fails_alone(profile, first).is_some() {
+                return None;
+            }
+            let filters = context.filters(profile, first);
+            let home = match filters.home() {
+                None => None,
+                Some([(location, _)]) => Some(*location),
+                Some(_) => return None,
+            };
+            Some((&filters.state.equal[..], home))
+        })
+        .collect();
+    let mut group_of: hashbrown::HashMap<HomeKey<'_>, usize> = hashbrown::HashMap::new();
     let mut groups: Vec<Vec<Profile>> = Vec::new();
-    for profile in profiles {
-        if context.fails_alone(profile, first).is_some() {
+    for (profile, home) in profiles.iter().zip(homes) {
+        let Some(home) = home else {
             continue;
-        }
-        let filters = context.filters(profile, first);
-        let home = match filters.home() {
-            None => None,
-            Some([(location, _)]) => Some(*location),
-            Some(_) => continue,
         };
         let next = groups.len();
-        let group = *group_of.entry((&filters.state.equal, home)).or_insert(next);
+        let group = *group_of.entry(home).or_insert(next);
         if group == next {
             groups.push(Vec::new());
         }
@@ -385,8 +402,10 @@ fn absorb(
 ) {
     for rank in result.matched {
         matched[rank as usize] = true;
-        attempts.remove(&rank);
     }
+    // Few anchors wait, and most tickets match: clearing the waiting ones just matched costs
+    // less than a lookup per match.
+    attempts.retain(|rank, _| !matched[*rank as usize]);
     found.extend(result.matches);
     attempts.extend(result.attempts);
     metrics.add(&result.metrics);
