@@ -250,7 +250,9 @@ impl Context<'_> {
             metrics: RuleMetrics::new(self.rule_set.rules.len()),
         };
         let mut formed = Formed {
-            matches: Vec::new(),
+            // Room for a match of two per two tickets: pages never written are never touched,
+            // and a batch of pairs grows no vector of matches by copying it.
+            matches: Vec::with_capacity(profiles.len() / 2),
             match_of: vec![u32::MAX; profiles.len()],
             mate: vec![u32::MAX; profiles.len()],
         };
@@ -276,6 +278,8 @@ impl Context<'_> {
             search.repair(&mut formed);
         }
         let matched = |p: usize| formed.match_of[p] != u32::MAX;
+        let mut matches = Vec::with_capacity(formed.matches.len());
+        matches.extend(formed.matches.into_iter().flatten());
         GroupResult {
             matched: (0..profiles.len())
                 .filter(|p| matched(*p))
@@ -286,7 +290,7 @@ impl Context<'_> {
                 .filter(|(p, _)| !matched(*p))
                 .map(|(p, attempt)| (profiles[p].rank, attempt))
                 .collect(),
-            matches: formed.matches.into_iter().flatten().collect(),
+            matches,
             metrics: search.metrics,
         }
     }
