@@ -641,32 +641,36 @@ impl Search<'_> {
                     continue;
                 }
             };
-            let before = gathering.clone();
-            gathering.members.push(candidate);
-            gathering.players += c.players;
-            gathering.age = age;
-            gathering.filters = filters;
-            if c.backfill {
-                gathering.backfill = Some(candidate);
-            }
-            attempt.most_players = attempt.most_players.max(gathering.players);
-            if gathering.players == max_players && self.keeps_negated_equal(analysis, &gathering) {
+            // The set with the candidate; the set without it stays as it was, to go back to.
+            let mut members = gathering.members.clone();
+            members.push(candidate);
+            let next = Gathering {
+                members,
+                players: gathering.players + c.players,
+                backfill: if c.backfill {
+                    Some(candidate)
+                } else {
+                    gathering.backfill
+                },
+                age,
+                filters,
+            };
+            attempt.most_players = attempt.most_players.max(next.players);
+            if next.players == max_players && self.keeps_negated_equal(analysis, &next) {
                 // Everyone shares a value this variant needs someone to break: not a match.
-                gathering = before;
                 continue;
             }
-            if gathering.players == max_players {
+            if next.players == max_players {
                 tried.count();
-                if let Some(found) = self.finalize(variant, &gathering, attempt) {
-                    return Some((gathering.members, found));
+                if let Some(found) = self.finalize(variant, &next, attempt) {
+                    return Some((next.members, found));
                 }
                 // Drop the candidate that completed the set and look further.
-                gathering = before;
                 if tried.exhausted() {
                     break;
                 }
             } else {
-                taken.push((position - 1, before));
+                taken.push((position - 1, std::mem::replace(&mut gathering, next)));
             }
         }
         let mut gathering = fallback.unwrap_or(gathering);
