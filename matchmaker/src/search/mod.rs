@@ -230,11 +230,19 @@ impl Context<'_> {
             Scope::Home => &self.order[..1],
             Scope::Everywhere => &self.order[..],
         };
+        // Each ticket's filters, read once in anchor order (the pool's order, mostly): the
+        // search then finds a candidate's state without reading its ticket's slot.
+        let own: Vec<Vec<&TicketFilters>> = (0..self.variants.len())
+            .map(|v| match in_scope.contains(&v) {
+                true => profiles.iter().map(|p| self.filters(p, v)).collect(),
+                false => Vec::new(),
+            })
+            .collect();
         let indexes: Vec<Option<VariantIndex>> = (0..self.variants.len())
             .map(|v| {
                 in_scope
                     .contains(&v)
-                    .then(|| self.index(profiles, v, scope))
+                    .then(|| self.index(profiles, &own[v], v, scope))
             })
             .collect();
         let mut search = Search {
@@ -245,6 +253,7 @@ impl Context<'_> {
             order: in_scope,
             plans: self.plans,
             indexes,
+            own,
             bounds: &self.bounds,
             profiles,
             metrics: RuleMetrics::new(self.rule_set.rules.len()),
@@ -301,12 +310,18 @@ impl Context<'_> {
     }
 
     /// The candidate index of variant `variant` over `profiles`.
-    fn index(&self, profiles: &[Profile], variant: usize, scope: Scope) -> VariantIndex {
+    fn index(
+        &self,
+        profiles: &[Profile],
+        own: &[&TicketFilters],
+        variant: usize,
+        scope: Scope,
+    ) -> VariantIndex {
         let placements: Vec<Option<Placement<'_>>> = profiles
             .iter()
-            .map(|p| {
-                let filters = self.filters(p, variant);
-                if self.fails_alone(p, variant).is_some() {
+            .zip(own)
+            .map(|(p, filters)| {
+                if filters.fails_alone_by(self.bounds.latest(p.age)).is_some() {
                     return None;
                 }
                 let locations = match scope {
@@ -380,6 +395,8 @@ struct Search<'a> {
     plans: &'a [Plan],
     /// Per variant, its index when in scope.
     indexes: Vec<Option<VariantIndex>>,
+    /// Per variant in scope, each profile's filters (see [`Search::own`]).
+    own: Vec<Vec<&'a TicketFilters>>,
     bounds: &'a Bounds<'a>,
     profiles: &'a [Profile],
     metrics: RuleMetrics,
@@ -438,6 +455,21 @@ impl SetsTried {
     }
 }
 
+impl<'a> Search<'a> {
+    /// Profile `profile`'s filters in variant `variant` (in scope), as
+    /// [`Context::filters`] has them.
+    fn own(&self, profile: usize, variant: usize) -> &'a TicketFilters {
+        self.own[variant][profile]
+    }
+
+    /// The rule profile `profile` fails on its own in variant `variant` (in scope), as
+    /// [`Context::fails_alone`] says.
+    fn fails_alone(&self, profile: usize, variant: usize) -> Option<RuleId> {
+        self.own(profile, variant)
+            .fails_alone_by(self.bounds.latest(self.profiles[profile].age))
+    }
+}
+
 impl Search<'_> {
     /// Variant `variant`'s index; the search asks only for variants in scope.
     fn index(&self, variant: usize) -> &VariantIndex {
@@ -468,11 +500,10 @@ impl Search<'_> {
     /// Tries to form a match around `anchor`; returns its members (profile indices) and the
     /// match, or records in `attempt` what stood in the way.
     fn around(&mut self, anchor: usize, attempt: &mut Attempt) -> Option<(Members, Match)> {
-        let a = &self.profiles[anchor];
         let fails: SmallVec<[Option<RuleId>; 1]> = self
             .order
             .iter()
-            .map(|v| self.context.fails_alone(a, *v))
+            .map(|v| self.fails_alone(anchor, *v))
             .collect();
         if fails.iter().all(Option::is_some) {
             attempt.alone_fails = fails[0];
@@ -565,7 +596,7 @@ impl Search<'_> {
             players: a.players,
             backfill: a.backfill.then_some(anchor),
             age: a.age,
-            filters: self.context.filters(a, variant).state.clone(),
+            filters: self.own(anchor, variant).state.clone(),
         };
         attempt.players_needed = self.params_for(&gathering.members).min_players() as usize;
         attempt.most_players = attempt.most_players.max(a.players);
@@ -628,7 +659,7 @@ impl Search<'_> {
                 continue;
             }
             let filters = match gathering.filters.join(
-                &self.context.filters(c, variant).state,
+                &self.own(candidate, variant).state,
                 analysis,
                 self.rule_set,
                 self.bounds.reach(age),
@@ -986,6 +1017,8 @@ impl Search<'_> {
                 Some(rule) => Some(rule),
                 None => return None,
             },
+            // Without per-player tests no ticket need be read.
+            Ok(()) if analysis.player_tests.is_empty() => None,
             Ok(()) => keys
                 .iter()
                 .find_map(|key| failed_player_test(pool, pool.ticket(*key), analysis, params)),
@@ -1015,7 +1048,8 @@ impl Search<'_> {
             }
             None => Teams::from_placed(pool, backfill, &placed),
         };
-        let tickets: SmallVec<[&Ticket; 8]> = keys.iter().map(|k| pool.ticket(*k)).collect();
+        let tickets =
+            || -> SmallVec<[&Ticket; 8]> { keys.iter().map(|k| pool.ticket(*k)).collect() };
         let latency_filtered = !analysis.latency.is_empty();
         let mut locations: SmallVec<[LocationId; 8]> =
             match (analysis.latency.first(), gathering.filters.latency.first()) {
@@ -1030,20 +1064,23 @@ impl Search<'_> {
                         .collect()
                 }
                 // Without latency rules: the locations every player reports.
-                _ => match tickets.first().and_then(|t| t.players.first()) {
-                    None => SmallVec::new(),
-                    Some(first) => first
-                        .latencies
-                        .iter()
-                        .map(|(location, _)| *location)
-                        .filter(|location| {
-                            tickets
-                                .iter()
-                                .flat_map(|t| &t.players)
-                                .all(|p| p.latency(*location).is_some())
-                        })
-                        .collect(),
-                },
+                _ => {
+                    let tickets = tickets();
+                    match tickets.first().and_then(|t| t.players.first()) {
+                        None => SmallVec::new(),
+                        Some(first) => first
+                            .latencies
+                            .iter()
+                            .map(|(location, _)| *location)
+                            .filter(|location| {
+                                tickets
+                                    .iter()
+                                    .flat_map(|t| &t.players)
+                                    .all(|p| p.latency(*location).is_some())
+                            })
+                            .collect(),
+                    }
+                }
             };
         let solo = gathering
             .members
@@ -1055,13 +1092,7 @@ impl Search<'_> {
             let own: SmallVec<[&Latencies; 8]> = gathering
                 .members
                 .iter()
-                .map(|m| {
-                    &self
-                        .context
-                        .filters(&self.profiles[*m], variant)
-                        .state
-                        .latency[0]
-                })
+                .map(|m| &self.own(*m, variant).state.latency[0])
                 .collect();
             order_by_average(pool, &mut locations, |location| {
                 let (sum, count) = own
@@ -1073,7 +1104,7 @@ impl Search<'_> {
                 sum as f64 / count.max(1) as f64
             });
         } else {
-            order_by_latency(pool, &tickets, &mut locations);
+            order_by_latency(pool, &tickets(), &mut locations);
         }
         self.metrics.record_judged(rule_set, None);
         attempt.judged += 1;
