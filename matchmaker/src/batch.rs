@@ -377,18 +377,30 @@ fn home_groups(context: &Context<'_>, profiles: &[Profile]) -> Vec<Vec<Profile>>
             Some((&filters.state.equal[..], home))
         })
         .collect();
-    let mut group_of: hashbrown::HashMap<HomeKey<'_>, usize> = hashbrown::HashMap::new();
-    let mut groups: Vec<Vec<Profile>> = Vec::new();
-    for (profile, home) in profiles.iter().zip(homes) {
-        let Some(home) = home else {
-            continue;
-        };
-        let next = groups.len();
-        let group = *group_of.entry(home).or_insert(next);
-        if group == next {
-            groups.push(Vec::new());
+    // Groups numbered as first seen; each sized before it is filled, so that no group grows
+    // by copying.
+    let mut group_of: hashbrown::HashMap<HomeKey<'_>, u32> = hashbrown::HashMap::new();
+    let mut sizes: Vec<usize> = Vec::new();
+    let numbers: Vec<u32> = homes
+        .iter()
+        .map(|home| {
+            let Some(home) = home else {
+                return u32::MAX;
+            };
+            let next = sizes.len() as u32;
+            let group = *group_of.entry(*home).or_insert(next);
+            if group == next {
+                sizes.push(0);
+            }
+            sizes[group as usize] += 1;
+            group
+        })
+        .collect();
+    let mut groups: Vec<Vec<Profile>> = sizes.iter().map(|n| Vec::with_capacity(*n)).collect();
+    for (profile, group) in profiles.iter().zip(numbers) {
+        if group != u32::MAX {
+            groups[group as usize].push(*profile);
         }
-        groups[group].push(*profile);
     }
     groups
 }
@@ -406,6 +418,11 @@ fn absorb(
     // Few anchors wait, and most tickets match: clearing the waiting ones just matched costs
     // less than a lookup per match.
     attempts.retain(|rank, _| !matched[*rank as usize]);
+    if found.capacity() == 0 {
+        // Room for a match per two tickets from the start (pages never written cost
+        // nothing), so that a batch of pairs does not copy its matches as they come in.
+        found.reserve(matched.len() / 2);
+    }
     found.extend(result.matches);
     attempts.extend(result.attempts);
     metrics.add(&result.metrics);
