@@ -358,7 +358,9 @@ type HomeKey<'a> = (&'a [Option<Key>], Option<LocationId>);
 
 /// Phase one's groups: the tickets that pass the first variant's filters on their own,
 /// grouped by their equality values and nearest location under the caps, each group in
-/// anchor order.
+/// anchor order; the largest groups first, so that the cores searching them side by side
+/// finish together (which group is searched first changes no result: they share no ticket,
+/// and their matches are merged in anchor order).
 fn home_groups(context: &Context<'_>, profiles: &[Profile]) -> Vec<Vec<Profile>> {
     let first = context.order[0];
     // Each ticket's group key, worked out side by side; `None` for a ticket with no home.
@@ -402,6 +404,7 @@ fn home_groups(context: &Context<'_>, profiles: &[Profile]) -> Vec<Vec<Profile>>
             groups[group as usize].push(*profile);
         }
     }
+    groups.sort_by_key(|group| std::cmp::Reverse(group.len()));
     groups
 }
 
