@@ -305,6 +305,21 @@ pub fn fill_order(
     backfill: Option<TicketKey>,
     params: &Params,
 ) -> Option<Filled> {
+    let sized: SmallVec<[(TicketKey, usize); 8]> = tickets
+        .iter()
+        .map(|k| (*k, pool.ticket(*k).players.len()))
+        .collect();
+    fill_order_sized(pool, &sized, backfill, params)
+}
+
+/// [`fill_order`] for tickets given with their number of players, as the search knows them
+/// (so that placing a set reads no ticket but a backfill one).
+pub fn fill_order_sized(
+    pool: &Pool,
+    tickets: &[(TicketKey, usize)],
+    backfill: Option<TicketKey>,
+    params: &Params,
+) -> Option<Filled> {
     let team_count = pool.rule_set().teams.len();
     let mut counts: SmallVec<[usize; 4]> = smallvec::smallvec![0; team_count];
     if let Some(key) = backfill {
@@ -316,8 +331,8 @@ pub fn fill_order(
     // every team one seat short. Within a size the given order stands.
     let mut order: SmallVec<[(TicketKey, usize); 8]> = tickets
         .iter()
-        .filter(|k| Some(**k) != backfill)
-        .map(|k| (*k, pool.ticket(*k).players.len()))
+        .filter(|(k, _)| Some(*k) != backfill)
+        .copied()
         .collect();
     order.sort_by_key(|(_, size)| std::cmp::Reverse(*size));
     let mut placed = SmallVec::new();

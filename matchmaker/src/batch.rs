@@ -346,67 +346,99 @@ pub(crate) fn anchor_order(
     pool: &Pool,
     waiting: &[TicketKey],
     now: f64,
-    is_anchor: impl Fn(TicketKey) -> bool,
+    is_anchor: impl Fn(TicketKey) -> bool + Sync,
 ) -> Vec<Profile> {
     let priority = pool.rule_set().algorithm.backfill_priority;
-    let mut order: Vec<(u8, f64, TicketKey)> = waiting
-        .iter()
+    // Each ticket is read once, in pool order: its class and start time to sort by, and
+    // what its profile needs, carried through the sort.
+    let mut order: Vec<(u8, f64, Profile)> = waiting
+        .par_iter()
         .map(|key| {
             let ticket = pool.ticket(*key);
-            let class = match (priority, ticket.is_backfill()) {
+            let backfill = ticket.is_backfill();
+            let class = match (priority, backfill) {
                 (BackfillPriority::High, true) | (BackfillPriority::Low, false) => 0,
                 (BackfillPriority::High, false) | (BackfillPriority::Low, true) => 1,
                 (BackfillPriority::Normal, _) => 0,
             };
-            (class, ticket.start_time, *key)
+            let profile = Profile {
+                key: *key,
+                age: ticket.age(now),
+                players: ticket.players.len(),
+                backfill,
+                rank: 0,
+                anchor: is_anchor(*key),
+            };
+            (class, ticket.start_time, profile)
         })
         .collect();
     order.par_sort_unstable_by(|a, b| {
         a.0.cmp(&b.0)
             .then(a.1.total_cmp(&b.1))
-            .then_with(|| pool.ticket(a.2).id.cmp(&pool.ticket(b.2).id))
+            .then_with(|| pool.ticket(a.2.key).id.cmp(&pool.ticket(b.2.key).id))
     });
     order
-        .iter()
+        .into_par_iter()
         .enumerate()
-        .map(|(rank, (_, _, key))| {
-            let ticket = pool.ticket(*key);
-            Profile {
-                key: *key,
-                age: ticket.age(now),
-                players: ticket.players.len(),
-                backfill: ticket.is_backfill(),
-                rank: rank as u32,
-                anchor: is_anchor(*key),
-            }
+        .map(|(rank, (_, _, profile))| Profile {
+            rank: rank as u32,
+            ..profile
         })
         .collect()
 }
 
+/// What a phase-one group shares: equality values and the nearest location.
+type HomeKey<'a> = (&'a [Option<Key>], Option<LocationId>);
+
 /// Phase one's groups: the tickets that pass the first variant's filters on their own,
 /// grouped by their equality values and nearest location under the caps, each group in
-/// anchor order.
+/// anchor order; the largest groups first, so that the cores searching them side by side
+/// finish together (which group is searched first changes no result: they share no ticket,
+/// and their matches are merged in anchor order).
 fn home_groups(context: &Context<'_>, profiles: &[Profile]) -> Vec<Vec<Profile>> {
     let first = context.order[0];
-    let mut group_of: HashMap<(&[Option<Key>], Option<LocationId>), usize> = HashMap::new();
-    let mut groups: Vec<Vec<Profile>> = Vec::new();
-    for profile in profiles {
-        if context.fails_alone(profile, first).is_some() {
-            continue;
+    // Each ticket's group key, worked out side by side; `None` for a ticket with no home.
+    let homes: Vec<Option<HomeKey<'_>>> = profiles
+        .par_iter()
+        .map(|profile| {
+            if context.fails_alone(profile, first).is_some() {
+                return None;
+            }
+            let filters = context.filters(profile, first);
+            let home = match filters.home() {
+                None => None,
+                Some([(location, _)]) => Some(*location),
+                Some(_) => return None,
+            };
+            Some((&filters.state.equal[..], home))
+        })
+        .collect();
+    // Groups numbered as first seen; each sized before it is filled, so that no group grows
+    // by copying.
+    let mut group_of: hashbrown::HashMap<HomeKey<'_>, u32> = hashbrown::HashMap::new();
+    let mut sizes: Vec<usize> = Vec::new();
+    let numbers: Vec<u32> = homes
+        .iter()
+        .map(|home| {
+            let Some(home) = home else {
+                return u32::MAX;
+            };
+            let next = sizes.len() as u32;
+            let group = *group_of.entry(*home).or_insert(next);
+            if group == next {
+                sizes.push(0);
+            }
+            sizes[group as usize] += 1;
+            group
+        })
+        .collect();
+    let mut groups: Vec<Vec<Profile>> = sizes.iter().map(|n| Vec::with_capacity(*n)).collect();
+    for (profile, group) in profiles.iter().zip(numbers) {
+        if group != u32::MAX {
+            groups[group as usize].push(*profile);
         }
-        let filters = context.filters(profile, first);
-        let home = match filters.home() {
-            None => None,
-            Some([(location, _)]) => Some(*location),
-            Some(_) => continue,
-        };
-        let next = groups.len();
-        let group = *group_of.entry((&filters.state.equal, home)).or_insert(next);
-        if group == next {
-            groups.push(Vec::new());
-        }
-        groups[group].push(*profile);
     }
+    groups.sort_by_key(|group| std::cmp::Reverse(group.len()));
     groups
 }
 
@@ -414,7 +446,15 @@ impl Searched {
     fn absorb(&mut self, result: GroupResult) {
         for rank in result.matched {
             self.matched[rank as usize] = true;
-            self.attempts.remove(&rank);
+        }
+        // Few anchors wait, and most tickets match: clearing the waiting ones just matched
+        // costs less than a lookup per match.
+        let matched = &self.matched;
+        self.attempts.retain(|rank, _| !matched[*rank as usize]);
+        if self.found.capacity() == 0 {
+            // Room for a match per two tickets from the start (pages never written cost
+            // nothing), so that a batch of pairs does not copy its matches as they come in.
+            self.found.reserve(self.matched.len() / 2);
         }
         self.found.extend(result.matches);
         self.attempts.extend(result.attempts);

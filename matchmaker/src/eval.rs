@@ -144,7 +144,7 @@ pub fn evaluate(view: MatchView<'_>, params: &Params) -> Evaluation {
 /// Orders `locations` nearest first by the average latency of the players of `tickets`;
 /// ties by location name.
 pub fn order_by_latency(pool: &Pool, tickets: &[&Ticket], locations: &mut [LocationId]) {
-    let average = |location: LocationId| {
+    order_by_average(pool, locations, |location| {
         let (sum, count) = tickets
             .iter()
             .flat_map(|ticket| &ticket.players)
@@ -153,7 +153,19 @@ pub fn order_by_latency(pool: &Pool, tickets: &[&Ticket], locations: &mut [Locat
                 (sum + u64::from(l), count + 1)
             });
         sum as f64 / count.max(1) as f64
-    };
+    });
+}
+
+/// Orders `locations` by `average` (the players' average latency at a location, however the
+/// caller knows it), nearest first; ties by location name.
+pub fn order_by_average(
+    pool: &Pool,
+    locations: &mut [LocationId],
+    average: impl Fn(LocationId) -> f64,
+) {
+    if locations.len() < 2 {
+        return; // nothing to order, and no player's latencies to read
+    }
     let mut keyed: SmallVec<[(f64, LocationId); 8]> =
         locations.iter().map(|l| (average(*l), *l)).collect();
     keyed.sort_by(|a, b| {

@@ -122,24 +122,38 @@ impl VariantIndex {
     pub fn build(placements: &[Option<Placement<'_>>], locations: usize) -> VariantIndex {
         // Tickets with equal keys form a group; a group has a partition per location (and
         // one, `locations`, for rule sets without latency rules).
+        let columns = locations + 1;
         let mut groups: HashMap<&[Option<Key>], u32> = HashMap::new();
-        let mut partition_of: Vec<Vec<u32>> = Vec::new();
+        // Tickets next to each other in anchor order mostly share their keys (a home group's
+        // all do): the last group found spares most lookups.
+        let mut last: Option<(&[Option<Key>], u32)> = None;
+        // By group and column, the partition's id.
+        let mut partition_of: Vec<u32> = Vec::new();
         let mut partitions: Vec<Partition> = Vec::new();
+        // Per partition, the slot of each member in the order they entered.
+        let mut entered: Vec<Vec<u32>> = Vec::new();
         let mut starts = Vec::with_capacity(placements.len() + 1);
-        let mut slots = Vec::new();
+        let mut slots = Vec::with_capacity(placements.len());
         for (profile, placement) in placements.iter().enumerate() {
             starts.push(slots.len() as u32);
             let Some(placement) = placement else {
                 continue;
             };
-            let next_group = groups.len() as u32;
-            let group = *groups.entry(placement.keys).or_insert(next_group);
-            if group as usize == partition_of.len() {
-                partition_of.push(vec![u32::MAX; locations + 1]);
-            }
+            let group = match last {
+                Some((keys, group)) if keys == placement.keys => group,
+                _ => {
+                    let next = groups.len() as u32;
+                    let group = *groups.entry(placement.keys).or_insert(next);
+                    if group == next {
+                        partition_of.resize(partition_of.len() + columns, u32::MAX);
+                    }
+                    last = Some((placement.keys, group));
+                    group
+                }
+            };
             let mut enter = |location: Option<LocationId>, latency: f32| {
                 let column = location.map_or(locations, |l| l.0 as usize);
-                let id = &mut partition_of[group as usize][column];
+                let id = &mut partition_of[group as usize * columns + column];
                 if *id == u32::MAX {
                     *id = partitions.len() as u32;
                     partitions.push(Partition {
@@ -150,11 +164,13 @@ impl VariantIndex {
                         prev: Vec::new(),
                         players_alive: 0,
                     });
+                    entered.push(Vec::new());
                 }
                 let partition = &mut partitions[*id as usize];
                 partition.members.push(profile as u32);
                 partition.axis.push(placement.axis);
                 partition.players_alive += placement.players;
+                entered[*id as usize].push(slots.len() as u32);
                 slots.push(Slot {
                     partition: *id,
                     position: 0,
@@ -172,41 +188,38 @@ impl VariantIndex {
         }
         starts.push(slots.len() as u32);
 
-        partitions.par_iter_mut().for_each(|partition| {
-            let mut order: Vec<(f64, u32)> = partition
-                .axis
-                .iter()
-                .copied()
-                .zip(partition.members.iter().copied())
-                .collect();
-            order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            for (i, (axis, member)) in order.into_iter().enumerate() {
-                partition.axis[i] = axis;
-                partition.members[i] = member;
+        // Each partition sorted along the axis, ties in anchor order (the order members
+        // entered in); the order says where each entry went.
+        let orders: Vec<Vec<(f64, u32)>> = partitions
+            .par_iter_mut()
+            .map(|partition| {
+                let mut order: Vec<(f64, u32)> = partition
+                    .axis
+                    .iter()
+                    .enumerate()
+                    .map(|(i, axis)| (*axis, i as u32))
+                    .collect();
+                order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                let members = std::mem::take(&mut partition.members);
+                partition.members = order.iter().map(|(_, i)| members[*i as usize]).collect();
+                partition.axis = order.iter().map(|(axis, _)| *axis).collect();
+                let len = partition.members.len() as u32;
+                partition.next = (0..=len).collect();
+                partition.prev = (0..=len).collect();
+                order
+            })
+            .collect();
+        // Each slot learns its position once the partitions are sorted.
+        for (order, entered) in orders.iter().zip(&entered) {
+            for (position, (_, i)) in order.iter().enumerate() {
+                slots[entered[*i as usize] as usize].position = position as u32;
             }
-            let len = partition.members.len() as u32;
-            partition.next = (0..=len).collect();
-            partition.prev = (0..=len).collect();
-        });
-        let mut index = VariantIndex {
+        }
+        VariantIndex {
             partitions,
             starts,
             slots,
-        };
-        // Each slot learns its position once the partitions are sorted.
-        for (id, partition) in index.partitions.iter().enumerate() {
-            for (position, member) in partition.members.iter().enumerate() {
-                let profile = *member as usize;
-
-                let range = index.starts[profile] as usize..index.starts[profile + 1] as usize;
-                let slot = index.slots[range]
-                    .iter_mut()
-                    .find(|s| s.partition == id as u32)
-                    .expect("the member's slot");
-                slot.position = position as u32;
-            }
         }
-        index
     }
 
     /// Members next to each other in a partition and within `window` on the axis, as profile

@@ -9,10 +9,12 @@ use rally_rules::numeric;
 use smallvec::{SmallVec, smallvec};
 
 use crate::analysis::Analysis;
-use crate::assign::{Assigned, assign_large, assign_small, balance, fill_order, team_lists};
-use crate::eval::{Evaluation, MatchView, evaluate, order_by_latency, range};
+use crate::assign::{Assigned, assign_large, assign_small, balance, fill_order_sized, team_lists};
+use crate::eval::{Evaluation, MatchView, evaluate, order_by_average, order_by_latency, range};
 use crate::explain::{Attempt, RuleMetrics};
-use crate::filters::{FilterState, TicketFilters, failed_player_test, own_numbers, widest};
+use crate::filters::{
+    FilterState, Latencies, TicketFilters, failed_player_test, own_numbers, widest,
+};
 use crate::index::{Placement, Slot, VariantIndex, Walk};
 use crate::matches::{Match, MatchId, Teams};
 use crate::params::{Params, ParamsTable, match_age};
@@ -260,11 +262,19 @@ impl Context<'_> {
             Scope::Home => &self.order[..1],
             Scope::Everywhere => &self.order[..],
         };
+        // Each ticket's filters, read once in anchor order (the pool's order, mostly): the
+        // search then finds a candidate's state without reading its ticket's slot.
+        let own: Vec<Vec<&TicketFilters>> = (0..self.variants.len())
+            .map(|v| match in_scope.contains(&v) {
+                true => profiles.iter().map(|p| self.filters(p, v)).collect(),
+                false => Vec::new(),
+            })
+            .collect();
         let indexes: Vec<Option<VariantIndex>> = (0..self.variants.len())
             .map(|v| {
                 in_scope
                     .contains(&v)
-                    .then(|| self.index(profiles, v, scope))
+                    .then(|| self.index(profiles, &own[v], v, scope))
             })
             .collect();
         let mut search = Search {
@@ -275,12 +285,15 @@ impl Context<'_> {
             order: in_scope,
             plans: self.plans,
             indexes,
+            own,
             bounds: &self.bounds,
             profiles,
             metrics: RuleMetrics::new(self.rule_set.rules.len()),
         };
         let mut formed = Formed {
-            matches: Vec::new(),
+            // Room for a match of two per two tickets: pages never written are never touched,
+            // and a batch of pairs grows no vector of matches by copying it.
+            matches: Vec::with_capacity(profiles.len() / 2),
             match_of: vec![u32::MAX; profiles.len()],
             mate: vec![u32::MAX; profiles.len()],
         };
@@ -306,6 +319,8 @@ impl Context<'_> {
             search.repair(&mut formed);
         }
         let matched = |p: usize| formed.match_of[p] != u32::MAX;
+        let mut matches = Vec::with_capacity(formed.matches.len());
+        matches.extend(formed.matches.into_iter().flatten());
         GroupResult {
             matched: (0..profiles.len())
                 .filter(|p| matched(*p))
@@ -316,7 +331,7 @@ impl Context<'_> {
                 .filter(|(p, _)| !matched(*p))
                 .map(|(p, attempt)| (profiles[p].rank, attempt))
                 .collect(),
-            matches: formed.matches.into_iter().flatten().collect(),
+            matches,
             metrics: search.metrics,
         }
     }
@@ -327,12 +342,18 @@ impl Context<'_> {
     }
 
     /// The candidate index of variant `variant` over `profiles`.
-    fn index(&self, profiles: &[Profile], variant: usize, scope: Scope) -> VariantIndex {
+    fn index(
+        &self,
+        profiles: &[Profile],
+        own: &[&TicketFilters],
+        variant: usize,
+        scope: Scope,
+    ) -> VariantIndex {
         let placements: Vec<Option<Placement<'_>>> = profiles
             .iter()
-            .map(|p| {
-                let filters = self.filters(p, variant);
-                if self.fails_alone(p, variant).is_some() {
+            .zip(own)
+            .map(|(p, filters)| {
+                if filters.fails_alone_by(self.bounds.latest(p.age)).is_some() {
                     return None;
                 }
                 let locations = match scope {
@@ -406,6 +427,8 @@ struct Search<'a> {
     plans: &'a [Plan],
     /// Per variant, its index when in scope.
     indexes: Vec<Option<VariantIndex>>,
+    /// Per variant in scope, each profile's filters (see [`Search::own`]).
+    own: Vec<Vec<&'a TicketFilters>>,
     bounds: &'a Bounds<'a>,
     profiles: &'a [Profile],
     metrics: RuleMetrics,
@@ -464,6 +487,21 @@ impl SetsTried {
     }
 }
 
+impl<'a> Search<'a> {
+    /// Profile `profile`'s filters in variant `variant` (in scope), as
+    /// [`Context::filters`] has them.
+    fn own(&self, profile: usize, variant: usize) -> &'a TicketFilters {
+        self.own[variant][profile]
+    }
+
+    /// The rule profile `profile` fails on its own in variant `variant` (in scope), as
+    /// [`Context::fails_alone`] says.
+    fn fails_alone(&self, profile: usize, variant: usize) -> Option<RuleId> {
+        self.own(profile, variant)
+            .fails_alone_by(self.bounds.latest(self.profiles[profile].age))
+    }
+}
+
 impl Search<'_> {
     /// Variant `variant`'s index; the search asks only for variants in scope.
     fn index(&self, variant: usize) -> &VariantIndex {
@@ -494,11 +532,10 @@ impl Search<'_> {
     /// Tries to form a match around `anchor`; returns its members (profile indices) and the
     /// match, or records in `attempt` what stood in the way.
     fn around(&mut self, anchor: usize, attempt: &mut Attempt) -> Option<(Members, Match)> {
-        let a = &self.profiles[anchor];
         let fails: SmallVec<[Option<RuleId>; 1]> = self
             .order
             .iter()
-            .map(|v| self.context.fails_alone(a, *v))
+            .map(|v| self.fails_alone(anchor, *v))
             .collect();
         if fails.iter().all(Option::is_some) {
             attempt.alone_fails = fails[0];
@@ -591,7 +628,7 @@ impl Search<'_> {
             players: a.players,
             backfill: a.backfill.then_some(anchor),
             age: a.age,
-            filters: self.context.filters(a, variant).state.clone(),
+            filters: self.own(anchor, variant).state.clone(),
         };
         attempt.players_needed = self.params_for(&gathering.members).min_players() as usize;
         attempt.most_players = attempt.most_players.max(a.players);
@@ -654,7 +691,7 @@ impl Search<'_> {
                 continue;
             }
             let filters = match gathering.filters.join(
-                &self.context.filters(c, variant).state,
+                &self.own(candidate, variant).state,
                 analysis,
                 self.rule_set,
                 self.bounds.reach(age),
@@ -667,32 +704,36 @@ impl Search<'_> {
                     continue;
                 }
             };
-            let before = gathering.clone();
-            gathering.members.push(candidate);
-            gathering.players += c.players;
-            gathering.age = age;
-            gathering.filters = filters;
-            if c.backfill {
-                gathering.backfill = Some(candidate);
-            }
-            attempt.most_players = attempt.most_players.max(gathering.players);
-            if gathering.players == max_players && self.keeps_negated_equal(analysis, &gathering) {
+            // The set with the candidate; the set without it stays as it was, to go back to.
+            let mut members = gathering.members.clone();
+            members.push(candidate);
+            let next = Gathering {
+                members,
+                players: gathering.players + c.players,
+                backfill: if c.backfill {
+                    Some(candidate)
+                } else {
+                    gathering.backfill
+                },
+                age,
+                filters,
+            };
+            attempt.most_players = attempt.most_players.max(next.players);
+            if next.players == max_players && self.keeps_negated_equal(analysis, &next) {
                 // Everyone shares a value this variant needs someone to break: not a match.
-                gathering = before;
                 continue;
             }
-            if gathering.players == max_players {
+            if next.players == max_players {
                 tried.count();
-                if let Some(found) = self.finalize(analysis, &gathering, attempt) {
-                    return Some((gathering.members, found));
+                if let Some(found) = self.finalize(variant, &next, attempt) {
+                    return Some((next.members, found));
                 }
                 // Drop the candidate that completed the set and look further.
-                gathering = before;
                 if tried.exhausted() {
                     break;
                 }
             } else {
-                taken.push((position - 1, before));
+                taken.push((position - 1, std::mem::replace(&mut gathering, next)));
             }
         }
         let mut gathering = fallback.unwrap_or(gathering);
@@ -712,7 +753,7 @@ impl Search<'_> {
                 break;
             }
             tried.count();
-            if let Some(found) = self.finalize(analysis, &gathering, attempt) {
+            if let Some(found) = self.finalize(variant, &gathering, attempt) {
                 return Some((gathering.members, found));
             }
             if gathering.members.len() == 1 {
@@ -902,10 +943,11 @@ impl Search<'_> {
     /// Puts the gathered tickets on teams and judges the result.
     fn finalize(
         &mut self,
-        analysis: &Analysis,
+        variant: usize,
         gathering: &Gathering,
         attempt: &mut Attempt,
     ) -> Option<Match> {
+        let analysis = &self.variants[variant];
         if gathering.backfill.is_some() && gathering.members.len() < 2 {
             return None; // a backfill ticket needs at least one other ticket
         }
@@ -922,7 +964,7 @@ impl Search<'_> {
         let backfill = gathering.backfill.map(|m| self.profiles[m].key);
         if analysis.exact
             && let Some(judged) =
-                self.finalize_exact(analysis, gathering, params, &keys, backfill, attempt)
+                self.finalize_exact(variant, gathering, params, &keys, backfill, attempt)
         {
             return judged.map(|(teams, locations)| Match {
                 id: MatchId::default(),
@@ -989,13 +1031,14 @@ impl Search<'_> {
     #[allow(clippy::type_complexity)]
     fn finalize_exact(
         &mut self,
-        analysis: &Analysis,
+        variant: usize,
         gathering: &Gathering,
         params: &Params,
         keys: &[TicketKey],
         backfill: Option<TicketKey>,
         attempt: &mut Attempt,
     ) -> Option<Option<(Teams, SmallVec<[LocationId; 8]>)>> {
+        let analysis = &self.variants[variant];
         let rule_set = self.rule_set;
         let pool = self.pool;
         let failed = match gathering
@@ -1006,6 +1049,8 @@ impl Search<'_> {
                 Some(rule) => Some(rule),
                 None => return None,
             },
+            // Without per-player tests no ticket need be read.
+            Ok(()) if analysis.player_tests.is_empty() => None,
             Ok(()) => keys
                 .iter()
                 .find_map(|key| failed_player_test(pool, pool.ticket(*key), analysis, params)),
@@ -1015,7 +1060,12 @@ impl Search<'_> {
             attempt.record_failure(rule, rule_set.rules.len());
             return Some(None);
         }
-        let (placed, counts) = fill_order(pool, keys, backfill, params)?;
+        let sized: SmallVec<[(TicketKey, usize); 8]> = gathering
+            .members
+            .iter()
+            .map(|m| (self.profiles[*m].key, self.profiles[*m].players))
+            .collect();
+        let (placed, counts) = fill_order_sized(pool, &sized, backfill, params)?;
         let sizes_hold = counts.iter().enumerate().all(|(team, players)| {
             (params.team_min[team] as usize..=params.team_max[team] as usize).contains(players)
         });
@@ -1030,7 +1080,9 @@ impl Search<'_> {
             }
             None => Teams::from_placed(pool, backfill, &placed),
         };
-        let tickets: SmallVec<[&Ticket; 8]> = keys.iter().map(|k| pool.ticket(*k)).collect();
+        let tickets =
+            || -> SmallVec<[&Ticket; 8]> { keys.iter().map(|k| pool.ticket(*k)).collect() };
+        let latency_filtered = !analysis.latency.is_empty();
         let mut locations: SmallVec<[LocationId; 8]> =
             match (analysis.latency.first(), gathering.filters.latency.first()) {
                 (Some(cap), Some(latencies)) => {
@@ -1044,22 +1096,48 @@ impl Search<'_> {
                         .collect()
                 }
                 // Without latency rules: the locations every player reports.
-                _ => match tickets.first().and_then(|t| t.players.first()) {
-                    None => SmallVec::new(),
-                    Some(first) => first
-                        .latencies
-                        .iter()
-                        .map(|(location, _)| *location)
-                        .filter(|location| {
-                            tickets
-                                .iter()
-                                .flat_map(|t| &t.players)
-                                .all(|p| p.latency(*location).is_some())
-                        })
-                        .collect(),
-                },
+                _ => {
+                    let tickets = tickets();
+                    match tickets.first().and_then(|t| t.players.first()) {
+                        None => SmallVec::new(),
+                        Some(first) => first
+                            .latencies
+                            .iter()
+                            .map(|(location, _)| *location)
+                            .filter(|location| {
+                                tickets
+                                    .iter()
+                                    .flat_map(|t| &t.players)
+                                    .all(|p| p.latency(*location).is_some())
+                            })
+                            .collect(),
+                    }
+                }
             };
-        order_by_latency(pool, &tickets, &mut locations);
+        let solo = gathering
+            .members
+            .iter()
+            .all(|m| self.profiles[*m].players == 1);
+        if latency_filtered && solo {
+            // A solo ticket's worst latency is its player's own: the states know the
+            // average without reading any player's latencies.
+            let own: SmallVec<[&Latencies; 8]> = gathering
+                .members
+                .iter()
+                .map(|m| &self.own(*m, variant).state.latency[0])
+                .collect();
+            order_by_average(pool, &mut locations, |location| {
+                let (sum, count) = own
+                    .iter()
+                    .filter_map(|list| list.iter().find(|(l, _)| *l == location))
+                    .fold((0u64, 0u64), |(sum, count), (_, l)| {
+                        (sum + *l as u64, count + 1)
+                    });
+                sum as f64 / count.max(1) as f64
+            });
+        } else {
+            order_by_latency(pool, &tickets(), &mut locations);
+        }
         self.metrics.record_judged(rule_set, None);
         attempt.judged += 1;
         Some(Some((teams, locations)))

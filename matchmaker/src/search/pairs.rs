@@ -4,7 +4,7 @@
 
 use smallvec::{SmallVec, smallvec};
 
-use super::{Gathering, Profile, Search};
+use super::{Gathering, Search};
 use crate::explain::Attempt;
 use crate::matches::Match;
 use crate::repair::{Pairing, Pairs, augmenting_path};
@@ -71,10 +71,9 @@ impl Search<'_> {
 
     /// Whether `profile` passes some variant in scope on its own.
     fn can_match(&self, profile: usize) -> bool {
-        let p = &self.profiles[profile];
         self.order
             .iter()
-            .any(|v| self.context.fails_alone(p, *v).is_none())
+            .any(|v| self.fails_alone(profile, *v).is_none())
     }
 }
 
@@ -88,7 +87,7 @@ impl Pairs for Search<'_> {
         let p = self.profiles[ticket];
         let mut out: SmallVec<[usize; 16]> = SmallVec::new();
         for &variant in self.order {
-            if self.context.fails_alone(&p, variant).is_some() {
+            if self.fails_alone(ticket, variant).is_some() {
                 continue;
             }
             let window = self.window(variant, p.age);
@@ -110,14 +109,13 @@ impl Pairs for Search<'_> {
             return None;
         }
         for &variant in self.order {
-            let fails = |p: &Profile| self.context.fails_alone(p, variant).is_some();
-            if fails(&pa) || fails(&pb) {
+            if self.fails_alone(a, variant).is_some() || self.fails_alone(b, variant).is_some() {
                 continue;
             }
             let age = self.bounds.combine(pa.age, pb.age);
             let analysis = &self.variants[variant];
-            let Ok(filters) = self.context.filters(&pa, variant).state.join(
-                &self.context.filters(&pb, variant).state,
+            let Ok(filters) = self.own(a, variant).state.join(
+                &self.own(b, variant).state,
                 analysis,
                 self.rule_set,
                 self.bounds.reach(age),
@@ -131,7 +129,7 @@ impl Pairs for Search<'_> {
                 age,
                 filters,
             };
-            if let Some(found) = self.finalize(analysis, &gathering, &mut Attempt::default()) {
+            if let Some(found) = self.finalize(variant, &gathering, &mut Attempt::default()) {
                 return Some(found);
             }
         }
