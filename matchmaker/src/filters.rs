@@ -99,7 +99,12 @@ pub struct TicketFilters {
     /// From which age of its match the ticket passes the filters on its own (infinity: at
     /// no age), and the rule it fails before then.
     pub alone_from: f64,
-    pub alone_fails: RuleId,
+    /// The rule it fails before then (`RuleId`'s number: a rule set has at most a few
+    /// hundred rules, and the space beside it holds `home`).
+    alone_fails: u32,
+    /// Where in `locations()` the ticket's nearest location is (ties by name, never by
+    /// interned id); `u16::MAX` without one.
+    home: u16,
 }
 
 impl TicketFilters {
@@ -149,8 +154,10 @@ impl TicketFilters {
             closeness,
             intersected,
             alone_from,
-            alone_fails: alone_fails.unwrap_or(RuleId(0)),
+            alone_fails: alone_fails.unwrap_or(RuleId(0)).0 as u32,
+            home: u16::MAX,
         }
+        .with_home(pool)
     }
 
     /// The locations under every latency cap at its loosest, with the ticket's worst latency
@@ -166,7 +173,7 @@ impl TicketFilters {
     /// `None` when it passes at some such age: such a match may be judged with the values of
     /// any expansion step started by then, so the first step the ticket passes at decides.
     pub fn fails_alone_by(&self, age: f64) -> Option<RuleId> {
-        (!numeric::ge(age, self.alone_from)).then_some(self.alone_fails)
+        (!numeric::ge(age, self.alone_from)).then_some(RuleId(self.alone_fails as usize))
     }
 
     /// The location under the caps where the ticket's worst latency is lowest, as a
@@ -174,11 +181,22 @@ impl TicketFilters {
     /// latency rules.
     pub fn home(&self) -> Option<&[(LocationId, f32)]> {
         let locations = self.locations()?;
-        let best = (0..locations.len()).min_by(|a, b| {
-            let (a, b) = (locations[*a], locations[*b]);
-            a.1.total_cmp(&b.1).then(a.0.cmp(&b.0))
+        let at = usize::from(self.home);
+        Some(locations.get(at..=at).unwrap_or(&[]))
+    }
+
+    /// Finds the nearest location once: by the ticket's worst latency, ties by location
+    /// name, so that it never depends on the order the pool first saw locations in.
+    fn with_home(mut self, pool: &Pool) -> Self {
+        let nearest = self.locations().and_then(|locations| {
+            (0..locations.len()).min_by(|a, b| {
+                let (a, b) = (locations[*a], locations[*b]);
+                a.1.total_cmp(&b.1)
+                    .then_with(|| pool.location_name(a.0).cmp(pool.location_name(b.0)))
+            })
         });
-        Some(best.map_or(&[], |i| &locations[i..=i]))
+        self.home = nearest.map_or(u16::MAX, |i| i as u16);
+        self
     }
 }
 

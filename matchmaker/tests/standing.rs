@@ -273,3 +273,29 @@ expand rules[Close].maxDistance: 10s -> 100
     assert!(matchmaker.run_batch(11.0, 0).is_empty());
     assert!(matchmaker.pool().is_empty());
 }
+
+#[test]
+fn a_ticket_equally_near_two_locations_calls_the_first_by_name_its_home() {
+    let rule_set = support::rule_set(
+        r#"attribute skill: number = 1000
+team red players 1
+team blue players 1
+rule Ping: latency max 100ms
+"#,
+    );
+    let home_in = |first_seen: &str| {
+        let mut pool = rally_matchmaker::pool::Pool::new(Arc::new(rule_set.clone()));
+        let jsonl = format!(
+            r#"{{"TicketId":"first","Players":[{{"PlayerId":"p0","LatencyInMs":{{"{first_seen}":10}}}}]}}
+{{"TicketId":"tied","Players":[{{"PlayerId":"p1","LatencyInMs":{{"us-west-2":30,"eu-west-1":30,"ap-south-1":80}}}}]}}"#
+        );
+        for request in support::tickets(&jsonl) {
+            pool.insert(&request.into_ticket().unwrap()).unwrap();
+        }
+        let key = pool.key_of("tied").unwrap();
+        let home = pool.ticket(key).filters[0].home().unwrap();
+        pool.location_name(home[0].0).to_string()
+    };
+    assert_eq!(home_in("us-west-2"), "eu-west-1");
+    assert_eq!(home_in("eu-west-1"), "eu-west-1");
+}

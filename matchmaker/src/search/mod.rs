@@ -576,8 +576,16 @@ impl Search<'_> {
             } else {
                 std::cmp::Ordering::Equal
             };
+            // Ties by location name: interned ids follow the order locations were first seen.
+            let name = |slot: &Slot| {
+                index
+                    .partition(slot)
+                    .location
+                    .map(|l| self.pool.location_name(l))
+            };
             population
                 .then(x.latency.total_cmp(&y.latency))
+                .then_with(|| name(x).cmp(&name(y)))
                 .then(x.partition.cmp(&y.partition))
         });
     }
