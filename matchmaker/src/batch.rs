@@ -18,6 +18,7 @@
 
 use std::collections::HashMap;
 
+use rally_base::Seconds;
 use rally_rules::model::BackfillPriority;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -37,7 +38,7 @@ pub const EXPLAIN_SAMPLE: usize = 128;
 #[derive(Clone, Debug, PartialEq)]
 pub struct BatchOptions {
     /// The batch's time, on the tickets' clock (seconds).
-    pub now: f64,
+    pub now: Seconds,
     /// Seeds the match ids; the same pool, time and seed give the same matches.
     pub seed: u64,
 }

@@ -335,10 +335,10 @@ impl LatencySchedule {
     }
 }
 
-/// A location's number in a placer. Requests carry latencies by number, so that a decision
-/// never looks a location up by name; [`Locations`] converts at the edge.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct LocationId(pub u32);
+/// A location's number in a placer (`rally_base`'s, shared with the matchmaker). Requests
+/// carry latencies by number, so that a decision never looks a location up by name;
+/// [`Locations`] converts at the edge.
+pub use rally_base::LocationId;
 
 /// The locations a placer's fleets cover, numbered in the order the fleets list them.
 #[derive(Clone, Debug, Default)]

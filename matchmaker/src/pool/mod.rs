@@ -141,7 +141,7 @@ impl Pool {
     }
 
     pub fn location_name(&self, location: LocationId) -> &str {
-        self.locations.resolve(u32::from(location.0))
+        self.locations.resolve(location.0)
     }
 
     /// A player's id.
@@ -248,7 +248,7 @@ impl Pool {
                 }
             }
             for (location, _) in &player.latencies {
-                self.locations.release(u32::from(location.0));
+                self.locations.release(location.0);
             }
         }
         self.free.push(key.0);

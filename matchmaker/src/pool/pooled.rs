@@ -6,6 +6,7 @@ use compact_str::CompactString;
 use smallvec::SmallVec;
 use thin_vec::ThinVec;
 
+use rally_base::Seconds;
 use rally_rules::model::TeamId;
 
 use super::interner::Interner;
@@ -15,9 +16,9 @@ use crate::filters::TicketFilters;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Symbol(pub u32);
 
-/// An interned location (an AWS Region or custom location name).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct LocationId(pub u16);
+/// An interned location (an AWS Region or custom location name): `rally_base`'s, shared
+/// with placement.
+pub use rally_base::LocationId;
 
 /// A ticket's place in the pool; stays valid until the ticket is removed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -100,7 +101,7 @@ impl Player {
 pub struct Ticket {
     /// Inline up to 24 bytes, as most ids are (UUIDs are 36).
     pub id: CompactString,
-    pub start_time: f64,
+    pub start_time: Seconds,
     /// Inline for a solo player, the most common ticket.
     pub players: SmallVec<[Player; 1]>,
     /// What few tickets have (a backfill ticket's game session, why a ticket can never
@@ -133,7 +134,7 @@ impl Ticket {
     }
 
     /// Seconds the ticket has waited at `now`.
-    pub fn age(&self, now: f64) -> f64 {
+    pub fn age(&self, now: Seconds) -> Seconds {
         now - self.start_time
     }
 }

@@ -211,7 +211,7 @@ fn resolve_latencies(
                     ),
                 ))
             })?;
-        latencies.push((LocationId(id as u16), *ms));
+        latencies.push((LocationId(id), *ms));
     }
     latencies.sort_unstable();
     Ok(latencies.into_boxed_slice())

@@ -33,7 +33,7 @@ fn resolves_attributes_defaults_and_latencies() {
     let ctf = pool.symbol("ctf").unwrap();
     assert_eq!(player.values[1], Value::StringList(vec![tdm, ctf].into()));
     assert_eq!(player.values[2], Value::Number(3.0));
-    let us = LocationId(pool.locations().get("us-east-1").unwrap() as u16);
+    let us = LocationId(pool.locations().get("us-east-1").unwrap());
     assert_eq!(player.latency(us), Some(40));
     assert!(ticket.unmatchable().is_empty());
     assert_eq!(ticket.age(12.0), 7.0);

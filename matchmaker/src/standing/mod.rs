@@ -15,7 +15,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap};
 use std::sync::Arc;
 
-use rally_base::Time;
+use rally_base::{Seconds, Time};
 use rally_rules::model::{BatchingPreference, RuleSet};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -145,7 +145,7 @@ impl Matchmaker {
     /// since the last batch; the tickets matched leave the search at once, and the pool when
     /// the next batch starts (their keys stay readable until then). Match ids come from
     /// `seed`.
-    pub fn run_batch(&mut self, now: f64, seed: u64) -> Vec<Match> {
+    pub fn run_batch(&mut self, now: Seconds, seed: u64) -> Vec<Match> {
         for key in std::mem::take(&mut self.matched) {
             self.set_status(key, Status::Vacant);
             self.pool.remove(key);
@@ -194,7 +194,7 @@ impl Matchmaker {
     /// The batch a pool with the same tickets would run from scratch at `now`, under this
     /// pool's calibration: after any [`Matchmaker::run_batch`], it finds no match. Its
     /// unmatched tickets carry no reasons (see [`Matchmaker::explain`]).
-    pub fn scratch_batch(&self, now: f64, seed: u64) -> BatchResult {
+    pub fn scratch_batch(&self, now: Seconds, seed: u64) -> BatchResult {
         let options = BatchOptions { now, seed };
         let keys = self.pool.keys().filter(|k| !self.is(*k, Status::Matched));
         let fresh;
@@ -218,7 +218,7 @@ impl Matchmaker {
     /// Why the ticket at `key` is waiting at `now`: its search then, among the tickets
     /// near it, with what stood in its way. `None` for a key the pool does not hold or a
     /// ticket matched by the last batch.
-    pub fn explain(&self, key: TicketKey, now: f64) -> Option<Explanation> {
+    pub fn explain(&self, key: TicketKey, now: Seconds) -> Option<Explanation> {
         let ticket = self.pool.get(key)?;
         match self.status_of(key) {
             Status::Vacant | Status::Matched => return None,

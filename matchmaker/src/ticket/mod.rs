@@ -12,7 +12,7 @@ pub mod limits;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use rally_base::ErrorKind;
+use rally_base::{ErrorKind, Seconds};
 use rally_rules::model::AttributeValue;
 
 pub use json::{LineError, parse_ticket, parse_ticket_lines};
@@ -22,7 +22,7 @@ pub use json::{LineError, parse_ticket, parse_ticket_lines};
 pub struct NewTicket {
     pub id: String,
     /// Seconds on the caller's clock; the ticket's age is measured from it.
-    pub start_time: f64,
+    pub start_time: Seconds,
     pub players: Vec<NewPlayer>,
     /// Set on a backfill ticket: the running game session it fills.
     pub game_session_arn: Option<String>,
