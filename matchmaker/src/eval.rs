@@ -31,6 +31,7 @@ use rally_rules::numeric;
 
 use smallvec::SmallVec;
 
+use crate::compare::{compare_numbers, range, within_distance};
 use crate::params::{Params, RuleParams};
 use crate::pool::{LocationId, Pool, Symbol, Ticket, TicketKey, Value};
 
@@ -438,25 +439,6 @@ impl MatchView<'_> {
     }
 }
 
-/// Whether `distance` lies within the rule's `minDistance` and `maxDistance`.
-pub fn within_distance(distance: f64, params: &RuleParams) -> bool {
-    params
-        .min_distance
-        .is_none_or(|min| numeric::ge(distance, min))
-        && params
-            .max_distance
-            .is_none_or(|max| numeric::le(distance, max))
-}
-
-/// The lowest and highest of `numbers` (infinities for none).
-pub fn range(numbers: &[f64]) -> (f64, f64) {
-    numbers
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), n| {
-            (low.min(*n), high.max(*n))
-        })
-}
-
 /// A player's own value as the rules see it. Maps are read by sort rules only, which never
 /// reach evaluation.
 fn own_value(value: &Value) -> V {
@@ -541,19 +523,6 @@ fn compare(value: &V, operation: ComparisonOperation, reference: &V) -> bool {
         },
         // Values of different kinds (the type checker allows none) are not compared.
         _ => true,
-    }
-}
-
-/// `a operation b` on numbers, within the tolerance of `rally_rules::numeric`.
-pub fn compare_numbers(a: f64, operation: ComparisonOperation, b: f64) -> bool {
-    use ComparisonOperation as Op;
-    match operation {
-        Op::Equal => numeric::eq(a, b),
-        Op::NotEqual => !numeric::eq(a, b),
-        Op::Less => numeric::lt(a, b),
-        Op::LessOrEqual => numeric::le(a, b),
-        Op::Greater => numeric::gt(a, b),
-        Op::GreaterOrEqual => numeric::ge(a, b),
     }
 }
 

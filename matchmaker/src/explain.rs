@@ -5,6 +5,7 @@
 use rally_rules::model::{CompoundRule, RuleId, RuleKind, RuleSet};
 
 use crate::eval::Evaluation;
+pub use crate::filters::Exclusion;
 use crate::params::Params;
 
 /// Passes and failures per rule, over every match judged in a batch.
@@ -85,39 +86,6 @@ fn label(rule_set: &RuleSet, rule: RuleId) -> String {
             format!("`{name}` (part of `{}`)", compound.name)
         }
         _ => format!("`{name}`"),
-    }
-}
-
-/// Which filter ruled other tickets out as partners.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exclusion {
-    /// No location within the latency rule's cap in common.
-    Latency(RuleId),
-    /// A different value where the rule wants everyone's equal.
-    Equal(RuleId),
-    /// Too far apart where the rule bounds the spread.
-    Spread(RuleId),
-    /// A collection rule that only gets harder as players join would fail.
-    Collection(RuleId),
-    /// A value someone already has where the rule wants everyone's different.
-    Distinct(RuleId),
-    /// Too many players who may join only some teams for those teams' seats.
-    Teams,
-    /// Both backfill tickets: a match holds at most one.
-    Backfill,
-}
-
-impl Exclusion {
-    /// The rule that excludes, when one does.
-    pub fn rule(self) -> Option<RuleId> {
-        match self {
-            Exclusion::Latency(rule)
-            | Exclusion::Equal(rule)
-            | Exclusion::Spread(rule)
-            | Exclusion::Collection(rule)
-            | Exclusion::Distinct(rule) => Some(rule),
-            Exclusion::Teams | Exclusion::Backfill => None,
-        }
     }
 }
 

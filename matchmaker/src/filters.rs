@@ -8,11 +8,43 @@ use rally_rules::model::{RuleId, RuleSet};
 use rally_rules::numeric;
 
 use crate::analysis::{Analysis, CollectionKind, Literal, PlayerTest, Test};
-use crate::eval::{compare_numbers, range, within_distance};
-use crate::explain::Exclusion;
+use crate::compare::{compare_numbers, range, within_distance};
 use crate::params::{Params, ParamsTable, RuleParams};
-use crate::pool::{LocationId, Pool, Symbol, Ticket, Value};
+use crate::pooled::{LocationId, Lookup, Symbol, Ticket, Value};
 use smallvec::{SmallVec, smallvec};
+
+/// Which filter ruled other tickets out as partners.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exclusion {
+    /// No location within the latency rule's cap in common.
+    Latency(RuleId),
+    /// A different value where the rule wants everyone's equal.
+    Equal(RuleId),
+    /// Too far apart where the rule bounds the spread.
+    Spread(RuleId),
+    /// A collection rule that only gets harder as players join would fail.
+    Collection(RuleId),
+    /// A value someone already has where the rule wants everyone's different.
+    Distinct(RuleId),
+    /// Too many players who may join only some teams for those teams' seats.
+    Teams,
+    /// Both backfill tickets: a match holds at most one.
+    Backfill,
+}
+
+impl Exclusion {
+    /// The rule that excludes, when one does.
+    pub fn rule(self) -> Option<RuleId> {
+        match self {
+            Exclusion::Latency(rule)
+            | Exclusion::Equal(rule)
+            | Exclusion::Spread(rule)
+            | Exclusion::Collection(rule)
+            | Exclusion::Distinct(rule) => Some(rule),
+            Exclusion::Teams | Exclusion::Backfill => None,
+        }
+    }
+}
 
 /// A string everyone in a match must share.
 pub type Key = Symbol;
@@ -108,7 +140,12 @@ pub struct TicketFilters {
 }
 
 impl TicketFilters {
-    pub fn of(pool: &Pool, ticket: &Ticket, analysis: &Analysis, table: &ParamsTable) -> Self {
+    pub fn of(
+        pool: &impl Lookup,
+        ticket: &Ticket,
+        analysis: &Analysis,
+        table: &ParamsTable,
+    ) -> Self {
         let (mut state, _) = FilterState::of_ticket(pool, ticket, analysis, table.all());
         // A location over a cap at its loosest can hold no match with this ticket in it.
         for (list, cap) in state.latency.iter_mut().zip(&analysis.latency) {
@@ -187,7 +224,7 @@ impl TicketFilters {
 
     /// Finds the nearest location once: by the ticket's worst latency, ties by location
     /// name, so that it never depends on the order the pool first saw locations in.
-    fn with_home(mut self, pool: &Pool) -> Self {
+    fn with_home(mut self, pool: &impl Lookup) -> Self {
         let nearest = self.locations().and_then(|locations| {
             (0..locations.len()).min_by(|a, b| {
                 let (a, b) = (locations[*a], locations[*b]);
@@ -203,7 +240,7 @@ impl TicketFilters {
 impl FilterState {
     /// One ticket's state, and the first rule it fails on its own, whatever its partners.
     pub fn of_ticket(
-        pool: &Pool,
+        pool: &impl Lookup,
         ticket: &Ticket,
         analysis: &Analysis,
         bound: &[Params],
@@ -272,7 +309,7 @@ impl FilterState {
     /// when the match may be judged with any of `bound`.
     fn fails_alone(
         &self,
-        pool: &Pool,
+        pool: &impl Lookup,
         ticket: &Ticket,
         analysis: &Analysis,
         bound: &[Params],
@@ -465,7 +502,7 @@ fn check_ranges(
 
 /// A collection filter's state for one ticket, from its players' own lists.
 fn collection_state(
-    pool: &Pool,
+    pool: &impl Lookup,
     ticket: &Ticket,
     attribute: usize,
     kind: &CollectionKind,
@@ -632,7 +669,12 @@ pub fn own_numbers(ticket: &Ticket, attribute: usize) -> SmallVec<[f64; 4]> {
 
 /// The teams (as bits) whose per-team tests the ticket's players pass at some age in reach;
 /// all bits when no test limits it.
-fn allowed_teams(pool: &Pool, ticket: &Ticket, analysis: &Analysis, bound: &[Params]) -> u64 {
+fn allowed_teams(
+    pool: &impl Lookup,
+    ticket: &Ticket,
+    analysis: &Analysis,
+    bound: &[Params],
+) -> u64 {
     let rule_set = pool.rule_set();
     if rule_set.teams.len() > 64 {
         return u64::MAX;
@@ -651,7 +693,7 @@ fn allowed_teams(pool: &Pool, ticket: &Ticket, analysis: &Analysis, bound: &[Par
 
 /// The first per-player test over every team that a player of `ticket` fails with `params`.
 pub fn failed_player_test(
-    pool: &Pool,
+    pool: &impl Lookup,
     ticket: &Ticket,
     analysis: &Analysis,
     params: &Params,
@@ -666,7 +708,12 @@ pub fn failed_player_test(
 }
 
 /// Whether every player of `ticket` passes `test` with some `Params` of `bound`.
-pub fn passes_somewhere(pool: &Pool, ticket: &Ticket, test: &PlayerTest, bound: &[Params]) -> bool {
+pub fn passes_somewhere(
+    pool: &impl Lookup,
+    ticket: &Ticket,
+    test: &PlayerTest,
+    bound: &[Params],
+) -> bool {
     let rule_set = pool.rule_set();
     bound.iter().any(|params| {
         let rule_params = &params.rules[test.rule.0];
@@ -686,7 +733,7 @@ pub fn passes_somewhere(pool: &Pool, ticket: &Ticket, test: &PlayerTest, bound: 
 
 /// Whether one player's own `value` passes `test` against `reference`.
 fn player_passes(
-    pool: &Pool,
+    pool: &impl Lookup,
     test: &PlayerTest,
     value: &Value,
     params: &RuleParams,

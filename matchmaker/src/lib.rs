@@ -4,8 +4,11 @@
 //! | module | what lives there |
 //! | --- | --- |
 //! | [`ticket`] | tickets as the matcher takes them; [`ticket::json`] reads GameLift's JSON Lines into them |
+//! | [`interner`] | strings numbered as first seen, forgotten when no ticket holds them |
+//! | [`pooled`] | a ticket as the pool holds it, and what reading one needs of its pool |
 //! | [`pool`] | the pool: tickets resolved against a rule set, with why a ticket can never match |
 //! | [`params`] | the rule set's relaxable values at a given age (expansions) |
+//! | [`compare`] | how a rule compares numbers, shared by the judge and the filters |
 //! | [`eval`] | whether one concrete match satisfies the rule set, and where it can be played |
 //! | [`analysis`] | filters the rules imply for every part of a match, found before matching |
 //! | [`filters`] | those filters' state for a ticket or a growing set, and joining them |
@@ -26,15 +29,18 @@
 pub mod analysis;
 pub mod assign;
 pub mod batch;
+pub mod compare;
 pub mod eval;
 pub mod explain;
 pub mod filters;
 #[cfg(feature = "tools")]
 pub mod generate;
 pub mod index;
+pub mod interner;
 pub mod matches;
 pub mod params;
 pub mod pool;
+pub mod pooled;
 #[cfg(feature = "tools")]
 pub mod quality;
 pub mod repair;

@@ -293,7 +293,7 @@ rule Ping: latency max 100ms
             pool.insert(&request.into_ticket().unwrap()).unwrap();
         }
         let key = pool.key_of("tied").unwrap();
-        let home = pool.ticket(key).filters[0].home().unwrap();
+        let home = pool.filters(key)[0].home().unwrap();
         pool.location_name(home[0].0).to_string()
     };
     assert_eq!(home_in("us-west-2"), "eu-west-1");

@@ -5,9 +5,9 @@ use std::hash::BuildHasher;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
-use super::interner::Interner;
-use super::pooled::TicketKey;
 use super::slots::Slots;
+use crate::interner::Interner;
+use crate::pooled::TicketKey;
 
 /// Where each ticket id and player id is in the pool. The ids live in the tickets; the
 /// tables hold keys (and a player's place in the ticket) only.

@@ -16,8 +16,6 @@
 //! | `undeclared.rs` | [`undeclared_attributes`] |
 
 mod ids;
-mod interner;
-mod pooled;
 mod resolve;
 mod rule_set;
 mod slots;
@@ -29,17 +27,18 @@ use std::sync::Arc;
 
 use rally_base::ErrorKind;
 use rally_rules::model::{RuleKind, RuleSet};
+use smallvec::SmallVec;
 
 use crate::analysis::Analysis;
 use crate::filters::TicketFilters;
 use crate::params::ParamsTable;
 use crate::ticket::{NewTicket, TicketError};
 
+pub use crate::interner::Interner;
+pub use crate::pooled::{LocationId, Lookup, Player, Symbol, Ticket, TicketKey, Value};
 use ids::IdIndex;
-pub use interner::Interner;
-pub use pooled::{LocationId, Player, Symbol, Ticket, TicketKey, Value};
 use rule_set::{largest_expanded_team, reads_player_ids, rule_exprs, rule_literals};
-use slots::Slots;
+use slots::{Held, Slots};
 pub use undeclared::undeclared_attributes;
 
 /// A ticket the pool refuses: it contradicts the rule set or another ticket.
@@ -169,6 +168,16 @@ impl Pool {
         self.slots.get(key)
     }
 
+    /// What the filters know of the ticket at `key`, per variant of the search (none for a
+    /// ticket that can never match); panics if it was removed, which is a caller's bug.
+    pub fn filters(&self, key: TicketKey) -> &[TicketFilters] {
+        &self
+            .slots
+            .held(key)
+            .expect("the ticket is in the pool")
+            .filters
+    }
+
     /// The ticket at `key`; panics if it was removed, which is a caller's bug.
     pub fn ticket(&self, key: TicketKey) -> &Ticket {
         self.get(key).expect("the ticket is in the pool")
@@ -190,19 +199,20 @@ impl Pool {
     pub fn insert(&mut self, new: &NewTicket) -> Result<TicketKey, Rejected> {
         new.validate().map_err(Rejected)?;
         self.check_ids_are_new(new)?;
-        let mut ticket = self.resolve_or_give_back(new)?;
-        if ticket.unmatchable().is_empty() {
-            ticket.filters = self
-                .variants
+        let ticket = self.resolve_or_give_back(new)?;
+        let filters = if ticket.unmatchable().is_empty() {
+            self.variants
                 .iter()
                 .map(|analysis| TicketFilters::of(self, &ticket, analysis, &self.table))
-                .collect();
-        }
+                .collect()
+        } else {
+            SmallVec::new()
+        };
         let key = match self.free.pop() {
             Some(slot) => TicketKey(slot),
             None => self.slots.push_empty(),
         };
-        *self.slots.get_mut(key) = Some(ticket);
+        *self.slots.get_mut(key) = Some(Held { ticket, filters });
         self.ids.add(&self.slots, &self.strings, key);
         Ok(key)
     }
@@ -237,7 +247,7 @@ impl Pool {
     pub fn remove(&mut self, key: TicketKey) -> Option<Ticket> {
         self.slots.get(key)?;
         self.ids.remove(&self.slots, &self.strings, key);
-        let ticket = self.slots.get_mut(key).take()?;
+        let ticket = self.slots.get_mut(key).take()?.ticket;
         for player in &ticket.players {
             if let Some(symbol) = player.id_symbol() {
                 self.strings.release(symbol.0);
@@ -253,6 +263,20 @@ impl Pool {
         }
         self.free.push(key.0);
         Some(ticket)
+    }
+}
+
+impl Lookup for Pool {
+    fn rule_set(&self) -> &RuleSet {
+        &self.rule_set
+    }
+
+    fn symbol(&self, text: &str) -> Option<Symbol> {
+        Pool::symbol(self, text)
+    }
+
+    fn location_name(&self, location: LocationId) -> &str {
+        Pool::location_name(self, location)
     }
 }
 

@@ -8,8 +8,8 @@ use thin_vec::ThinVec;
 use rally_rules::model::{AttributeType, AttributeValue, TeamId};
 use rally_rules::numeric;
 
-use super::interner::Interner;
-use super::pooled::{LocationId, NO_TEAM, Player, PlayerId, Rare, Symbol, Ticket, Value};
+use crate::interner::Interner;
+use crate::pooled::{LocationId, NO_TEAM, Player, PlayerId, Rare, Symbol, Ticket, Value};
 use rally_base::ErrorKind;
 
 use super::{Pool, Rejected};
@@ -64,7 +64,6 @@ impl Pool {
                     unmatchable,
                 })
             }),
-            filters: SmallVec::new(),
         })
     }
 

@@ -1,12 +1,24 @@
 //! The pool's ticket storage: slots by key in fixed-size chunks.
 
-use super::pooled::{Ticket, TicketKey};
+use smallvec::SmallVec;
+
+use crate::filters::TicketFilters;
+use crate::pooled::{Ticket, TicketKey};
+
+/// A ticket in its slot, with what the matcher's filters know of it, per variant of the
+/// search (see [`Pool::variants`](super::Pool::variants)); no filters for a ticket that can
+/// never match.
+#[derive(Clone, Debug)]
+pub(super) struct Held {
+    pub(super) ticket: Ticket,
+    pub(super) filters: SmallVec<[TicketFilters; 1]>,
+}
 
 /// Tickets by key, in chunks of a fixed size: a big pool never copies itself to grow, and
 /// holds at most one chunk of slots it does not use.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Slots {
-    chunks: Vec<Vec<Option<Ticket>>>,
+    chunks: Vec<Vec<Option<Held>>>,
 }
 
 impl Slots {
@@ -19,6 +31,10 @@ impl Slots {
     }
 
     pub(super) fn get(&self, key: TicketKey) -> Option<&Ticket> {
+        self.held(key).map(|held| &held.ticket)
+    }
+
+    pub(super) fn held(&self, key: TicketKey) -> Option<&Held> {
         let index = key.0 as usize;
         self.chunks
             .get(index / Self::CHUNK)?
@@ -27,7 +43,7 @@ impl Slots {
     }
 
     /// The slot at `key`; panics past the end, which is a caller's bug.
-    pub(super) fn get_mut(&mut self, key: TicketKey) -> &mut Option<Ticket> {
+    pub(super) fn get_mut(&mut self, key: TicketKey) -> &mut Option<Held> {
         let index = key.0 as usize;
         &mut self.chunks[index / Self::CHUNK][index % Self::CHUNK]
     }

@@ -10,7 +10,8 @@ use smallvec::{SmallVec, smallvec};
 
 use crate::analysis::Analysis;
 use crate::assign::{Assigned, assign_large, assign_small, balance, fill_order_sized, team_lists};
-use crate::eval::{Evaluation, MatchView, evaluate, order_by_average, order_by_latency, range};
+use crate::compare::range;
+use crate::eval::{Evaluation, MatchView, evaluate, order_by_average, order_by_latency};
 use crate::explain::{Attempt, RuleMetrics};
 use crate::filters::{
     FilterState, Latencies, TicketFilters, failed_player_test, own_numbers, widest,
@@ -92,7 +93,7 @@ impl Plan {
             let mut sample: Vec<f64> = profiles
                 .iter()
                 .step_by(stride)
-                .map(|p| pool.ticket(p.key).filters[variant].state.ranges[i].0)
+                .map(|p| pool.filters(p.key)[variant].state.ranges[i].0)
                 .filter(|v| v.is_finite())
                 .collect();
             sample.sort_unstable_by(f64::total_cmp);
@@ -222,7 +223,7 @@ pub struct Context<'a> {
 
 impl Context<'_> {
     pub fn filters(&self, profile: &Profile, variant: usize) -> &TicketFilters {
-        &self.pool.ticket(profile.key).filters[variant]
+        &self.pool.filters(profile.key)[variant]
     }
 
     /// The rule `profile`'s ticket fails on its own in variant `variant` in this batch.

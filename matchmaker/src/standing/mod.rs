@@ -451,8 +451,7 @@ impl Matchmaker {
     }
 
     fn seats_under(&self, key: TicketKey, calibration: &Calibration) -> Vec<Seat> {
-        let ticket = self.pool.ticket(key);
-        LiveIndex::seats(key, &ticket.filters, |variant, filters| {
+        LiveIndex::seats(key, self.pool.filters(key), |variant, filters| {
             calibration.plan(variant).own_axis(filters).unwrap_or(0.0)
         })
     }
@@ -570,11 +569,13 @@ impl Candidacy for Pooled<'_> {
     fn takes_part(&self, key: TicketKey, variant: usize) -> bool {
         let ticket = self.pool.ticket(key);
         let age = self.bounds.latest(ticket.age(self.now));
-        ticket.filters[variant].fails_alone_by(age).is_none()
+        self.pool.filters(key)[variant]
+            .fails_alone_by(age)
+            .is_none()
     }
 
     fn is_home(&self, key: TicketKey, variant: usize, location: Option<LocationId>) -> bool {
-        let home = self.pool.ticket(key).filters[variant].home();
+        let home = self.pool.filters(key)[variant].home();
         matches!(home, Some([(at, _)]) if Some(*at) == location)
     }
 }

@@ -1,6 +1,7 @@
 //! A ticket as the pool holds it: keys, interned symbols and locations, players' resolved
 //! values, and what few tickets have (a backfill ticket's game session, why a ticket can
-//! never match).
+//! never match); and [`Lookup`], what reading one needs of its pool. Below the pool and the
+//! filters both, so that neither imports the other's module to name a ticket.
 
 use compact_str::CompactString;
 use smallvec::SmallVec;
@@ -9,8 +10,9 @@ use thin_vec::ThinVec;
 use rally_base::Seconds;
 use rally_rules::model::TeamId;
 
-use super::interner::Interner;
-use crate::filters::TicketFilters;
+use rally_rules::model::RuleSet;
+
+use crate::interner::Interner;
 
 /// An interned string: attribute values, map keys, player ids in block lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -55,24 +57,24 @@ impl Value {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Player {
     /// Read through [`Pool::player_id`].
-    pub(super) id: PlayerId,
+    pub(crate) id: PlayerId,
     /// Indexed by `AttributeId`.
     pub values: Box<[Value]>,
     /// Milliseconds to each location the player reported, sorted by location.
     pub latencies: Box<[(LocationId, u32)]>,
     /// On a backfill ticket, the team the player already plays on; `NO_TEAM` otherwise.
-    pub(super) team: u16,
+    pub(crate) team: u16,
 }
 
 /// A player's id: its text, or, when some rule compares player ids (block lists), its
 /// number among the pool's strings, which then hold the text once for both uses.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) enum PlayerId {
+pub(crate) enum PlayerId {
     Text(Box<str>),
     Interned(Symbol),
 }
 
-pub(super) const NO_TEAM: u16 = u16::MAX;
+pub(crate) const NO_TEAM: u16 = u16::MAX;
 
 impl Player {
     /// The id as a string value, for rules that compare ids; `None` when no rule reads
@@ -106,16 +108,13 @@ pub struct Ticket {
     pub players: SmallVec<[Player; 1]>,
     /// What few tickets have (a backfill ticket's game session, why a ticket can never
     /// match), boxed so that the rest pay a pointer for it.
-    pub(super) rare: Option<Box<Rare>>,
-    /// What the matcher's filters know of the ticket, per variant of the search (see
-    /// [`Pool::variants`](super::Pool::variants)); empty for a ticket that can never match.
-    pub filters: SmallVec<[TicketFilters; 1]>,
+    pub(crate) rare: Option<Box<Rare>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub(super) struct Rare {
-    pub(super) game_session_arn: Option<Box<str>>,
-    pub(super) unmatchable: Vec<String>,
+pub(crate) struct Rare {
+    pub(crate) game_session_arn: Option<Box<str>>,
+    pub(crate) unmatchable: Vec<String>,
 }
 
 impl Ticket {
@@ -141,10 +140,20 @@ impl Ticket {
 
 impl Player {
     /// The id's text, from the pool's strings when it is interned.
-    pub(super) fn id_text<'a>(&'a self, strings: &'a Interner) -> &'a str {
+    pub(crate) fn id_text<'a>(&'a self, strings: &'a Interner) -> &'a str {
         match &self.id {
             PlayerId::Text(text) => text,
             PlayerId::Interned(symbol) => strings.resolve(symbol.0),
         }
     }
+}
+
+/// What reading a pooled ticket needs of the pool holding it: the rule set it was resolved
+/// against, and the strings and locations it interned. The filters work through this, not
+/// through the pool, which computes them.
+pub trait Lookup {
+    fn rule_set(&self) -> &RuleSet;
+    /// The symbol of `text`, if any ticket or rule holds it.
+    fn symbol(&self, text: &str) -> Option<Symbol>;
+    fn location_name(&self, location: LocationId) -> &str;
 }
