@@ -201,7 +201,6 @@ impl<'a> Checker<'a> {
     }
 
     pub(super) fn comparison(&mut self, rule: &RuleDecl, label: &str) -> Option<ComparisonRule> {
-        use ast::Operation as O;
         let measurement = self.required_expr(
             &rule.measurements,
             rule,
@@ -209,7 +208,55 @@ impl<'a> Checker<'a> {
             "measurements",
             "e.g. `avg(teams[red].players.attributes[skill])`",
         );
-        let operation = match rule.operation.given() {
+        let operation = self.comparison_operation(rule, label);
+        let party_aggregation = self.party_aggregation(rule, RuleType::Comparison);
+        let measurement = measurement?;
+        let measured = rule.measurements.given()?;
+        let (element, is_list) = self.compared_element(&measurement.ty, measured.span)?;
+        let reference = match &rule.reference_value {
+            Field::Given(reference) => {
+                let typed = self.reference(
+                    reference,
+                    &element,
+                    &format!("the measurement holds {element} values"),
+                )?;
+                Some(typed)
+            }
+            Field::Invalid => return None,
+            Field::Absent => None,
+        };
+        let operation = operation?;
+        if reference.is_none()
+            && !self.compares_among_themselves(
+                rule,
+                label,
+                operation,
+                &element,
+                is_list,
+                measured.span,
+            )
+        {
+            return None;
+        }
+        if !self.string_comparison_fits(rule, operation, &element) {
+            return None;
+        }
+        Some(ComparisonRule {
+            measurement,
+            reference,
+            operation,
+            party_aggregation: party_aggregation?,
+        })
+    }
+
+    /// A comparison rule's `operation`: `None` (reported) when absent or a collection one.
+    fn comparison_operation(
+        &mut self,
+        rule: &RuleDecl,
+        label: &str,
+    ) -> Option<ComparisonOperation> {
+        use ast::Operation as O;
+        match rule.operation.given() {
             Some(operation) => match operation.value {
                 O::Equal => Some(ComparisonOperation::Equal),
                 O::NotEqual => Some(ComparisonOperation::NotEqual),
@@ -240,16 +287,17 @@ impl<'a> Checker<'a> {
                 }
                 None
             }
-        };
-        let party_aggregation = self.party_aggregation(rule, RuleType::Comparison);
-        let measurement = measurement?;
-        let measured = rule.measurements.given()?;
-        // The measurement is a value, or a list of values each compared (or, without a
-        // reference, compared with each other).
-        let (element, is_list) = match &measurement.ty {
-            Type::Number | Type::String => (measurement.ty.clone(), false),
+        }
+    }
+
+    /// The type a comparison compares, and whether the measurement is a list of them: the
+    /// measurement is a value, or a list of values each compared (or, without a reference,
+    /// compared with each other). `None` (reported) for any other measurement.
+    fn compared_element(&mut self, measured: &Type, span: Span) -> Option<(Type, bool)> {
+        match measured {
+            Type::Number | Type::String => Some((measured.clone(), false)),
             Type::List(inner) if matches!(**inner, Type::Number | Type::String) => {
-                ((**inner).clone(), true)
+                Some(((**inner).clone(), true))
             }
             other => {
                 let help = if other.depth() >= 2 {
@@ -260,59 +308,67 @@ impl<'a> Checker<'a> {
                 self.report(
                     Diagnostic::new(
                         Code::TypeMismatch,
-                        measured.span,
+                        span,
                         format!("a comparison measures a number, a string or a list of them, found {other}"),
                     )
                     .with_help(help),
                 );
-                return None;
-            }
-        };
-        let reference = match &rule.reference_value {
-            Field::Given(reference) => {
-                let typed = self.reference(
-                    reference,
-                    &element,
-                    &format!("the measurement holds {element} values"),
-                )?;
-                Some(typed)
-            }
-            Field::Invalid => return None,
-            Field::Absent => None,
-        };
-        let operation = operation?;
-        let op_span = rule.operation.span().unwrap_or_default();
-        if reference.is_none() {
-            if !is_list {
-                self.report(
-                    Diagnostic::new(
-                        Code::MissingProperty,
-                        measured.span,
-                        format!("{label} compares one {element} with nothing"),
-                    )
-                    .with_help(self.spell(
-                        "add a `referenceValue`, or measure a list such as `flatten(teams[*].players.attributes[x])` to require all values equal or all different",
-                        "compare it with a value (`= 5`), or measure a list such as `flatten(teams[*].players.attributes[x])` with `all equal` or `all different`",
-                    )),
-                );
-                return None;
-            }
-            if !matches!(
-                operation,
-                ComparisonOperation::Equal | ComparisonOperation::NotEqual
-            ) {
-                self.report(
-                    Diagnostic::new(
-                        Code::InvalidOperation,
-                        op_span,
-                        format!("without a `referenceValue`, a comparison checks that values are all equal (`=`) or all different (`!=`); `{}` needs a reference", rule.operation.value().map_or("", |o| o.as_str())),
-                    )
-                    .with_help("use `=` or `!=`, or add a `referenceValue`"),
-                );
-                return None;
+                None
             }
         }
-        if element == Type::String
+    }
+
+    /// Whether a comparison without a `referenceValue` makes sense: it measures a list and
+    /// requires its values all equal or all different. `false` is reported.
+    fn compares_among_themselves(
+        &mut self,
+        rule: &RuleDecl,
+        label: &str,
+        operation: ComparisonOperation,
+        element: &Type,
+        is_list: bool,
+        measured_span: Span,
+    ) -> bool {
+        if !is_list {
+            self.report(
+                Diagnostic::new(
+                    Code::MissingProperty,
+                    measured_span,
+                    format!("{label} compares one {element} with nothing"),
+                )
+                .with_help(self.spell(
+                    "add a `referenceValue`, or measure a list such as `flatten(teams[*].players.attributes[x])` to require all values equal or all different",
+                    "compare it with a value (`= 5`), or measure a list such as `flatten(teams[*].players.attributes[x])` with `all equal` or `all different`",
+                )),
+            );
+            return false;
+        }
+        if !matches!(
+            operation,
+            ComparisonOperation::Equal | ComparisonOperation::NotEqual
+        ) {
+            self.report(
+                Diagnostic::new(
+                    Code::InvalidOperation,
+                    rule.operation.span().unwrap_or_default(),
+                    format!("without a `referenceValue`, a comparison checks that values are all equal (`=`) or all different (`!=`); `{}` needs a reference", rule.operation.value().map_or("", |o| o.as_str())),
+                )
+                .with_help("use `=` or `!=`, or add a `referenceValue`"),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// Whether the operation suits the compared type: strings have no order. `false` is
+    /// reported.
+    fn string_comparison_fits(
+        &mut self,
+        rule: &RuleDecl,
+        operation: ComparisonOperation,
+        element: &Type,
+    ) -> bool {
+        if *element == Type::String
             && !matches!(
                 operation,
                 ComparisonOperation::Equal | ComparisonOperation::NotEqual
@@ -321,19 +377,14 @@ impl<'a> Checker<'a> {
             self.report(
                 Diagnostic::new(
                     Code::InvalidOperation,
-                    op_span,
+                    rule.operation.span().unwrap_or_default(),
                     "strings compare only with `=` and `!=`",
                 )
                 .with_help("order comparisons need number measurements"),
             );
-            return None;
+            return false;
         }
-        Some(ComparisonRule {
-            measurement,
-            reference,
-            operation,
-            party_aggregation: party_aggregation?,
-        })
+        true
     }
 
     /// Types a reference value that must be one `expected` value; `help` says why, for when
