@@ -512,7 +512,6 @@ impl<'a> Checker<'a> {
     }
 
     pub(super) fn collection(&mut self, rule: &RuleDecl, label: &str) -> Option<CollectionRule> {
-        use ast::Operation as O;
         let measurement = self.required_expr(
             &rule.measurements,
             rule,
@@ -520,7 +519,35 @@ impl<'a> Checker<'a> {
             "measurements",
             "e.g. `flatten(teams[*].players.attributes[modes])`",
         );
-        let operation = match rule.operation.given() {
+        let operation = self.collection_operation(rule, label);
+        let min = self.bound(&rule.min_count, "minCount");
+        let max = self.bound(&rule.max_count, "maxCount");
+        let party_aggregation = self.collection_party_aggregation(rule);
+        // Counts, measurement and reference are checked independently, so a mistake in one
+        // does not hide a mistake in another.
+        let counts = self.collection_counts(rule, label, min, max);
+        let measurement =
+            measurement.and_then(|measurement| self.collection_measurement(rule, measurement));
+        let reference = self.collection_reference(rule, label, operation);
+        let (min_count, max_count) = counts?;
+        Some(CollectionRule {
+            measurement: measurement?,
+            reference: reference?,
+            operation: operation?,
+            min_count,
+            max_count,
+            party_aggregation: party_aggregation?,
+        })
+    }
+
+    /// A collection rule's `operation`: `None` (reported) when absent or a comparison one.
+    fn collection_operation(
+        &mut self,
+        rule: &RuleDecl,
+        label: &str,
+    ) -> Option<CollectionOperation> {
+        use ast::Operation as O;
+        match rule.operation.given() {
             Some(operation) => match operation.value {
                 O::Intersection => Some(CollectionOperation::Intersection),
                 O::Contains => Some(CollectionOperation::Contains),
@@ -550,10 +577,16 @@ impl<'a> Checker<'a> {
                 }
                 None
             }
-        };
-        let min = self.bound(&rule.min_count, "minCount");
-        let max = self.bound(&rule.max_count, "maxCount");
-        let party_aggregation = match rule.party_aggregation.given() {
+        }
+    }
+
+    /// A collection rule's party aggregation, which combines lists (`union`, the default, or
+    /// `intersection`) where other rules combine numbers.
+    fn collection_party_aggregation(
+        &mut self,
+        rule: &RuleDecl,
+    ) -> Option<CollectionPartyAggregation> {
+        match rule.party_aggregation.given() {
             None => (!matches!(rule.party_aggregation, Field::Invalid))
                 .then_some(CollectionPartyAggregation::Union),
             Some(aggregation) => match aggregation.value {
@@ -573,36 +606,49 @@ impl<'a> Checker<'a> {
                     None
                 }
             },
+        }
+    }
+
+    /// The measurement, when it is one list of strings per player; else `None` (reported).
+    fn collection_measurement(
+        &mut self,
+        rule: &RuleDecl,
+        measurement: TypedExpr,
+    ) -> Option<TypedExpr> {
+        let collections = Type::list(Type::list(Type::String));
+        if measurement.ty == collections {
+            return Some(measurement);
+        }
+        let span = rule.measurements.span().unwrap_or_default();
+        let help = if measurement.ty.depth() > 2 && *measurement.ty.innermost() == Type::String {
+            "wrap it in `flatten(...)` to get one list per player"
+        } else {
+            "collection rules measure `string_list` attributes, one list per player"
         };
-        // Counts, measurement and reference are checked independently, so a mistake in one
-        // does not hide a mistake in another.
-        let counts = self.collection_counts(rule, label, min, max);
-        let measurement = measurement.and_then(|measurement| {
-            let collections = Type::list(Type::list(Type::String));
-            if measurement.ty == collections {
-                return Some(measurement);
-            }
-            let span = rule.measurements.span().unwrap_or_default();
-            let help = if measurement.ty.depth() > 2 && *measurement.ty.innermost() == Type::String
-            {
-                "wrap it in `flatten(...)` to get one list per player"
-            } else {
-                "collection rules measure `string_list` attributes, one list per player"
-            };
-            self.report(
-                Diagnostic::new(
-                    Code::TypeMismatch,
-                    span,
-                    format!(
-                        "a collection rule measures List<List<string>>, found {}",
-                        measurement.ty
-                    ),
-                )
-                .with_help(help),
-            );
-            None
-        });
-        let reference = match (&rule.reference_value, operation) {
+        self.report(
+            Diagnostic::new(
+                Code::TypeMismatch,
+                span,
+                format!(
+                    "a collection rule measures List<List<string>>, found {}",
+                    measurement.ty
+                ),
+            )
+            .with_help(help),
+        );
+        None
+    }
+
+    /// The reference the operation takes: none for `intersection`, one string for
+    /// `contains`, strings for `reference_intersection_count`. The outer `None` is a reported
+    /// mistake; the inner one, no reference.
+    fn collection_reference(
+        &mut self,
+        rule: &RuleDecl,
+        label: &str,
+        operation: Option<CollectionOperation>,
+    ) -> Option<Option<TypedExpr>> {
+        match (&rule.reference_value, operation) {
             (Field::Given(reference), None) => {
                 // The operation is wrong; still check the reference's own expression.
                 self.type_expr(&reference.value);
@@ -627,29 +673,7 @@ impl<'a> Checker<'a> {
                 )
                 .map(Some),
             (Field::Given(reference), Some(CollectionOperation::ReferenceIntersectionCount)) => {
-                let typed = self.type_expr(&reference.value);
-                match typed {
-                    Some(typed) if typed.ty == Type::list(Type::String) || typed.ty == Type::String => {
-                        Some(Some(typed))
-                    }
-                    Some(typed) => {
-                        self.report(
-                            Diagnostic::new(
-                                Code::TypeMismatch,
-                                reference.span,
-                                format!(
-                                    "the reference value must be a List<string>, found {}",
-                                    typed.ty
-                                ),
-                            )
-                            .with_help(
-                                "e.g. `flatten(teams[*].players[playerId])` or `set_intersection(...)`",
-                            ),
-                        );
-                        None
-                    }
-                    None => None,
-                }
+                self.intersection_count_reference(reference).map(Some)
             }
             (Field::Absent, Some(CollectionOperation::Intersection)) => Some(None),
             (Field::Absent, Some(_)) => {
@@ -662,16 +686,28 @@ impl<'a> Checker<'a> {
                 None
             }
             (Field::Absent, None) | (Field::Invalid, _) => None,
-        };
-        let (min_count, max_count) = counts?;
-        Some(CollectionRule {
-            measurement: measurement?,
-            reference: reference?,
-            operation: operation?,
-            min_count,
-            max_count,
-            party_aggregation: party_aggregation?,
-        })
+        }
+    }
+
+    /// A `reference_intersection_count` reference: a string or a list of them; else `None`
+    /// (reported unless its expression already was).
+    fn intersection_count_reference(&mut self, reference: &Spanned<Expr>) -> Option<TypedExpr> {
+        let typed = self.type_expr(&reference.value)?;
+        if typed.ty == Type::list(Type::String) || typed.ty == Type::String {
+            return Some(typed);
+        }
+        self.report(
+            Diagnostic::new(
+                Code::TypeMismatch,
+                reference.span,
+                format!(
+                    "the reference value must be a List<string>, found {}",
+                    typed.ty
+                ),
+            )
+            .with_help("e.g. `flatten(teams[*].players[playerId])` or `set_intersection(...)`"),
+        );
+        None
     }
 
     /// A collection rule's `minCount` and `maxCount`: whole, non-negative, at least one given,
