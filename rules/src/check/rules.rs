@@ -980,127 +980,158 @@ impl<'a> Checker<'a> {
     ) -> Option<Condition> {
         match &statement.kind {
             StatementKind::Rule(name) => {
-                let Some(&position) = self.rule_positions.get(name.as_str()) else {
-                    let earlier: Vec<&str> = self.ast.rules[..compound_index]
-                        .iter()
-                        .filter_map(|rule| rule.name.value().map(String::as_str))
-                        .collect();
-                    self.report(
-                        Diagnostic::new(
-                            Code::UnknownRule,
-                            statement.span,
-                            format!("unknown rule `{name}`"),
-                        )
-                        .with_help_opt(self.name_help(name, &earlier)),
-                    );
-                    return None;
-                };
-                if position >= compound_index {
-                    let (message, help) = if position == compound_index {
-                        (
-                            format!("compound rule `{name}` names itself"),
-                            "a compound rule combines other rules, defined before it",
-                        )
-                    } else {
-                        (
-                            format!(
-                                "rule `{name}` is defined after the compound rule that names it"
-                            ),
-                            "a compound rule combines rules defined before it; move it below them",
-                        )
-                    };
-                    self.report(
-                        Diagnostic::new(Code::CompoundForwardReference, statement.span, message)
-                            .with_help(help),
-                    );
-                    return None;
-                }
-                if self.ast.rules[position].kind.value() == Some(&RuleType::BatchDistance) {
-                    self.report(
-                        Diagnostic::new(
-                            Code::CompoundBatchDistance,
-                            statement.span,
-                            format!("compound rules cannot use batchDistance rule `{name}`"),
-                        )
-                        .with_help("batchDistance rules form batches before any match is built; keep it as a rule of its own"),
-                    );
-                    return None;
-                }
-                if let Some(kind @ (RuleType::AbsoluteSort | RuleType::DistanceSort)) =
-                    self.ast.rules[position].kind.value()
-                {
-                    self.report(
-                        Diagnostic::new(
-                            Code::CompoundSortRule,
-                            statement.span,
-                            format!("compound rules cannot use `{kind}` rule `{name}`"),
-                        )
-                        .with_help("sort rules only order candidates; they never pass or fail, so there is nothing to combine"),
-                    );
-                    return None;
-                }
+                let position = self.combinable_rule(name, statement.span, compound_index)?;
                 Some(Condition::Rule(RuleId(position)))
             }
             StatementKind::Call { operator, args } => {
-                let arity = match operator.value.as_str() {
-                    "and" | "or" | "xor" => 2,
-                    "not" => 1,
-                    other => {
-                        self.report(
-                            Diagnostic::new(
-                                Code::UnknownFunction,
-                                operator.span,
-                                format!("unknown operator `{other}` in a compound statement"),
-                            )
-                            .with_help(suggest::expected_one_of(
-                                other,
-                                &["and", "or", "xor", "not"],
-                            )),
-                        );
-                        return None;
-                    }
-                };
-                if args.len() != arity {
-                    // `and(A B)` reads as one rule named `A B`: the comma is missing.
-                    let spaced = args.iter().any(|arg| {
-                        matches!(&arg.kind, StatementKind::Rule(name) if name.contains(char::is_whitespace))
-                    });
-                    let help = spaced.then_some("arguments are separated by commas");
-                    self.report(
-                        Diagnostic::new(
-                            Code::WrongArgumentCount,
-                            statement.span,
-                            format!(
-                                "`{}` takes {arity} argument{}, found {}",
-                                operator.value,
-                                if arity == 1 { "" } else { "s" },
-                                args.len()
-                            ),
-                        )
-                        .with_help_opt(help.map(str::to_string)),
-                    );
-                    return None;
-                }
-                let mut conditions = Vec::new();
-                let mut ok = true;
-                for arg in args {
-                    match self.condition(arg, compound_index) {
-                        Some(condition) => conditions.push(condition),
-                        None => ok = false,
-                    }
-                }
-                if !ok {
-                    return None;
-                }
-                let mut conditions = conditions.into_iter().map(Box::new);
-                let mut next = || conditions.next().expect("arity was checked");
-                Some(match operator.value.as_str() {
-                    "and" => Condition::And(next(), next()),
-                    "or" => Condition::Or(next(), next()),
-                    "xor" => Condition::Xor(next(), next()),
-                    _ => Condition::Not(next()),
-                })
+                self.operator_condition(statement, operator, args, compound_index)
             }
         }
+    }
+
+    /// The position of the rule a compound statement names: a known rule, defined before the
+    /// compound rule, that passes or fails on its own. `None` (reported) otherwise.
+    fn combinable_rule(&mut self, name: &str, span: Span, compound_index: usize) -> Option<usize> {
+        let Some(&position) = self.rule_positions.get(name) else {
+            let earlier: Vec<&str> = self.ast.rules[..compound_index]
+                .iter()
+                .filter_map(|rule| rule.name.value().map(String::as_str))
+                .collect();
+            self.report(
+                Diagnostic::new(Code::UnknownRule, span, format!("unknown rule `{name}`"))
+                    .with_help_opt(self.name_help(name, &earlier)),
+            );
+            return None;
+        };
+        if position >= compound_index {
+            let (message, help) = if position == compound_index {
+                (
+                    format!("compound rule `{name}` names itself"),
+                    "a compound rule combines other rules, defined before it",
+                )
+            } else {
+                (
+                    format!("rule `{name}` is defined after the compound rule that names it"),
+                    "a compound rule combines rules defined before it; move it below them",
+                )
+            };
+            self.report(
+                Diagnostic::new(Code::CompoundForwardReference, span, message).with_help(help),
+            );
+            return None;
+        }
+        if self.ast.rules[position].kind.value() == Some(&RuleType::BatchDistance) {
+            self.report(
+                Diagnostic::new(
+                    Code::CompoundBatchDistance,
+                    span,
+                    format!("compound rules cannot use batchDistance rule `{name}`"),
+                )
+                .with_help("batchDistance rules form batches before any match is built; keep it as a rule of its own"),
+            );
+            return None;
+        }
+        if let Some(kind @ (RuleType::AbsoluteSort | RuleType::DistanceSort)) =
+            self.ast.rules[position].kind.value()
+        {
+            self.report(
+                Diagnostic::new(
+                    Code::CompoundSortRule,
+                    span,
+                    format!("compound rules cannot use `{kind}` rule `{name}`"),
+                )
+                .with_help("sort rules only order candidates; they never pass or fail, so there is nothing to combine"),
+            );
+            return None;
+        }
+        Some(position)
+    }
+
+    /// `and`, `or`, `xor` or `not` over its arguments' conditions, each argument checked
+    /// even when another fails.
+    fn operator_condition(
+        &mut self,
+        statement: &crate::expr::Statement,
+        operator: &Spanned<String>,
+        args: &[crate::expr::Statement],
+        compound_index: usize,
+    ) -> Option<Condition> {
+        let arity = self.operator_arity(operator)?;
+        if !self.argument_count_fits(statement, operator, args, arity) {
+            return None;
+        }
+        let mut conditions = Vec::new();
+        let mut ok = true;
+        for arg in args {
+            match self.condition(arg, compound_index) {
+                Some(condition) => conditions.push(condition),
+                None => ok = false,
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let mut conditions = conditions.into_iter().map(Box::new);
+        let mut next = || conditions.next().expect("arity was checked");
+        Some(match operator.value.as_str() {
+            "and" => Condition::And(next(), next()),
+            "or" => Condition::Or(next(), next()),
+            "xor" => Condition::Xor(next(), next()),
+            _ => Condition::Not(next()),
+        })
+    }
+
+    /// How many arguments a compound operator takes; `None` (reported) for an unknown one.
+    fn operator_arity(&mut self, operator: &Spanned<String>) -> Option<usize> {
+        match operator.value.as_str() {
+            "and" | "or" | "xor" => Some(2),
+            "not" => Some(1),
+            other => {
+                self.report(
+                    Diagnostic::new(
+                        Code::UnknownFunction,
+                        operator.span,
+                        format!("unknown operator `{other}` in a compound statement"),
+                    )
+                    .with_help(suggest::expected_one_of(
+                        other,
+                        &["and", "or", "xor", "not"],
+                    )),
+                );
+                None
+            }
+        }
+    }
+
+    /// Whether an operator has its `arity` arguments; `false` is reported.
+    fn argument_count_fits(
+        &mut self,
+        statement: &crate::expr::Statement,
+        operator: &Spanned<String>,
+        args: &[crate::expr::Statement],
+        arity: usize,
+    ) -> bool {
+        if args.len() == arity {
+            return true;
+        }
+        // `and(A B)` reads as one rule named `A B`: the comma is missing.
+        let spaced = args.iter().any(|arg| {
+            matches!(&arg.kind, StatementKind::Rule(name) if name.contains(char::is_whitespace))
+        });
+        let help = spaced.then_some("arguments are separated by commas");
+        self.report(
+            Diagnostic::new(
+                Code::WrongArgumentCount,
+                statement.span,
+                format!(
+                    "`{}` takes {arity} argument{}, found {}",
+                    operator.value,
+                    if arity == 1 { "" } else { "s" },
+                    args.len()
+                ),
+            )
+            .with_help_opt(help.map(str::to_string)),
+        );
+        false
     }
 }
