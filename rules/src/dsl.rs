@@ -1,6 +1,8 @@
 //! Reads the rally DSL (`.rules` files) into the rule-set model. The grammar is
 //! `grammar/dsl.pest`; the language is documented in `docs/dsl.md`.
 
+use std::iter::Peekable;
+
 use pest::Parser as _;
 use pest::iterators::Pair;
 
@@ -439,7 +441,25 @@ impl Reader<'_, '_> {
         if let Some(description) = self.description_above(keyword.as_span().start()) {
             rule.description = description;
         }
-        let kind = match body.as_rule() {
+        let Some(kind) = self.rule_type(&body) else {
+            rule.kind = Field::Invalid;
+            self.ast.rules.push(rule);
+            return;
+        };
+        let body_parts: Vec<Pair<'_, Rule>> = body.into_inner().collect();
+        let kind_span = span_of(&body_parts[0]);
+        rule.kind = Field::given_new(kind, kind_span);
+        let mut parts = body_parts.into_iter().skip(1).peekable();
+        self.rule_clauses(&mut rule, kind, &mut parts);
+        for option in parts {
+            self.rule_option(&mut rule, kind, option);
+        }
+        self.ast.rules.push(rule);
+    }
+
+    /// The rule type a rule's body is written as; `None` (reported) for an unknown one.
+    fn rule_type(&mut self, body: &Pair<'_, Rule>) -> Option<RuleType> {
+        Some(match body.as_rule() {
             Rule::distance_rule => RuleType::Distance,
             Rule::comparison_rule => RuleType::Comparison,
             Rule::collection_rule => RuleType::Collection,
@@ -463,60 +483,27 @@ impl Reader<'_, '_> {
                     )
                     .with_help(suggest::expected_one_of(word, RuleType::NAMES)),
                 );
-                rule.kind = Field::Invalid;
-                self.ast.rules.push(rule);
-                return;
+                return None;
             }
             other => unreachable!("a rule body is never {other:?}"),
-        };
-        let body_parts: Vec<Pair<'_, Rule>> = body.into_inner().collect();
-        let kind_span = span_of(&body_parts[0]);
-        rule.kind = Field::given_new(kind, kind_span);
-        let mut parts = body_parts.into_iter().skip(1).peekable();
+        })
+    }
+
+    /// The clauses a rule type writes after its type and before any option: what it
+    /// measures, how, and against what.
+    fn rule_clauses<'i>(
+        &mut self,
+        rule: &mut RuleDecl,
+        kind: RuleType,
+        parts: &mut Peekable<impl Iterator<Item = Pair<'i, Rule>>>,
+    ) {
         match kind {
             RuleType::Distance => {
                 rule.measurements = self.expression(parts.next());
                 parts.next(); // `to`
                 rule.reference_value = self.expression(parts.next());
             }
-            RuleType::Comparison => {
-                rule.measurements = self.expression(parts.next());
-                let next = parts.next().expect("a comparison has an operator or `all`");
-                if next.as_rule() == Rule::all_values {
-                    let word = next.into_inner().nth(1).expect("`all` has a word");
-                    rule.operation = match word.as_str() {
-                        "equal" => Field::given_new(Operation::Equal, span_of(&word)),
-                        "different" => Field::given_new(Operation::NotEqual, span_of(&word)),
-                        other => {
-                            self.report(
-                                Diagnostic::new(Code::InvalidValue, span_of(&word), format!("expected `all equal` or `all different`, found `all {other}`"))
-                                    .with_help(suggest::expected_one_of(other, &["equal", "different"])),
-                            );
-                            Field::Invalid
-                        }
-                    };
-                } else {
-                    rule.operation = if next.as_str() == "==" {
-                        self.report(
-                            Diagnostic::new(
-                                Code::InvalidValue,
-                                span_of(&next),
-                                "`==` is not a comparison operator",
-                            )
-                            .with_help("write `=`"),
-                        );
-                        Field::Invalid
-                    } else {
-                        self.keyword(
-                            &next,
-                            "comparison operator",
-                            Operation::parse,
-                            &["=", "!=", "<", "<=", ">", ">="],
-                        )
-                    };
-                    rule.reference_value = self.expression(parts.next());
-                }
-            }
+            RuleType::Comparison => self.comparison_clauses(rule, parts),
             RuleType::Collection => {
                 rule.measurements = self.expression(parts.next());
                 let operation = parts.next().expect("a collection rule has an operation");
@@ -557,10 +544,65 @@ impl Reader<'_, '_> {
             }
             RuleType::Latency => {}
         }
-        for option in parts {
-            self.rule_option(&mut rule, kind, option);
+    }
+
+    /// A comparison's measurement, then `all equal` or `all different`, or an operator and
+    /// the reference it compares with.
+    fn comparison_clauses<'i>(
+        &mut self,
+        rule: &mut RuleDecl,
+        parts: &mut impl Iterator<Item = Pair<'i, Rule>>,
+    ) {
+        rule.measurements = self.expression(parts.next());
+        let next = parts.next().expect("a comparison has an operator or `all`");
+        if next.as_rule() == Rule::all_values {
+            rule.operation = self.all_values_operation(next);
+        } else {
+            rule.operation = self.comparison_operator(&next);
+            rule.reference_value = self.expression(parts.next());
         }
-        self.ast.rules.push(rule);
+    }
+
+    /// `all equal` or `all different`: the comparison's values among themselves.
+    fn all_values_operation(&mut self, all_values: Pair<'_, Rule>) -> Field<Operation> {
+        let word = all_values.into_inner().nth(1).expect("`all` has a word");
+        match word.as_str() {
+            "equal" => Field::given_new(Operation::Equal, span_of(&word)),
+            "different" => Field::given_new(Operation::NotEqual, span_of(&word)),
+            other => {
+                self.report(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        span_of(&word),
+                        format!("expected `all equal` or `all different`, found `all {other}`"),
+                    )
+                    .with_help(suggest::expected_one_of(other, &["equal", "different"])),
+                );
+                Field::Invalid
+            }
+        }
+    }
+
+    /// A comparison operator; `==`, which other languages use, gets its own help.
+    fn comparison_operator(&mut self, operator: &Pair<'_, Rule>) -> Field<Operation> {
+        if operator.as_str() == "==" {
+            self.report(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    span_of(operator),
+                    "`==` is not a comparison operator",
+                )
+                .with_help("write `=`"),
+            );
+            Field::Invalid
+        } else {
+            self.keyword(
+                operator,
+                "comparison operator",
+                Operation::parse,
+                &["=", "!=", "<", "<=", ">", ">="],
+            )
+        }
     }
 
     /// The `///` lines directly above the line at `offset`, joined with line breaks.
