@@ -1,8 +1,10 @@
 //! Reads the rally DSL (`.rules` files) into the rule-set model. The grammar is
 //! `grammar/dsl.pest`; the language is documented in `docs/dsl.md`.
 
+use std::iter::Peekable;
+
 use pest::Parser as _;
-use pest::iterators::Pair;
+use pest::iterators::{Pair, Pairs};
 
 use crate::ast::*;
 use crate::diagnostic::{Code, Diagnostic};
@@ -439,7 +441,25 @@ impl Reader<'_, '_> {
         if let Some(description) = self.description_above(keyword.as_span().start()) {
             rule.description = description;
         }
-        let kind = match body.as_rule() {
+        let Some(kind) = self.rule_type(&body) else {
+            rule.kind = Field::Invalid;
+            self.ast.rules.push(rule);
+            return;
+        };
+        let body_parts: Vec<Pair<'_, Rule>> = body.into_inner().collect();
+        let kind_span = span_of(&body_parts[0]);
+        rule.kind = Field::given_new(kind, kind_span);
+        let mut parts = body_parts.into_iter().skip(1).peekable();
+        self.rule_clauses(&mut rule, kind, &mut parts);
+        for option in parts {
+            self.rule_option(&mut rule, kind, option);
+        }
+        self.ast.rules.push(rule);
+    }
+
+    /// The rule type a rule's body is written as; `None` (reported) for an unknown one.
+    fn rule_type(&mut self, body: &Pair<'_, Rule>) -> Option<RuleType> {
+        Some(match body.as_rule() {
             Rule::distance_rule => RuleType::Distance,
             Rule::comparison_rule => RuleType::Comparison,
             Rule::collection_rule => RuleType::Collection,
@@ -463,60 +483,27 @@ impl Reader<'_, '_> {
                     )
                     .with_help(suggest::expected_one_of(word, RuleType::NAMES)),
                 );
-                rule.kind = Field::Invalid;
-                self.ast.rules.push(rule);
-                return;
+                return None;
             }
             other => unreachable!("a rule body is never {other:?}"),
-        };
-        let body_parts: Vec<Pair<'_, Rule>> = body.into_inner().collect();
-        let kind_span = span_of(&body_parts[0]);
-        rule.kind = Field::given_new(kind, kind_span);
-        let mut parts = body_parts.into_iter().skip(1).peekable();
+        })
+    }
+
+    /// The clauses a rule type writes after its type and before any option: what it
+    /// measures, how, and against what.
+    fn rule_clauses<'i>(
+        &mut self,
+        rule: &mut RuleDecl,
+        kind: RuleType,
+        parts: &mut Peekable<impl Iterator<Item = Pair<'i, Rule>>>,
+    ) {
         match kind {
             RuleType::Distance => {
                 rule.measurements = self.expression(parts.next());
                 parts.next(); // `to`
                 rule.reference_value = self.expression(parts.next());
             }
-            RuleType::Comparison => {
-                rule.measurements = self.expression(parts.next());
-                let next = parts.next().expect("a comparison has an operator or `all`");
-                if next.as_rule() == Rule::all_values {
-                    let word = next.into_inner().nth(1).expect("`all` has a word");
-                    rule.operation = match word.as_str() {
-                        "equal" => Field::given_new(Operation::Equal, span_of(&word)),
-                        "different" => Field::given_new(Operation::NotEqual, span_of(&word)),
-                        other => {
-                            self.report(
-                                Diagnostic::new(Code::InvalidValue, span_of(&word), format!("expected `all equal` or `all different`, found `all {other}`"))
-                                    .with_help(suggest::expected_one_of(other, &["equal", "different"])),
-                            );
-                            Field::Invalid
-                        }
-                    };
-                } else {
-                    rule.operation = if next.as_str() == "==" {
-                        self.report(
-                            Diagnostic::new(
-                                Code::InvalidValue,
-                                span_of(&next),
-                                "`==` is not a comparison operator",
-                            )
-                            .with_help("write `=`"),
-                        );
-                        Field::Invalid
-                    } else {
-                        self.keyword(
-                            &next,
-                            "comparison operator",
-                            Operation::parse,
-                            &["=", "!=", "<", "<=", ">", ">="],
-                        )
-                    };
-                    rule.reference_value = self.expression(parts.next());
-                }
-            }
+            RuleType::Comparison => self.comparison_clauses(rule, parts),
             RuleType::Collection => {
                 rule.measurements = self.expression(parts.next());
                 let operation = parts.next().expect("a collection rule has an operation");
@@ -557,10 +544,65 @@ impl Reader<'_, '_> {
             }
             RuleType::Latency => {}
         }
-        for option in parts {
-            self.rule_option(&mut rule, kind, option);
+    }
+
+    /// A comparison's measurement, then `all equal` or `all different`, or an operator and
+    /// the reference it compares with.
+    fn comparison_clauses<'i>(
+        &mut self,
+        rule: &mut RuleDecl,
+        parts: &mut impl Iterator<Item = Pair<'i, Rule>>,
+    ) {
+        rule.measurements = self.expression(parts.next());
+        let next = parts.next().expect("a comparison has an operator or `all`");
+        if next.as_rule() == Rule::all_values {
+            rule.operation = self.all_values_operation(next);
+        } else {
+            rule.operation = self.comparison_operator(&next);
+            rule.reference_value = self.expression(parts.next());
         }
-        self.ast.rules.push(rule);
+    }
+
+    /// `all equal` or `all different`: the comparison's values among themselves.
+    fn all_values_operation(&mut self, all_values: Pair<'_, Rule>) -> Field<Operation> {
+        let word = all_values.into_inner().nth(1).expect("`all` has a word");
+        match word.as_str() {
+            "equal" => Field::given_new(Operation::Equal, span_of(&word)),
+            "different" => Field::given_new(Operation::NotEqual, span_of(&word)),
+            other => {
+                self.report(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        span_of(&word),
+                        format!("expected `all equal` or `all different`, found `all {other}`"),
+                    )
+                    .with_help(suggest::expected_one_of(other, &["equal", "different"])),
+                );
+                Field::Invalid
+            }
+        }
+    }
+
+    /// A comparison operator; `==`, which other languages use, gets its own help.
+    fn comparison_operator(&mut self, operator: &Pair<'_, Rule>) -> Field<Operation> {
+        if operator.as_str() == "==" {
+            self.report(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    span_of(operator),
+                    "`==` is not a comparison operator",
+                )
+                .with_help("write `=`"),
+            );
+            Field::Invalid
+        } else {
+            self.keyword(
+                operator,
+                "comparison operator",
+                Operation::parse,
+                &["=", "!=", "<", "<=", ">", ">="],
+            )
+        }
     }
 
     /// The `///` lines directly above the line at `offset`, joined with line breaks.
@@ -610,99 +652,14 @@ impl Reader<'_, '_> {
         let mut parts = option.into_inner();
         let keyword = parts.next().expect("an option starts with its keyword");
         let word = keyword.as_str();
-        let not_applicable = |reader: &mut Self| {
-            reader.report(
-                Diagnostic::new(
-                    Code::PropertyNotApplicable,
-                    option_span,
-                    format!("`{word}` does not apply to a `{kind}` rule"),
-                )
-                .with_help(dsl_options_help(kind)),
-            );
-        };
-        let latency_units: &[&str] = &["ms"];
         match form {
             Rule::min_option | Rule::max_option => {
                 let is_max = form == Rule::max_option;
-                let (field, property) = match (kind, is_max) {
-                    (RuleType::Distance, false) => {
-                        (&mut rule.min_distance, RuleProperty::MinDistance)
-                    }
-                    (RuleType::Distance | RuleType::BatchDistance, true) => {
-                        (&mut rule.max_distance, RuleProperty::MaxDistance)
-                    }
-                    (RuleType::Collection, false) => (&mut rule.min_count, RuleProperty::MinCount),
-                    (RuleType::Collection, true) => (&mut rule.max_count, RuleProperty::MaxCount),
-                    (RuleType::Latency, true) => (&mut rule.max_latency, RuleProperty::MaxLatency),
-                    _ => return not_applicable(self),
-                };
-                if let Some(first) = field.span() {
-                    return self.duplicate(option_span, &format!("`{word}`"), Some(first));
-                }
-                let (units, what): (&[&str], &str) = match property {
-                    RuleProperty::MaxLatency => (latency_units, "a latency"),
-                    RuleProperty::MinCount | RuleProperty::MaxCount => (&[], "a count"),
-                    _ => (&[], "a distance"),
-                };
-                let quantity = parts.next().expect("the option has a value");
-                let value = self.quantity(quantity, units, what);
-                let field = match property {
-                    RuleProperty::MinDistance => &mut rule.min_distance,
-                    RuleProperty::MaxDistance => &mut rule.max_distance,
-                    RuleProperty::MinCount => &mut rule.min_count,
-                    RuleProperty::MaxCount => &mut rule.max_count,
-                    _ => &mut rule.max_latency,
-                };
-                *field = value;
+                self.bound_option(rule, kind, is_max, option_span, word, parts);
             }
-            Rule::distance_option => {
-                if kind != RuleType::Latency {
-                    return not_applicable(self);
-                }
-                if let Some(first) = rule.max_distance.span() {
-                    return self.duplicate(option_span, "`distance`", Some(first));
-                }
-                let mut next = parts.next().expect("distance has `from` or a value");
-                if next.as_rule() == Rule::quantity {
-                    rule.max_distance = self.quantity(next, latency_units, "a latency distance");
-                    next = parts.next().expect("a value is followed by `from`");
-                }
-                debug_assert_eq!(next.as_rule(), Rule::kw_from);
-                let reference = parts.next().expect("distance has a reference");
-                rule.distance_reference = self.keyword(
-                    &reference,
-                    "distance reference",
-                    DistanceReference::parse,
-                    DistanceReference::NAMES,
-                );
-            }
-            Rule::party_option => {
-                if kind == RuleType::Compound {
-                    return not_applicable(self);
-                }
-                if let Some(first) = rule.party_aggregation.span() {
-                    return self.duplicate(option_span, "`party`", Some(first));
-                }
-                let value = parts.next().expect("party has a value");
-                // Suggest only what this rule type takes; the checker explains a misfit.
-                let names: &[&str] = if kind == RuleType::Collection {
-                    &["union", "intersection"]
-                } else {
-                    &["min", "max", "avg"]
-                };
-                rule.party_aggregation =
-                    self.keyword(&value, "party aggregation", PartyAggregation::parse, names);
-            }
-            Rule::key_option => {
-                if !matches!(kind, RuleType::AbsoluteSort | RuleType::DistanceSort) {
-                    return not_applicable(self);
-                }
-                if let Some(first) = rule.map_key.span() {
-                    return self.duplicate(option_span, "`key`", Some(first));
-                }
-                let value = parts.next().expect("key has a value");
-                rule.map_key = self.keyword(&value, "map key", MapKey::parse, MapKey::NAMES);
-            }
+            Rule::distance_option => self.distance_option(rule, kind, option_span, word, parts),
+            Rule::party_option => self.party_option(rule, kind, option_span, word, parts),
+            Rule::key_option => self.key_option(rule, kind, option_span, word, parts),
             Rule::description_option => {
                 if let Some(first) = rule.description.span() {
                     return self.duplicate(option_span, "the description", Some(first));
@@ -712,6 +669,135 @@ impl Reader<'_, '_> {
             }
             other => unreachable!("a rule option is never {other:?}"),
         }
+    }
+
+    /// Reports an option, written as `word` at `span`, that a `kind` rule does not take.
+    fn option_not_applicable(&mut self, span: Span, word: &str, kind: RuleType) {
+        self.report(
+            Diagnostic::new(
+                Code::PropertyNotApplicable,
+                span,
+                format!("`{word}` does not apply to a `{kind}` rule"),
+            )
+            .with_help(dsl_options_help(kind)),
+        );
+    }
+
+    /// `min` or `max`: the bound it means depends on the rule type (a distance, a count or a
+    /// latency), and so do the units it may carry.
+    fn bound_option(
+        &mut self,
+        rule: &mut RuleDecl,
+        kind: RuleType,
+        is_max: bool,
+        option_span: Span,
+        word: &str,
+        mut parts: Pairs<'_, Rule>,
+    ) {
+        let (field, property) = match (kind, is_max) {
+            (RuleType::Distance, false) => (&mut rule.min_distance, RuleProperty::MinDistance),
+            (RuleType::Distance | RuleType::BatchDistance, true) => {
+                (&mut rule.max_distance, RuleProperty::MaxDistance)
+            }
+            (RuleType::Collection, false) => (&mut rule.min_count, RuleProperty::MinCount),
+            (RuleType::Collection, true) => (&mut rule.max_count, RuleProperty::MaxCount),
+            (RuleType::Latency, true) => (&mut rule.max_latency, RuleProperty::MaxLatency),
+            _ => return self.option_not_applicable(option_span, word, kind),
+        };
+        if let Some(first) = field.span() {
+            return self.duplicate(option_span, &format!("`{word}`"), Some(first));
+        }
+        let (units, what): (&[&str], &str) = match property {
+            RuleProperty::MaxLatency => (LATENCY_UNITS, "a latency"),
+            RuleProperty::MinCount | RuleProperty::MaxCount => (&[], "a count"),
+            _ => (&[], "a distance"),
+        };
+        let quantity = parts.next().expect("the option has a value");
+        let value = self.quantity(quantity, units, what);
+        let field = match property {
+            RuleProperty::MinDistance => &mut rule.min_distance,
+            RuleProperty::MaxDistance => &mut rule.max_distance,
+            RuleProperty::MinCount => &mut rule.min_count,
+            RuleProperty::MaxCount => &mut rule.max_count,
+            _ => &mut rule.max_latency,
+        };
+        *field = value;
+    }
+
+    /// A latency rule's `distance [value] from reference`: the value may come later, from an
+    /// expansion.
+    fn distance_option(
+        &mut self,
+        rule: &mut RuleDecl,
+        kind: RuleType,
+        option_span: Span,
+        word: &str,
+        mut parts: Pairs<'_, Rule>,
+    ) {
+        if kind != RuleType::Latency {
+            return self.option_not_applicable(option_span, word, kind);
+        }
+        if let Some(first) = rule.max_distance.span() {
+            return self.duplicate(option_span, "`distance`", Some(first));
+        }
+        let mut next = parts.next().expect("distance has `from` or a value");
+        if next.as_rule() == Rule::quantity {
+            rule.max_distance = self.quantity(next, LATENCY_UNITS, "a latency distance");
+            next = parts.next().expect("a value is followed by `from`");
+        }
+        debug_assert_eq!(next.as_rule(), Rule::kw_from);
+        let reference = parts.next().expect("distance has a reference");
+        rule.distance_reference = self.keyword(
+            &reference,
+            "distance reference",
+            DistanceReference::parse,
+            DistanceReference::NAMES,
+        );
+    }
+
+    /// `party`: how a party's values combine, for any rule type but compound.
+    fn party_option(
+        &mut self,
+        rule: &mut RuleDecl,
+        kind: RuleType,
+        option_span: Span,
+        word: &str,
+        mut parts: Pairs<'_, Rule>,
+    ) {
+        if kind == RuleType::Compound {
+            return self.option_not_applicable(option_span, word, kind);
+        }
+        if let Some(first) = rule.party_aggregation.span() {
+            return self.duplicate(option_span, "`party`", Some(first));
+        }
+        let value = parts.next().expect("party has a value");
+        // Suggest only what this rule type takes; the checker explains a misfit.
+        let names: &[&str] = if kind == RuleType::Collection {
+            &["union", "intersection"]
+        } else {
+            &["min", "max", "avg"]
+        };
+        rule.party_aggregation =
+            self.keyword(&value, "party aggregation", PartyAggregation::parse, names);
+    }
+
+    /// `key`: which of a string_number_map's keys a sort rule sorts by.
+    fn key_option(
+        &mut self,
+        rule: &mut RuleDecl,
+        kind: RuleType,
+        option_span: Span,
+        word: &str,
+        mut parts: Pairs<'_, Rule>,
+    ) {
+        if !matches!(kind, RuleType::AbsoluteSort | RuleType::DistanceSort) {
+            return self.option_not_applicable(option_span, word, kind);
+        }
+        if let Some(first) = rule.map_key.span() {
+            return self.duplicate(option_span, "`key`", Some(first));
+        }
+        let value = parts.next().expect("key has a value");
+        rule.map_key = self.keyword(&value, "map key", MapKey::parse, MapKey::NAMES);
     }
 
     /// A `maxDistance` step in `ms` fits only a latency rule, which may be declared further
@@ -794,6 +880,9 @@ impl Reader<'_, '_> {
         });
     }
 }
+
+/// The units a latency, and a latency rule's distance, may be written in.
+const LATENCY_UNITS: &[&str] = &["ms"];
 
 fn dsl_options_help(kind: RuleType) -> String {
     let options = match kind {

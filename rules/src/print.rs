@@ -426,18 +426,34 @@ fn rule_dsl(rule: &RuleDecl) -> String {
         return String::new();
     };
     let mut out = String::new();
-    let mut clauses: Vec<String> = Vec::new();
     if let Some(description) = rule.description.value()
         && fits_doc_comment(description)
     {
-        for line in description.split('\n') {
-            if line.is_empty() {
-                out.push_str("///\n");
-            } else {
-                let _ = writeln!(out, "/// {line}");
-            }
+        out.push_str(&doc_comment_dsl(description));
+    }
+    let (head, mut clauses) = rule_shape_dsl(rule, name, *kind);
+    clauses.extend(option_clauses_dsl(rule, *kind));
+    out.push_str(&lay_out_rule_dsl(head, clauses));
+    out
+}
+
+/// A description as `///` lines, an empty line as a bare `///`.
+fn doc_comment_dsl(description: &str) -> String {
+    let mut out = String::new();
+    for line in description.split('\n') {
+        if line.is_empty() {
+            out.push_str("///\n");
+        } else {
+            let _ = writeln!(out, "/// {line}");
         }
     }
+    out
+}
+
+/// A rule's head (`rule name: type …`, with what the type writes on it) and the clauses its
+/// type writes after: a distance's reference, a comparison's operation, a sort's key.
+fn rule_shape_dsl(rule: &RuleDecl, name: &str, kind: RuleType) -> (String, Vec<String>) {
+    let mut clauses: Vec<String> = Vec::new();
     let expr = |field: &Field<Expr>| field.value().map(ToString::to_string).unwrap_or_default();
     let mut head = format!("rule {}: {kind}", dsl_name(name));
     match kind {
@@ -490,7 +506,14 @@ fn rule_dsl(rule: &RuleDecl) -> String {
         }
         RuleType::Latency => {}
     }
-    let latency = *kind == RuleType::Latency;
+    (head, clauses)
+}
+
+/// The options any rule type may carry, in a fixed order: `min`, `max`, `distance … from`,
+/// `party`, and a `description` that `///` lines cannot hold.
+fn option_clauses_dsl(rule: &RuleDecl, kind: RuleType) -> Vec<String> {
+    let mut clauses: Vec<String> = Vec::new();
+    let latency = kind == RuleType::Latency;
     let unit = if latency { "ms" } else { "" };
     if let Some(min) = rule.min_distance.value().or(rule.min_count.value()) {
         clauses.push(format!("min {}", format_number(*min)));
@@ -525,6 +548,13 @@ fn rule_dsl(rule: &RuleDecl) -> String {
     {
         clauses.push(format!("description {}", quote(description)));
     }
+    clauses
+}
+
+/// The head and its clauses on one line when it fits `DSL_LINE_WIDTH`, else one indented
+/// clause a line.
+fn lay_out_rule_dsl(head: String, clauses: Vec<String>) -> String {
+    let mut out = String::new();
     let one_line = std::iter::once(head.clone())
         .chain(clauses.iter().cloned())
         .collect::<Vec<_>>()

@@ -100,69 +100,12 @@ impl<'a> Checker<'a> {
         &mut self,
         declaration: &'d ast::ExpansionDecl,
     ) -> Option<Vec<(f64, &'d Spanned<Value>)>> {
-        let steps = match &declaration.steps {
-            Field::Given(steps) if !steps.value.is_empty() => &steps.value,
-            Field::Given(steps) => {
-                self.report(Diagnostic::new(
-                    Code::MissingProperty,
-                    steps.span,
-                    "an expansion needs at least one step",
-                ));
-                return None;
-            }
-            Field::Absent => {
-                self.report(
-                    Diagnostic::new(
-                        Code::MissingProperty,
-                        head(declaration.span),
-                        "an expansion needs `steps`",
-                    )
-                    .with_help("e.g. `[{\"waitTimeSeconds\": 10, \"value\": 50}]`"),
-                );
-                return None;
-            }
-            Field::Invalid => return None,
-        };
+        let steps = self.declared_steps(declaration)?;
         let mut out = Vec::new();
         let mut ok = true;
         let mut previous: Option<(f64, Span)> = None;
         for step in steps {
-            let wait = match &step.wait_time_seconds {
-                Field::Given(wait) if wait.value >= 0.0 => Some(wait),
-                Field::Given(wait) => {
-                    self.report(Diagnostic::new(
-                        Code::InvalidValue,
-                        wait.span,
-                        format!(
-                            "a wait time cannot be negative, found `{}`",
-                            format_number(wait.value)
-                        ),
-                    ));
-                    None
-                }
-                Field::Absent => {
-                    self.report(Diagnostic::new(
-                        Code::MissingProperty,
-                        head(step.span),
-                        "an expansion step needs `waitTimeSeconds`",
-                    ));
-                    None
-                }
-                Field::Invalid => None,
-            };
-            let value = match &step.value {
-                Field::Given(value) => Some(value),
-                Field::Absent => {
-                    self.report(Diagnostic::new(
-                        Code::MissingProperty,
-                        head(step.span),
-                        "an expansion step needs a `value`",
-                    ));
-                    None
-                }
-                Field::Invalid => None,
-            };
-            let (Some(wait), Some(value)) = (wait, value) else {
+            let Some((wait, value)) = self.step_parts(step) else {
                 ok = false;
                 continue;
             };
@@ -190,6 +133,80 @@ impl<'a> Checker<'a> {
             out.push((wait.value, value));
         }
         ok.then_some(out)
+    }
+
+    /// An expansion's steps: `None` (reported) when it has none.
+    fn declared_steps<'d>(
+        &mut self,
+        declaration: &'d ast::ExpansionDecl,
+    ) -> Option<&'d [ast::StepDecl]> {
+        match &declaration.steps {
+            Field::Given(steps) if !steps.value.is_empty() => Some(&steps.value),
+            Field::Given(steps) => {
+                self.report(Diagnostic::new(
+                    Code::MissingProperty,
+                    steps.span,
+                    "an expansion needs at least one step",
+                ));
+                None
+            }
+            Field::Absent => {
+                self.report(
+                    Diagnostic::new(
+                        Code::MissingProperty,
+                        head(declaration.span),
+                        "an expansion needs `steps`",
+                    )
+                    .with_help("e.g. `[{\"waitTimeSeconds\": 10, \"value\": 50}]`"),
+                );
+                None
+            }
+            Field::Invalid => None,
+        }
+    }
+
+    /// A step's wait time (not negative) and value: `None` when either is missing or
+    /// unreadable, with both reported.
+    fn step_parts<'d>(
+        &mut self,
+        step: &'d ast::StepDecl,
+    ) -> Option<(&'d Spanned<f64>, &'d Spanned<Value>)> {
+        let wait = match &step.wait_time_seconds {
+            Field::Given(wait) if wait.value >= 0.0 => Some(wait),
+            Field::Given(wait) => {
+                self.report(Diagnostic::new(
+                    Code::InvalidValue,
+                    wait.span,
+                    format!(
+                        "a wait time cannot be negative, found `{}`",
+                        format_number(wait.value)
+                    ),
+                ));
+                None
+            }
+            Field::Absent => {
+                self.report(Diagnostic::new(
+                    Code::MissingProperty,
+                    head(step.span),
+                    "an expansion step needs `waitTimeSeconds`",
+                ));
+                None
+            }
+            Field::Invalid => None,
+        };
+        let value = match &step.value {
+            Field::Given(value) => Some(value),
+            Field::Absent => {
+                self.report(Diagnostic::new(
+                    Code::MissingProperty,
+                    head(step.span),
+                    "an expansion step needs a `value`",
+                ));
+                None
+            }
+            Field::Invalid => None,
+        };
+        Some((wait?, value?))
     }
 
     /// A rule's property as an expansion target: one rule, not compound, a property its type

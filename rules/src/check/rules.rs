@@ -201,7 +201,6 @@ impl<'a> Checker<'a> {
     }
 
     pub(super) fn comparison(&mut self, rule: &RuleDecl, label: &str) -> Option<ComparisonRule> {
-        use ast::Operation as O;
         let measurement = self.required_expr(
             &rule.measurements,
             rule,
@@ -209,7 +208,55 @@ impl<'a> Checker<'a> {
             "measurements",
             "e.g. `avg(teams[red].players.attributes[skill])`",
         );
-        let operation = match rule.operation.given() {
+        let operation = self.comparison_operation(rule, label);
+        let party_aggregation = self.party_aggregation(rule, RuleType::Comparison);
+        let measurement = measurement?;
+        let measured = rule.measurements.given()?;
+        let (element, is_list) = self.compared_element(&measurement.ty, measured.span)?;
+        let reference = match &rule.reference_value {
+            Field::Given(reference) => {
+                let typed = self.reference(
+                    reference,
+                    &element,
+                    &format!("the measurement holds {element} values"),
+                )?;
+                Some(typed)
+            }
+            Field::Invalid => return None,
+            Field::Absent => None,
+        };
+        let operation = operation?;
+        if reference.is_none()
+            && !self.compares_among_themselves(
+                rule,
+                label,
+                operation,
+                &element,
+                is_list,
+                measured.span,
+            )
+        {
+            return None;
+        }
+        if !self.string_comparison_fits(rule, operation, &element) {
+            return None;
+        }
+        Some(ComparisonRule {
+            measurement,
+            reference,
+            operation,
+            party_aggregation: party_aggregation?,
+        })
+    }
+
+    /// A comparison rule's `operation`: `None` (reported) when absent or a collection one.
+    fn comparison_operation(
+        &mut self,
+        rule: &RuleDecl,
+        label: &str,
+    ) -> Option<ComparisonOperation> {
+        use ast::Operation as O;
+        match rule.operation.given() {
             Some(operation) => match operation.value {
                 O::Equal => Some(ComparisonOperation::Equal),
                 O::NotEqual => Some(ComparisonOperation::NotEqual),
@@ -240,16 +287,17 @@ impl<'a> Checker<'a> {
                 }
                 None
             }
-        };
-        let party_aggregation = self.party_aggregation(rule, RuleType::Comparison);
-        let measurement = measurement?;
-        let measured = rule.measurements.given()?;
-        // The measurement is a value, or a list of values each compared (or, without a
-        // reference, compared with each other).
-        let (element, is_list) = match &measurement.ty {
-            Type::Number | Type::String => (measurement.ty.clone(), false),
+        }
+    }
+
+    /// The type a comparison compares, and whether the measurement is a list of them: the
+    /// measurement is a value, or a list of values each compared (or, without a reference,
+    /// compared with each other). `None` (reported) for any other measurement.
+    fn compared_element(&mut self, measured: &Type, span: Span) -> Option<(Type, bool)> {
+        match measured {
+            Type::Number | Type::String => Some((measured.clone(), false)),
             Type::List(inner) if matches!(**inner, Type::Number | Type::String) => {
-                ((**inner).clone(), true)
+                Some(((**inner).clone(), true))
             }
             other => {
                 let help = if other.depth() >= 2 {
@@ -260,59 +308,67 @@ impl<'a> Checker<'a> {
                 self.report(
                     Diagnostic::new(
                         Code::TypeMismatch,
-                        measured.span,
+                        span,
                         format!("a comparison measures a number, a string or a list of them, found {other}"),
                     )
                     .with_help(help),
                 );
-                return None;
-            }
-        };
-        let reference = match &rule.reference_value {
-            Field::Given(reference) => {
-                let typed = self.reference(
-                    reference,
-                    &element,
-                    &format!("the measurement holds {element} values"),
-                )?;
-                Some(typed)
-            }
-            Field::Invalid => return None,
-            Field::Absent => None,
-        };
-        let operation = operation?;
-        let op_span = rule.operation.span().unwrap_or_default();
-        if reference.is_none() {
-            if !is_list {
-                self.report(
-                    Diagnostic::new(
-                        Code::MissingProperty,
-                        measured.span,
-                        format!("{label} compares one {element} with nothing"),
-                    )
-                    .with_help(self.spell(
-                        "add a `referenceValue`, or measure a list such as `flatten(teams[*].players.attributes[x])` to require all values equal or all different",
-                        "compare it with a value (`= 5`), or measure a list such as `flatten(teams[*].players.attributes[x])` with `all equal` or `all different`",
-                    )),
-                );
-                return None;
-            }
-            if !matches!(
-                operation,
-                ComparisonOperation::Equal | ComparisonOperation::NotEqual
-            ) {
-                self.report(
-                    Diagnostic::new(
-                        Code::InvalidOperation,
-                        op_span,
-                        format!("without a `referenceValue`, a comparison checks that values are all equal (`=`) or all different (`!=`); `{}` needs a reference", rule.operation.value().map_or("", |o| o.as_str())),
-                    )
-                    .with_help("use `=` or `!=`, or add a `referenceValue`"),
-                );
-                return None;
+                None
             }
         }
-        if element == Type::String
+    }
+
+    /// Whether a comparison without a `referenceValue` makes sense: it measures a list and
+    /// requires its values all equal or all different. `false` is reported.
+    fn compares_among_themselves(
+        &mut self,
+        rule: &RuleDecl,
+        label: &str,
+        operation: ComparisonOperation,
+        element: &Type,
+        is_list: bool,
+        measured_span: Span,
+    ) -> bool {
+        if !is_list {
+            self.report(
+                Diagnostic::new(
+                    Code::MissingProperty,
+                    measured_span,
+                    format!("{label} compares one {element} with nothing"),
+                )
+                .with_help(self.spell(
+                    "add a `referenceValue`, or measure a list such as `flatten(teams[*].players.attributes[x])` to require all values equal or all different",
+                    "compare it with a value (`= 5`), or measure a list such as `flatten(teams[*].players.attributes[x])` with `all equal` or `all different`",
+                )),
+            );
+            return false;
+        }
+        if !matches!(
+            operation,
+            ComparisonOperation::Equal | ComparisonOperation::NotEqual
+        ) {
+            self.report(
+                Diagnostic::new(
+                    Code::InvalidOperation,
+                    rule.operation.span().unwrap_or_default(),
+                    format!("without a `referenceValue`, a comparison checks that values are all equal (`=`) or all different (`!=`); `{}` needs a reference", rule.operation.value().map_or("", |o| o.as_str())),
+                )
+                .with_help("use `=` or `!=`, or add a `referenceValue`"),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// Whether the operation suits the compared type: strings have no order. `false` is
+    /// reported.
+    fn string_comparison_fits(
+        &mut self,
+        rule: &RuleDecl,
+        operation: ComparisonOperation,
+        element: &Type,
+    ) -> bool {
+        if *element == Type::String
             && !matches!(
                 operation,
                 ComparisonOperation::Equal | ComparisonOperation::NotEqual
@@ -321,19 +377,14 @@ impl<'a> Checker<'a> {
             self.report(
                 Diagnostic::new(
                     Code::InvalidOperation,
-                    op_span,
+                    rule.operation.span().unwrap_or_default(),
                     "strings compare only with `=` and `!=`",
                 )
                 .with_help("order comparisons need number measurements"),
             );
-            return None;
+            return false;
         }
-        Some(ComparisonRule {
-            measurement,
-            reference,
-            operation,
-            party_aggregation: party_aggregation?,
-        })
+        true
     }
 
     /// Types a reference value that must be one `expected` value; `help` says why, for when
@@ -461,7 +512,6 @@ impl<'a> Checker<'a> {
     }
 
     pub(super) fn collection(&mut self, rule: &RuleDecl, label: &str) -> Option<CollectionRule> {
-        use ast::Operation as O;
         let measurement = self.required_expr(
             &rule.measurements,
             rule,
@@ -469,7 +519,35 @@ impl<'a> Checker<'a> {
             "measurements",
             "e.g. `flatten(teams[*].players.attributes[modes])`",
         );
-        let operation = match rule.operation.given() {
+        let operation = self.collection_operation(rule, label);
+        let min = self.bound(&rule.min_count, "minCount");
+        let max = self.bound(&rule.max_count, "maxCount");
+        let party_aggregation = self.collection_party_aggregation(rule);
+        // Counts, measurement and reference are checked independently, so a mistake in one
+        // does not hide a mistake in another.
+        let counts = self.collection_counts(rule, label, min, max);
+        let measurement =
+            measurement.and_then(|measurement| self.collection_measurement(rule, measurement));
+        let reference = self.collection_reference(rule, label, operation);
+        let (min_count, max_count) = counts?;
+        Some(CollectionRule {
+            measurement: measurement?,
+            reference: reference?,
+            operation: operation?,
+            min_count,
+            max_count,
+            party_aggregation: party_aggregation?,
+        })
+    }
+
+    /// A collection rule's `operation`: `None` (reported) when absent or a comparison one.
+    fn collection_operation(
+        &mut self,
+        rule: &RuleDecl,
+        label: &str,
+    ) -> Option<CollectionOperation> {
+        use ast::Operation as O;
+        match rule.operation.given() {
             Some(operation) => match operation.value {
                 O::Intersection => Some(CollectionOperation::Intersection),
                 O::Contains => Some(CollectionOperation::Contains),
@@ -499,10 +577,16 @@ impl<'a> Checker<'a> {
                 }
                 None
             }
-        };
-        let min = self.bound(&rule.min_count, "minCount");
-        let max = self.bound(&rule.max_count, "maxCount");
-        let party_aggregation = match rule.party_aggregation.given() {
+        }
+    }
+
+    /// A collection rule's party aggregation, which combines lists (`union`, the default, or
+    /// `intersection`) where other rules combine numbers.
+    fn collection_party_aggregation(
+        &mut self,
+        rule: &RuleDecl,
+    ) -> Option<CollectionPartyAggregation> {
+        match rule.party_aggregation.given() {
             None => (!matches!(rule.party_aggregation, Field::Invalid))
                 .then_some(CollectionPartyAggregation::Union),
             Some(aggregation) => match aggregation.value {
@@ -522,36 +606,49 @@ impl<'a> Checker<'a> {
                     None
                 }
             },
+        }
+    }
+
+    /// The measurement, when it is one list of strings per player; else `None` (reported).
+    fn collection_measurement(
+        &mut self,
+        rule: &RuleDecl,
+        measurement: TypedExpr,
+    ) -> Option<TypedExpr> {
+        let collections = Type::list(Type::list(Type::String));
+        if measurement.ty == collections {
+            return Some(measurement);
+        }
+        let span = rule.measurements.span().unwrap_or_default();
+        let help = if measurement.ty.depth() > 2 && *measurement.ty.innermost() == Type::String {
+            "wrap it in `flatten(...)` to get one list per player"
+        } else {
+            "collection rules measure `string_list` attributes, one list per player"
         };
-        // Counts, measurement and reference are checked independently, so a mistake in one
-        // does not hide a mistake in another.
-        let counts = self.collection_counts(rule, label, min, max);
-        let measurement = measurement.and_then(|measurement| {
-            let collections = Type::list(Type::list(Type::String));
-            if measurement.ty == collections {
-                return Some(measurement);
-            }
-            let span = rule.measurements.span().unwrap_or_default();
-            let help = if measurement.ty.depth() > 2 && *measurement.ty.innermost() == Type::String
-            {
-                "wrap it in `flatten(...)` to get one list per player"
-            } else {
-                "collection rules measure `string_list` attributes, one list per player"
-            };
-            self.report(
-                Diagnostic::new(
-                    Code::TypeMismatch,
-                    span,
-                    format!(
-                        "a collection rule measures List<List<string>>, found {}",
-                        measurement.ty
-                    ),
-                )
-                .with_help(help),
-            );
-            None
-        });
-        let reference = match (&rule.reference_value, operation) {
+        self.report(
+            Diagnostic::new(
+                Code::TypeMismatch,
+                span,
+                format!(
+                    "a collection rule measures List<List<string>>, found {}",
+                    measurement.ty
+                ),
+            )
+            .with_help(help),
+        );
+        None
+    }
+
+    /// The reference the operation takes: none for `intersection`, one string for
+    /// `contains`, strings for `reference_intersection_count`. The outer `None` is a reported
+    /// mistake; the inner one, no reference.
+    fn collection_reference(
+        &mut self,
+        rule: &RuleDecl,
+        label: &str,
+        operation: Option<CollectionOperation>,
+    ) -> Option<Option<TypedExpr>> {
+        match (&rule.reference_value, operation) {
             (Field::Given(reference), None) => {
                 // The operation is wrong; still check the reference's own expression.
                 self.type_expr(&reference.value);
@@ -576,29 +673,7 @@ impl<'a> Checker<'a> {
                 )
                 .map(Some),
             (Field::Given(reference), Some(CollectionOperation::ReferenceIntersectionCount)) => {
-                let typed = self.type_expr(&reference.value);
-                match typed {
-                    Some(typed) if typed.ty == Type::list(Type::String) || typed.ty == Type::String => {
-                        Some(Some(typed))
-                    }
-                    Some(typed) => {
-                        self.report(
-                            Diagnostic::new(
-                                Code::TypeMismatch,
-                                reference.span,
-                                format!(
-                                    "the reference value must be a List<string>, found {}",
-                                    typed.ty
-                                ),
-                            )
-                            .with_help(
-                                "e.g. `flatten(teams[*].players[playerId])` or `set_intersection(...)`",
-                            ),
-                        );
-                        None
-                    }
-                    None => None,
-                }
+                self.intersection_count_reference(reference).map(Some)
             }
             (Field::Absent, Some(CollectionOperation::Intersection)) => Some(None),
             (Field::Absent, Some(_)) => {
@@ -611,16 +686,28 @@ impl<'a> Checker<'a> {
                 None
             }
             (Field::Absent, None) | (Field::Invalid, _) => None,
-        };
-        let (min_count, max_count) = counts?;
-        Some(CollectionRule {
-            measurement: measurement?,
-            reference: reference?,
-            operation: operation?,
-            min_count,
-            max_count,
-            party_aggregation: party_aggregation?,
-        })
+        }
+    }
+
+    /// A `reference_intersection_count` reference: a string or a list of them; else `None`
+    /// (reported unless its expression already was).
+    fn intersection_count_reference(&mut self, reference: &Spanned<Expr>) -> Option<TypedExpr> {
+        let typed = self.type_expr(&reference.value)?;
+        if typed.ty == Type::list(Type::String) || typed.ty == Type::String {
+            return Some(typed);
+        }
+        self.report(
+            Diagnostic::new(
+                Code::TypeMismatch,
+                reference.span,
+                format!(
+                    "the reference value must be a List<string>, found {}",
+                    typed.ty
+                ),
+            )
+            .with_help("e.g. `flatten(teams[*].players[playerId])` or `set_intersection(...)`"),
+        );
+        None
     }
 
     /// A collection rule's `minCount` and `maxCount`: whole, non-negative, at least one given,
@@ -893,127 +980,158 @@ impl<'a> Checker<'a> {
     ) -> Option<Condition> {
         match &statement.kind {
             StatementKind::Rule(name) => {
-                let Some(&position) = self.rule_positions.get(name.as_str()) else {
-                    let earlier: Vec<&str> = self.ast.rules[..compound_index]
-                        .iter()
-                        .filter_map(|rule| rule.name.value().map(String::as_str))
-                        .collect();
-                    self.report(
-                        Diagnostic::new(
-                            Code::UnknownRule,
-                            statement.span,
-                            format!("unknown rule `{name}`"),
-                        )
-                        .with_help_opt(self.name_help(name, &earlier)),
-                    );
-                    return None;
-                };
-                if position >= compound_index {
-                    let (message, help) = if position == compound_index {
-                        (
-                            format!("compound rule `{name}` names itself"),
-                            "a compound rule combines other rules, defined before it",
-                        )
-                    } else {
-                        (
-                            format!(
-                                "rule `{name}` is defined after the compound rule that names it"
-                            ),
-                            "a compound rule combines rules defined before it; move it below them",
-                        )
-                    };
-                    self.report(
-                        Diagnostic::new(Code::CompoundForwardReference, statement.span, message)
-                            .with_help(help),
-                    );
-                    return None;
-                }
-                if self.ast.rules[position].kind.value() == Some(&RuleType::BatchDistance) {
-                    self.report(
-                        Diagnostic::new(
-                            Code::CompoundBatchDistance,
-                            statement.span,
-                            format!("compound rules cannot use batchDistance rule `{name}`"),
-                        )
-                        .with_help("batchDistance rules form batches before any match is built; keep it as a rule of its own"),
-                    );
-                    return None;
-                }
-                if let Some(kind @ (RuleType::AbsoluteSort | RuleType::DistanceSort)) =
-                    self.ast.rules[position].kind.value()
-                {
-                    self.report(
-                        Diagnostic::new(
-                            Code::CompoundSortRule,
-                            statement.span,
-                            format!("compound rules cannot use `{kind}` rule `{name}`"),
-                        )
-                        .with_help("sort rules only order candidates; they never pass or fail, so there is nothing to combine"),
-                    );
-                    return None;
-                }
+                let position = self.combinable_rule(name, statement.span, compound_index)?;
                 Some(Condition::Rule(RuleId(position)))
             }
             StatementKind::Call { operator, args } => {
-                let arity = match operator.value.as_str() {
-                    "and" | "or" | "xor" => 2,
-                    "not" => 1,
-                    other => {
-                        self.report(
-                            Diagnostic::new(
-                                Code::UnknownFunction,
-                                operator.span,
-                                format!("unknown operator `{other}` in a compound statement"),
-                            )
-                            .with_help(suggest::expected_one_of(
-                                other,
-                                &["and", "or", "xor", "not"],
-                            )),
-                        );
-                        return None;
-                    }
-                };
-                if args.len() != arity {
-                    // `and(A B)` reads as one rule named `A B`: the comma is missing.
-                    let spaced = args.iter().any(|arg| {
-                        matches!(&arg.kind, StatementKind::Rule(name) if name.contains(char::is_whitespace))
-                    });
-                    let help = spaced.then_some("arguments are separated by commas");
-                    self.report(
-                        Diagnostic::new(
-                            Code::WrongArgumentCount,
-                            statement.span,
-                            format!(
-                                "`{}` takes {arity} argument{}, found {}",
-                                operator.value,
-                                if arity == 1 { "" } else { "s" },
-                                args.len()
-                            ),
-                        )
-                        .with_help_opt(help.map(str::to_string)),
-                    );
-                    return None;
-                }
-                let mut conditions = Vec::new();
-                let mut ok = true;
-                for arg in args {
-                    match self.condition(arg, compound_index) {
-                        Some(condition) => conditions.push(condition),
-                        None => ok = false,
-                    }
-                }
-                if !ok {
-                    return None;
-                }
-                let mut conditions = conditions.into_iter().map(Box::new);
-                let mut next = || conditions.next().expect("arity was checked");
-                Some(match operator.value.as_str() {
-                    "and" => Condition::And(next(), next()),
-                    "or" => Condition::Or(next(), next()),
-                    "xor" => Condition::Xor(next(), next()),
-                    _ => Condition::Not(next()),
-                })
+                self.operator_condition(statement, operator, args, compound_index)
             }
         }
+    }
+
+    /// The position of the rule a compound statement names: a known rule, defined before the
+    /// compound rule, that passes or fails on its own. `None` (reported) otherwise.
+    fn combinable_rule(&mut self, name: &str, span: Span, compound_index: usize) -> Option<usize> {
+        let Some(&position) = self.rule_positions.get(name) else {
+            let earlier: Vec<&str> = self.ast.rules[..compound_index]
+                .iter()
+                .filter_map(|rule| rule.name.value().map(String::as_str))
+                .collect();
+            self.report(
+                Diagnostic::new(Code::UnknownRule, span, format!("unknown rule `{name}`"))
+                    .with_help_opt(self.name_help(name, &earlier)),
+            );
+            return None;
+        };
+        if position >= compound_index {
+            let (message, help) = if position == compound_index {
+                (
+                    format!("compound rule `{name}` names itself"),
+                    "a compound rule combines other rules, defined before it",
+                )
+            } else {
+                (
+                    format!("rule `{name}` is defined after the compound rule that names it"),
+                    "a compound rule combines rules defined before it; move it below them",
+                )
+            };
+            self.report(
+                Diagnostic::new(Code::CompoundForwardReference, span, message).with_help(help),
+            );
+            return None;
+        }
+        if self.ast.rules[position].kind.value() == Some(&RuleType::BatchDistance) {
+            self.report(
+                Diagnostic::new(
+                    Code::CompoundBatchDistance,
+                    span,
+                    format!("compound rules cannot use batchDistance rule `{name}`"),
+                )
+                .with_help("batchDistance rules form batches before any match is built; keep it as a rule of its own"),
+            );
+            return None;
+        }
+        if let Some(kind @ (RuleType::AbsoluteSort | RuleType::DistanceSort)) =
+            self.ast.rules[position].kind.value()
+        {
+            self.report(
+                Diagnostic::new(
+                    Code::CompoundSortRule,
+                    span,
+                    format!("compound rules cannot use `{kind}` rule `{name}`"),
+                )
+                .with_help("sort rules only order candidates; they never pass or fail, so there is nothing to combine"),
+            );
+            return None;
+        }
+        Some(position)
+    }
+
+    /// `and`, `or`, `xor` or `not` over its arguments' conditions, each argument checked
+    /// even when another fails.
+    fn operator_condition(
+        &mut self,
+        statement: &crate::expr::Statement,
+        operator: &Spanned<String>,
+        args: &[crate::expr::Statement],
+        compound_index: usize,
+    ) -> Option<Condition> {
+        let arity = self.operator_arity(operator)?;
+        if !self.argument_count_fits(statement, operator, args, arity) {
+            return None;
+        }
+        let mut conditions = Vec::new();
+        let mut ok = true;
+        for arg in args {
+            match self.condition(arg, compound_index) {
+                Some(condition) => conditions.push(condition),
+                None => ok = false,
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let mut conditions = conditions.into_iter().map(Box::new);
+        let mut next = || conditions.next().expect("arity was checked");
+        Some(match operator.value.as_str() {
+            "and" => Condition::And(next(), next()),
+            "or" => Condition::Or(next(), next()),
+            "xor" => Condition::Xor(next(), next()),
+            _ => Condition::Not(next()),
+        })
+    }
+
+    /// How many arguments a compound operator takes; `None` (reported) for an unknown one.
+    fn operator_arity(&mut self, operator: &Spanned<String>) -> Option<usize> {
+        match operator.value.as_str() {
+            "and" | "or" | "xor" => Some(2),
+            "not" => Some(1),
+            other => {
+                self.report(
+                    Diagnostic::new(
+                        Code::UnknownFunction,
+                        operator.span,
+                        format!("unknown operator `{other}` in a compound statement"),
+                    )
+                    .with_help(suggest::expected_one_of(
+                        other,
+                        &["and", "or", "xor", "not"],
+                    )),
+                );
+                None
+            }
+        }
+    }
+
+    /// Whether an operator has its `arity` arguments; `false` is reported.
+    fn argument_count_fits(
+        &mut self,
+        statement: &crate::expr::Statement,
+        operator: &Spanned<String>,
+        args: &[crate::expr::Statement],
+        arity: usize,
+    ) -> bool {
+        if args.len() == arity {
+            return true;
+        }
+        // `and(A B)` reads as one rule named `A B`: the comma is missing.
+        let spaced = args.iter().any(|arg| {
+            matches!(&arg.kind, StatementKind::Rule(name) if name.contains(char::is_whitespace))
+        });
+        let help = spaced.then_some("arguments are separated by commas");
+        self.report(
+            Diagnostic::new(
+                Code::WrongArgumentCount,
+                statement.span,
+                format!(
+                    "`{}` takes {arity} argument{}, found {}",
+                    operator.value,
+                    if arity == 1 { "" } else { "s" },
+                    args.len()
+                ),
+            )
+            .with_help_opt(help.map(str::to_string)),
+        );
+        false
     }
 }
