@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use rally_matchmaker::batch::{BatchOptions, BatchResult, run_batch};
 use rally_matchmaker::pool::{Pool, undeclared_attributes};
-use rally_matchmaker::ticket::parse_ticket_lines;
+use rally_matchmaker::ticket::json::parse_ticket_lines;
 use rally_rules::diagnostic::{RenderStyle, render};
 use rally_rules::model::{RuleKind, RuleSet};
 use serde::Serialize;

@@ -499,7 +499,7 @@ impl Entry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ticket::parse_ticket;
+    use crate::ticket::json::parse_ticket;
     use rally_rules::{SourceFormat, check_source};
     use std::sync::Arc;
 

@@ -77,7 +77,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::ticket::parse_ticket;
+    use crate::ticket::json::parse_ticket;
     use rally_rules::{SourceFormat, check_source};
 
     #[test]

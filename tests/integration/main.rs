@@ -6,12 +6,14 @@
 //! - `docs`: the examples in `docs/dsl.md` mean what the page says;
 //! - `cli`: `rally validate` and `rally convert` as a user runs them;
 //! - `matching_cli`: `rally match` and `rally bench` as a user runs them;
-//! - `place_cli`: `rally place` on the placement fixtures and on bad input.
+//! - `place_cli`: `rally place` on the placement fixtures and on bad input;
+//! - `modules`: no core crate's modules import one another in a cycle.
 
 mod cli;
 mod docs;
 mod examples;
 mod fixtures;
 mod matching_cli;
+mod modules;
 mod place_cli;
 mod support;

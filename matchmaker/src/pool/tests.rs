@@ -1,7 +1,7 @@
 //! The pool's tests: resolution, refusals, removal and what interned strings it keeps.
 
 use super::*;
-use crate::ticket::parse_ticket;
+use crate::ticket::json::parse_ticket;
 use rally_base::ErrorKind;
 use rally_rules::model::TeamId;
 use rally_rules::{SourceFormat, check_source};

@@ -15,8 +15,6 @@ use std::fmt;
 use rally_base::{ErrorKind, Seconds};
 use rally_rules::model::AttributeValue;
 
-pub use json::{LineError, parse_ticket, parse_ticket_lines};
-
 /// A ticket not yet in a pool, as a front end submits it (`Pool::insert` takes it).
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewTicket {
