@@ -299,3 +299,51 @@ rule Ping: latency max 100ms
     assert_eq!(home_in("us-west-2"), "eu-west-1");
     assert_eq!(home_in("eu-west-1"), "eu-west-1");
 }
+
+#[test]
+fn a_slot_freed_and_taken_again_between_batches_holds_only_the_new_ticket() {
+    let rule_set = support::rule_set(
+        r#"attribute skill: number = 1000
+team red players 1
+team blue players 1
+rule Close: distance max(flatten(teams[*].players.attributes[skill])) to min(flatten(teams[*].players.attributes[skill])) max 10
+"#,
+    );
+    let mut matchmaker = Matchmaker::new(Arc::new(rule_set.clone()));
+    let ticket = |id: &str, skill: u32| {
+        support::tickets(&format!(
+            r#"{{"TicketId":"{id}","Players":[{{"PlayerId":"{id}","PlayerAttributes":{{"skill":{{"N":{skill}}}}}}}]}}"#
+        ))
+        .remove(0)
+        .into_ticket()
+        .unwrap()
+    };
+    // Inserted and cancelled before any batch, and its slot given to another ticket.
+    let first = matchmaker.insert(&ticket("a", 1000)).unwrap();
+    matchmaker.remove(first);
+    let again = matchmaker.insert(&ticket("b", 1005)).unwrap();
+    assert_eq!(again, first, "the slot is reused");
+    matchmaker.insert(&ticket("c", 1000)).unwrap();
+    let matches = matchmaker.run_batch(1.0, 0);
+    let pool = matchmaker.pool();
+    let ids: Vec<Vec<String>> = matches
+        .iter()
+        .map(|m| {
+            m.tickets()
+                .iter()
+                .map(|k| pool.ticket(*k).id.to_string())
+                .collect()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(matchmaker.waiting(), 0);
+    // A matched ticket the caller removes leaves a slot the next ticket may take before the
+    // next batch, which must not drop it.
+    let b = pool.key_of("b").unwrap();
+    matchmaker.remove(b);
+    let d = matchmaker.insert(&ticket("d", 2000)).unwrap();
+    assert_eq!(d, b);
+    assert!(matchmaker.run_batch(2.0, 0).is_empty());
+    assert_eq!(matchmaker.pool().ticket(d).id, "d");
+    assert_eq!(matchmaker.waiting(), 1);
+}

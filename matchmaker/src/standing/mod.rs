@@ -79,6 +79,8 @@ pub struct Matchmaker {
     /// The seats of tickets that left since the last batch: their partners search again.
     vacated: Vec<Seat>,
     matched: Vec<TicketKey>,
+    /// How many tickets are `Matched`.
+    matched_count: usize,
 }
 
 /// Why a ticket waits, worked out on request.
@@ -103,6 +105,7 @@ impl Matchmaker {
             tuning: None,
             vacated: Vec::new(),
             matched: Vec::new(),
+            matched_count: 0,
         }
     }
 
@@ -114,7 +117,7 @@ impl Matchmaker {
     /// Tickets waiting for a match (those starting later and those that can never match
     /// included); a batch's matched tickets are not.
     pub fn waiting(&self) -> usize {
-        self.pool.len() - self.matched.len()
+        self.pool.len() - self.matched_count
     }
 
     /// Adds a ticket; it takes part from the first batch at or after its start time.
@@ -133,9 +136,8 @@ impl Matchmaker {
                 let seats = self.leave(key);
                 self.vacated.extend(seats);
             }
-            Status::Matched => self.matched.retain(|k| *k != key),
-            Status::Arrived => self.arrived.retain(|k| *k != key),
-            Status::Future | Status::Unmatchable => {}
+            // Their lists are read by status, so a key left in one costs nothing.
+            Status::Matched | Status::Arrived | Status::Future | Status::Unmatchable => {}
         }
         self.set_status(key, Status::Vacant);
         self.pool.remove(key)
@@ -147,8 +149,11 @@ impl Matchmaker {
     /// `seed`.
     pub fn run_batch(&mut self, now: Seconds, seed: u64) -> Vec<Match> {
         for key in std::mem::take(&mut self.matched) {
-            self.set_status(key, Status::Vacant);
-            self.pool.remove(key);
+            // Unless the caller removed it already (and the key went to another ticket).
+            if self.is(key, Status::Matched) {
+                self.set_status(key, Status::Vacant);
+                self.pool.remove(key);
+            }
         }
         let mut changed = Vec::new();
         self.admit(now, &mut changed);
@@ -309,6 +314,10 @@ impl Matchmaker {
     /// Tickets inserted since the last batch join the search, or wait for their start.
     fn admit(&mut self, now: f64, changed: &mut Vec<TicketKey>) {
         for key in std::mem::take(&mut self.arrived) {
+            // A key removed since, or listed twice because its slot went to another ticket.
+            if !self.is(key, Status::Arrived) {
+                continue;
+            }
             let ticket = self.pool.ticket(key);
             let start = ticket.start_time;
             if !ticket.unmatchable().is_empty() {
@@ -530,7 +539,12 @@ impl Matchmaker {
         if index >= self.status.len() {
             self.status.resize(index + 1, Status::Vacant);
         }
-        self.status[index] = status;
+        let was = std::mem::replace(&mut self.status[index], status);
+        match (was == Status::Matched, status == Status::Matched) {
+            (false, true) => self.matched_count += 1,
+            (true, false) => self.matched_count -= 1,
+            _ => {}
+        }
     }
 }
 
