@@ -148,6 +148,19 @@ impl Matchmaker {
     /// the next batch starts (their keys stay readable until then). Match ids come from
     /// `seed`.
     pub fn run_batch(&mut self, now: Seconds, seed: u64) -> Vec<Match> {
+        self.drop_matched();
+        let changed = self.changes(now);
+        if self.by_start.is_empty() {
+            self.vacated.clear();
+            return Vec::new();
+        }
+        let oldest = self.oldest_age(now);
+        let anchors = self.first_anchors(changed, now, oldest);
+        self.rounds(anchors, now, oldest, seed)
+    }
+
+    /// The last batch's matched tickets leave the pool.
+    fn drop_matched(&mut self) {
         for key in std::mem::take(&mut self.matched) {
             // Unless the caller removed it already (and the key went to another ticket).
             if self.is(key, Status::Matched) {
@@ -155,16 +168,27 @@ impl Matchmaker {
                 self.pool.remove(key);
             }
         }
+    }
+
+    /// The tickets that changed since the last batch: arrived, started, or stepped to an
+    /// expansion.
+    fn changes(&mut self, now: Seconds) -> Vec<TicketKey> {
         let mut changed = Vec::new();
         self.admit(now, &mut changed);
         self.start_due(now, &mut changed);
         self.find_stepped(now, &mut changed);
         self.last_batch = Some(now);
-        if self.by_start.is_empty() {
-            self.vacated.clear();
-            return Vec::new();
-        }
-        let oldest = self.oldest_age(now);
+        changed
+    }
+
+    /// The first round's anchors: the changed tickets, and the partners of those and of the
+    /// tickets that left; every waiting ticket when the pool is calibrated anew.
+    fn first_anchors(
+        &mut self,
+        mut changed: Vec<TicketKey>,
+        now: Seconds,
+        oldest: f64,
+    ) -> Vec<TicketKey> {
         if self.tune(now, oldest) {
             changed = self.by_start.iter().map(|(_, key)| *key).collect();
             self.vacated.clear();
@@ -175,7 +199,18 @@ impl Matchmaker {
         }
         let mut anchors = self.partners(&seats, now, oldest);
         anchors.extend(changed);
-        let mut anchors = self.waiting_only(anchors);
+        self.waiting_only(anchors)
+    }
+
+    /// Rounds until one forms nothing: the tickets a round matches leave the search, and
+    /// their partners are the next round's anchors.
+    fn rounds(
+        &mut self,
+        mut anchors: Vec<TicketKey>,
+        now: Seconds,
+        oldest: f64,
+        seed: u64,
+    ) -> Vec<Match> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut matches = Vec::new();
         while !anchors.is_empty() {
