@@ -555,32 +555,10 @@ pub fn parse_request(
     locations: &Locations,
 ) -> Result<(Option<Seconds>, PlacementRequest), PlacementError> {
     let body: RequestJson = parse(text)?;
-    if body.game_properties.len() > 16 {
-        return Err(PlacementError::invalid(
-            "GameProperties",
-            format!(
-                "expected at most 16 properties, found {}",
-                body.game_properties.len()
-            ),
-        ));
-    }
-    if let Some(start) = body.start_time
-        && !start.is_finite()
-    {
-        return Err(PlacementError::invalid(
-            "StartTime",
-            format!("expected seconds, found `{start}`"),
-        ));
-    }
-    let queue = body
-        .game_session_queue_name
-        .rsplit("gamesessionqueue/")
-        .next()
-        .unwrap_or(&body.game_session_queue_name)
-        .to_string();
+    check_request_limits(&body)?;
     let mut request = PlacementRequest {
         placement_id: body.placement_id,
-        queue,
+        queue: queue_name_of(&body.game_session_queue_name).to_string(),
         max_players: body.maximum_player_session_count,
         players: Vec::new(),
         player_latencies: Vec::new(),
@@ -602,21 +580,63 @@ pub fn parse_request(
             .collect(),
         game_session_name: body.game_session_name,
         game_session_data: body.game_session_data,
-        priority_override: body
-            .priority_configuration_override
-            .map(|o| PriorityOverride {
-                location_order: o.location_order,
-                fallback: match o.placement_fallback_strategy {
-                    None | Some(FallbackJson::DefaultAfterSinglePass) => {
-                        FallbackStrategy::DefaultAfterSinglePass
-                    }
-                    Some(FallbackJson::None) => FallbackStrategy::None,
-                },
-            }),
+        priority_override: body.priority_configuration_override.map(priority_override),
     };
+    add_player_latencies(&mut request, &body.player_latencies, locations)?;
+    Ok((body.start_time, request))
+}
+
+fn check_request_limits(body: &RequestJson) -> Result<(), PlacementError> {
+    if body.game_properties.len() > 16 {
+        return Err(PlacementError::invalid(
+            "GameProperties",
+            format!(
+                "expected at most 16 properties, found {}",
+                body.game_properties.len()
+            ),
+        ));
+    }
+    if let Some(start) = body.start_time
+        && !start.is_finite()
+    {
+        return Err(PlacementError::invalid(
+            "StartTime",
+            format!("expected seconds, found `{start}`"),
+        ));
+    }
+    Ok(())
+}
+
+/// A queue's name, from its name or its ARN.
+fn queue_name_of(name_or_arn: &str) -> &str {
+    name_or_arn
+        .rsplit("gamesessionqueue/")
+        .next()
+        .unwrap_or(name_or_arn)
+}
+
+fn priority_override(body: OverrideJson) -> PriorityOverride {
+    PriorityOverride {
+        location_order: body.location_order,
+        fallback: match body.placement_fallback_strategy {
+            None | Some(FallbackJson::DefaultAfterSinglePass) => {
+                FallbackStrategy::DefaultAfterSinglePass
+            }
+            Some(FallbackJson::None) => FallbackStrategy::None,
+        },
+    }
+}
+
+/// Numbers the players as their latencies first name them; a region `locations` does not
+/// know is checked but dropped, since no fleet can be there.
+fn add_player_latencies(
+    request: &mut PlacementRequest,
+    latencies: &[PlayerLatencyJson],
+    locations: &Locations,
+) -> Result<(), PlacementError> {
     // Looked up only: no order of this map reaches a result.
     let mut reported: HashMap<(&str, &str), usize> = HashMap::new();
-    for (i, latency) in body.player_latencies.iter().enumerate() {
+    for (i, latency) in latencies.iter().enumerate() {
         let ms = PlacementError::at_least_zero(
             latency.latency_in_milliseconds,
             format!("PlayerLatencies[{i}].LatencyInMilliseconds"),
@@ -644,7 +664,7 @@ pub fn parse_request(
             });
         }
     }
-    Ok((body.start_time, request))
+    Ok(())
 }
 
 /// A game session's id (its ARN, as GameLift's `GameSessionId`): the location appears only
