@@ -10,8 +10,8 @@
 
 use rally_rules::model::{
     AttributeId, AttributeType, CollectionOperation, CollectionRule, ComparisonOperation,
-    Condition, ExprNode, Function, RuleId, RuleKind, RuleSet, SelectField, StepValue, TeamId,
-    TypedExpr,
+    ComparisonRule, Condition, DistanceRule, ExprNode, Function, RuleId, RuleKind, RuleSet,
+    SelectField, StepValue, TeamId, TypedExpr,
 };
 
 use crate::params::{Params, RuleParams};
@@ -261,109 +261,121 @@ impl Analysis {
 
     /// The filter rule `id` implies, if any.
     fn add_rule(&mut self, rule_set: &RuleSet, id: RuleId, all_teams: &[TeamId]) {
-        let is_number = |a: AttributeId| rule_set.attribute(a).ty == AttributeType::Number;
         match &rule_set.rule(id).kind {
             RuleKind::Latency(_) => self.latency.push(LatencyCap { rule: id }),
-            RuleKind::BatchDistance(batch) => {
-                let attribute = batch.attribute;
-                if is_number(attribute) {
-                    self.spreads.push(Spread {
-                        rule: id,
-                        attribute,
-                    });
-                } else {
-                    self.equal.push(EqualKey {
-                        rule: id,
-                        attribute,
-                    });
-                }
-            }
+            RuleKind::BatchDistance(batch) => self.add_shared_value(rule_set, id, batch.attribute),
             RuleKind::Comparison(comparison) => {
-                let selected = players_attribute(&comparison.measurement);
-                match (&comparison.reference, comparison.operation, selected) {
-                    (None, operation, Some((teams, attribute))) if teams == all_teams => {
-                        match operation {
-                            ComparisonOperation::Equal if is_number(attribute) => {
-                                self.spreads.push(Spread {
-                                    rule: id,
-                                    attribute,
-                                })
-                            }
-                            ComparisonOperation::Equal => self.equal.push(EqualKey {
-                                rule: id,
-                                attribute,
-                            }),
-                            ComparisonOperation::NotEqual => self.distinct.push(Distinct {
-                                rule: id,
-                                attribute,
-                            }),
-                            // The checker allows only `=` and `!=` without a reference.
-                            _ => {}
-                        }
-                    }
-                    (Some(reference), operation, Some((teams, attribute)))
-                        if matches!(
-                            literal_of(reference),
-                            Some(Literal::Number(_) | Literal::String(_))
-                        ) =>
-                    {
-                        self.player_tests.push(PlayerTest {
-                            rule: id,
-                            teams,
-                            attribute,
-                            test: Test::Compare(operation),
-                        });
-                    }
-                    _ => {}
-                }
+                self.add_comparison(rule_set, id, comparison, all_teams)
             }
-            RuleKind::Distance(distance) => {
-                if let Some(attribute) =
-                    spread_of(&distance.measurement, &distance.reference, all_teams)
-                    && distance.max_distance.is_some()
-                    && distance.min_distance.is_none()
-                {
-                    self.spreads.push(Spread {
-                        rule: id,
-                        attribute,
-                    });
-                } else if let Some((teams, attribute)) = players_attribute(&distance.measurement)
-                    && matches!(literal_of(&distance.reference), Some(Literal::Number(_)))
-                {
-                    self.player_tests.push(PlayerTest {
-                        rule: id,
-                        teams,
-                        attribute,
-                        test: Test::Distance,
-                    });
-                }
-            }
-            RuleKind::Collection(collection) => {
-                let Some((teams, attribute)) = players_attribute(&collection.measurement) else {
-                    return;
-                };
-                if let Some(kind) = collection_kind(collection, all_teams) {
-                    self.collections.push(Collection {
-                        rule: id,
-                        attribute,
-                        kind,
-                    });
-                } else if collection.operation == CollectionOperation::ReferenceIntersectionCount
-                    && collection
-                        .reference
-                        .as_ref()
-                        .and_then(string_literals)
-                        .is_some()
-                {
-                    self.player_tests.push(PlayerTest {
-                        rule: id,
-                        teams,
-                        attribute,
-                        test: Test::ListCount,
-                    });
-                }
-            }
+            RuleKind::Distance(distance) => self.add_distance(id, distance, all_teams),
+            RuleKind::Collection(collection) => self.add_collection(id, collection, all_teams),
             RuleKind::AbsoluteSort(_) | RuleKind::DistanceSort(_) | RuleKind::Compound(_) => {}
+        }
+    }
+
+    /// Everyone's values of `attribute` must agree: within a bound on numbers (0 for `=`),
+    /// equal on strings.
+    fn add_shared_value(&mut self, rule_set: &RuleSet, id: RuleId, attribute: AttributeId) {
+        if rule_set.attribute(attribute).ty == AttributeType::Number {
+            self.spreads.push(Spread {
+                rule: id,
+                attribute,
+            });
+        } else {
+            self.equal.push(EqualKey {
+                rule: id,
+                attribute,
+            });
+        }
+    }
+
+    /// A comparison over players' own values: without a reference (over everyone), a shared
+    /// or distinct value; against a number or string literal, a test of each player.
+    fn add_comparison(
+        &mut self,
+        rule_set: &RuleSet,
+        id: RuleId,
+        comparison: &ComparisonRule,
+        all_teams: &[TeamId],
+    ) {
+        let Some((teams, attribute)) = players_attribute(&comparison.measurement) else {
+            return;
+        };
+        match &comparison.reference {
+            None if teams == all_teams => match comparison.operation {
+                ComparisonOperation::Equal => self.add_shared_value(rule_set, id, attribute),
+                ComparisonOperation::NotEqual => self.distinct.push(Distinct {
+                    rule: id,
+                    attribute,
+                }),
+                // The checker allows only `=` and `!=` without a reference.
+                _ => {}
+            },
+            Some(reference)
+                if matches!(
+                    literal_of(reference),
+                    Some(Literal::Number(_) | Literal::String(_))
+                ) =>
+            {
+                self.player_tests.push(PlayerTest {
+                    rule: id,
+                    teams,
+                    attribute,
+                    test: Test::Compare(comparison.operation),
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// A distance rule: an upper bound on everyone's spread, or each player's value against
+    /// a number literal.
+    fn add_distance(&mut self, id: RuleId, distance: &DistanceRule, all_teams: &[TeamId]) {
+        if let Some(attribute) = spread_of(&distance.measurement, &distance.reference, all_teams)
+            && distance.max_distance.is_some()
+            && distance.min_distance.is_none()
+        {
+            self.spreads.push(Spread {
+                rule: id,
+                attribute,
+            });
+        } else if let Some((teams, attribute)) = players_attribute(&distance.measurement)
+            && matches!(literal_of(&distance.reference), Some(Literal::Number(_)))
+        {
+            self.player_tests.push(PlayerTest {
+                rule: id,
+                teams,
+                attribute,
+                test: Test::Distance,
+            });
+        }
+    }
+
+    /// A collection rule over players' own lists: a monotone kind over everyone
+    /// ([`collection_kind`]), or each player's count of a literal list of strings.
+    fn add_collection(&mut self, id: RuleId, collection: &CollectionRule, all_teams: &[TeamId]) {
+        let Some((teams, attribute)) = players_attribute(&collection.measurement) else {
+            return;
+        };
+        if let Some(kind) = collection_kind(collection, all_teams) {
+            self.collections.push(Collection {
+                rule: id,
+                attribute,
+                kind,
+            });
+        } else if collection.operation == CollectionOperation::ReferenceIntersectionCount
+            && collection
+                .reference
+                .as_ref()
+                .and_then(string_literals)
+                .is_some()
+        {
+            self.player_tests.push(PlayerTest {
+                rule: id,
+                teams,
+                attribute,
+                test: Test::ListCount,
+            });
         }
     }
 

@@ -163,22 +163,35 @@ impl Attempt {
 
     /// The reasons, most telling first, e.g. ``fair_skill failed for 97 candidate matches``.
     pub fn reasons(&self, rule_set: &RuleSet, params: &Params) -> Vec<String> {
-        let name = |rule: RuleId| label(rule_set, rule);
         let mut reasons = Vec::new();
-        if let Some(rule) = self.alone_fails {
-            reasons.push(match self.alone_until {
-                Some((step, wait)) => format!(
-                    "{}: the ticket's own players fail it; it passes after the {} s expansion, in {} s",
-                    name(rule),
-                    seconds(step),
-                    seconds(wait)
-                ),
-                None => format!(
-                    "{}: the ticket's own players fail it, whatever the match",
-                    name(rule)
-                ),
-            });
+        reasons.extend(self.alone_reason(rule_set));
+        reasons.extend(self.rule_failure_reasons(rule_set));
+        reasons.extend(self.no_location_reason());
+        reasons.extend(self.no_fit_reason());
+        reasons.extend(self.exclusion_reasons(rule_set, params));
+        reasons.extend(self.too_few_players_reason());
+        if reasons.is_empty() {
+            reasons.push("no valid match was found in this batch".to_string());
         }
+        reasons
+    }
+
+    /// The rule the ticket's own players fail, whoever its partners.
+    fn alone_reason(&self, rule_set: &RuleSet) -> Option<String> {
+        let rule = self.alone_fails?;
+        let name = label(rule_set, rule);
+        Some(match self.alone_until {
+            Some((step, wait)) => format!(
+                "{name}: the ticket's own players fail it; it passes after the {} s expansion, in {} s",
+                seconds(step),
+                seconds(wait)
+            ),
+            None => format!("{name}: the ticket's own players fail it, whatever the match"),
+        })
+    }
+
+    /// Each rule that failed a candidate match, most failures first (then in rule order).
+    fn rule_failure_reasons(&self, rule_set: &RuleSet) -> Vec<String> {
         let mut failures: Vec<(usize, u32)> = self
             .rule_failures
             .iter()
@@ -187,113 +200,139 @@ impl Attempt {
             .filter(|(_, count)| *count > 0)
             .collect();
         failures.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        for (rule, count) in failures {
+        failures
+            .into_iter()
             // A compound rule's parts decide only through it: they are named with it.
-            if rule_set.rules[rule].in_compound {
-                continue;
-            }
-            let plural = if count == 1 { "" } else { "es" };
-            let parts = match &rule_set.rules[rule].kind {
-                RuleKind::Compound(compound) => self.part_failures(rule_set, compound),
-                _ => String::new(),
-            };
-            reasons.push(format!(
-                "{} failed for {count} candidate match{plural}{parts}",
-                name(RuleId(rule))
-            ));
-        }
+            .filter(|(rule, _)| !rule_set.rules[*rule].in_compound)
+            .map(|(rule, count)| {
+                let plural = if count == 1 { "" } else { "es" };
+                let parts = match &rule_set.rules[rule].kind {
+                    RuleKind::Compound(compound) => self.part_failures(rule_set, compound),
+                    _ => String::new(),
+                };
+                format!(
+                    "{} failed for {count} candidate match{plural}{parts}",
+                    label(rule_set, RuleId(rule))
+                )
+            })
+            .collect()
+    }
+
+    fn no_location_reason(&self) -> Option<String> {
         match self.no_common_location {
-            0 => {}
-            1 => reasons.push(
+            0 => None,
+            1 => Some(
                 "the latency rules found no location suiting them all in 1 candidate match"
                     .to_string(),
             ),
-            n => reasons.push(format!(
+            n => Some(format!(
                 "the latency rules found no location suiting them all in {n} candidate matches"
             )),
         }
+    }
+
+    fn no_fit_reason(&self) -> Option<String> {
         match self.no_fit {
-            0 => {}
-            1 => reasons.push(
+            0 => None,
+            1 => Some(
                 "1 candidate set of tickets fits no team assignment (team sizes, per-team rules)"
                     .to_string(),
             ),
-            n => reasons.push(format!(
+            n => Some(format!(
                 "{n} candidate sets of tickets fit no team assignment (team sizes, per-team rules)"
             )),
         }
+    }
+
+    /// Why compared tickets were ruled out, the most common reason first.
+    fn exclusion_reasons(&self, rule_set: &RuleSet, params: &Params) -> Vec<String> {
         let mut excluded = self.excluded.clone();
         excluded.sort_by_key(|e| std::cmp::Reverse(e.1));
-        let sampled = self.sampled;
-        for (why, count) in excluded {
-            // "97 of the 128 tickets compared", or "all 128" / "the one ticket compared".
-            let of = match (count == sampled, sampled) {
-                (true, 1) => "the one ticket compared".to_string(),
-                (true, _) => format!("all {sampled} tickets compared"),
-                (false, _) => format!("{count} of the {sampled} tickets compared"),
-            };
-            let verb = |one: &str, many: &str| -> String {
-                if count == 1 {
-                    one.to_string()
-                } else {
-                    many.to_string()
-                }
-            };
-            reasons.push(match why {
-                Exclusion::Latency(rule) => {
-                    let cap = match &rule_set.rule(rule).kind {
-                        RuleKind::Latency(_) => params.rules[rule.0].max_latency,
-                        _ => None,
-                    };
-                    match cap {
-                        Some(cap) => format!(
-                            "{}: {of} {} no location under {cap} ms with it",
-                            name(rule),
-                            verb("shares", "share")
-                        ),
-                        None => format!(
-                            "{}: {of} {} no reported location with it",
-                            name(rule),
-                            verb("shares", "share")
-                        ),
-                    }
-                }
-                Exclusion::Equal(rule) => format!(
-                    "{}: {of} {} a different value",
-                    name(rule),
-                    verb("has", "have")
-                ),
-                Exclusion::Spread(rule) => {
-                    format!("{}: {of} {} too far from it", name(rule), verb("is", "are"))
-                }
-                Exclusion::Collection(rule) => format!("{}: {of} would make it fail", name(rule)),
-                Exclusion::Distinct(rule) => format!(
-                    "{}: {of} {} a value one of its players has",
-                    name(rule),
-                    verb("has", "have")
-                ),
-                Exclusion::Teams => {
-                    format!("{of} could join only teams already full of players limited like them")
-                }
-                Exclusion::Backfill => format!(
-                    "{of} {} backfill tickets too, and a match holds only one",
-                    verb("is", "are")
-                ),
-            });
+        excluded
+            .into_iter()
+            .map(|(why, count)| {
+                let of = compared(count, self.sampled);
+                exclusion_reason(rule_set, params, why, &of, count)
+            })
+            .collect()
+    }
+
+    fn too_few_players_reason(&self) -> Option<String> {
+        if self.most_players >= self.players_needed {
+            return None;
         }
-        if self.most_players < self.players_needed {
-            let gathered = match self.most_players {
-                1 => "only the ticket's one player".to_string(),
-                n => format!("only {n} players"),
-            };
-            reasons.push(format!(
-                "{gathered} could be gathered; the teams need at least {}",
-                self.players_needed
-            ));
+        let gathered = match self.most_players {
+            1 => "only the ticket's one player".to_string(),
+            n => format!("only {n} players"),
+        };
+        Some(format!(
+            "{gathered} could be gathered; the teams need at least {}",
+            self.players_needed
+        ))
+    }
+}
+
+/// How many of the sampled tickets a reason is about: "97 of the 128 tickets compared", or
+/// "all 128 tickets compared" / "the one ticket compared".
+fn compared(count: usize, sampled: usize) -> String {
+    match (count == sampled, sampled) {
+        (true, 1) => "the one ticket compared".to_string(),
+        (true, _) => format!("all {sampled} tickets compared"),
+        (false, _) => format!("{count} of the {sampled} tickets compared"),
+    }
+}
+
+/// Why `count` compared tickets (`of` says which) were ruled out for `why`.
+fn exclusion_reason(
+    rule_set: &RuleSet,
+    params: &Params,
+    why: Exclusion,
+    of: &str,
+    count: usize,
+) -> String {
+    let verb = |one: &'static str, many: &'static str| if count == 1 { one } else { many };
+    let name = |rule: RuleId| label(rule_set, rule);
+    match why {
+        Exclusion::Latency(rule) => match latency_cap(rule_set, params, rule) {
+            Some(cap) => format!(
+                "{}: {of} {} no location under {cap} ms with it",
+                name(rule),
+                verb("shares", "share")
+            ),
+            None => format!(
+                "{}: {of} {} no reported location with it",
+                name(rule),
+                verb("shares", "share")
+            ),
+        },
+        Exclusion::Equal(rule) => format!(
+            "{}: {of} {} a different value",
+            name(rule),
+            verb("has", "have")
+        ),
+        Exclusion::Spread(rule) => {
+            format!("{}: {of} {} too far from it", name(rule), verb("is", "are"))
         }
-        if reasons.is_empty() {
-            reasons.push("no valid match was found in this batch".to_string());
+        Exclusion::Collection(rule) => format!("{}: {of} would make it fail", name(rule)),
+        Exclusion::Distinct(rule) => format!(
+            "{}: {of} {} a value one of its players has",
+            name(rule),
+            verb("has", "have")
+        ),
+        Exclusion::Teams => {
+            format!("{of} could join only teams already full of players limited like them")
         }
-        reasons
+        Exclusion::Backfill => format!(
+            "{of} {} backfill tickets too, and a match holds only one",
+            verb("is", "are")
+        ),
+    }
+}
+
+/// The latency cap in force for `rule`, if it is a latency rule with one.
+fn latency_cap(rule_set: &RuleSet, params: &Params, rule: RuleId) -> Option<f64> {
+    match &rule_set.rule(rule).kind {
+        RuleKind::Latency(_) => params.rules[rule.0].max_latency,
+        _ => None,
     }
 }

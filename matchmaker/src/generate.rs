@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use rally_rules::model::{
-    AttributeType, AttributeValue, CollectionRule, ComparisonOperation, ExprNode, RuleKind,
-    RuleSet, SelectField, TypedExpr,
+    Attribute, AttributeType, AttributeValue, CollectionRule, ComparisonOperation, ExprNode,
+    RuleKind, RuleSet, SelectField, TypedExpr,
 };
 use rand::Rng;
 
@@ -436,120 +436,140 @@ fn shapes(rule_set: &RuleSet) -> Vec<Shape> {
         .enumerate()
         .map(|(id, attribute)| {
             let name = attribute.name.to_lowercase();
-            // Tests per team with equal literals (`teams[monster]...wantsToBeMonster = 1`):
-            // each value as often as its team has seats.
-            let seats = |tests: Vec<(f64, u32)>| -> Option<Vec<(f64, f64)>> {
-                (!tests.is_empty())
-                    .then(|| tests.into_iter().map(|(v, n)| (v, f64::from(n))).collect())
-            };
-            let team_values: Vec<(f64, u32)> = analysis
-                .player_tests
-                .iter()
-                .filter(|t| {
-                    t.attribute.0 == id && t.test == Test::Compare(ComparisonOperation::Equal)
-                })
-                .filter_map(|t| {
-                    let value = literal_reference(rule_set, t.rule)?;
-                    Some((
-                        value,
-                        t.teams
-                            .iter()
-                            .map(|team| rule_set.teams[team.0].max_players)
-                            .sum(),
-                    ))
-                })
-                .collect();
             match attribute.ty {
-                AttributeType::Number => {
-                    if let Some(choices) = seats(team_values) {
-                        Shape::Numbers(choices)
-                    } else if ["skill", "rating", "mmr", "elo", "experience", "kills"]
-                        .iter()
-                        .any(|w| name.contains(w))
-                    {
-                        Shape::Skill
-                    } else if ["league", "tier", "rank", "level", "division"]
-                        .iter()
-                        .any(|w| name.contains(w))
-                    {
-                        Shape::Tier(10.0)
-                    } else if let Some(threshold) = threshold(rule_set, &analysis, id) {
-                        Shape::Threshold(threshold)
-                    } else {
-                        match &attribute.default {
-                            Some(AttributeValue::Number(d)) => Shape::Numbers(vec![
-                                (*d, 3.0),
-                                (d + 1.0, 1.0),
-                                ((d - 1.0).max(0.0), 1.0),
-                            ]),
-                            _ => Shape::Tier(5.0),
-                        }
-                    }
-                }
-                AttributeType::String if must_differ(rule_set, id) => {
-                    // Every player of a match needs their own value (a hero pick): a roster
-                    // several times the match's size, picked evenly.
-                    let roster = (rule_set.max_players() as usize * 4).clamp(8, 400);
-                    Shape::Strings((1..=roster).map(|i| (format!("{name}_{i}"), 1.0)).collect())
-                }
-                AttributeType::String
-                    if ["lobby", "room", "code"].iter().any(|w| name.contains(w)) =>
-                {
-                    Shape::Code(name)
-                }
-                AttributeType::String => {
-                    let mut values: Vec<String> = match &attribute.default {
-                        Some(AttributeValue::String(d)) => vec![d.clone()],
-                        _ => Vec::new(),
-                    };
-                    values.extend(vocabulary(&name));
-                    values.dedup();
-                    // The first value (the default, or the most popular) dominates, as in life.
-                    Shape::Strings(
-                        values
-                            .iter()
-                            .enumerate()
-                            .map(|(i, v)| (v.clone(), if i == 0 { 4.0 } else { 1.0 }))
-                            .collect(),
-                    )
-                }
-                AttributeType::StringList => {
-                    if name.contains("block") || is_block_list(rule_set, id) {
-                        return Shape::Empty;
-                    }
-                    // A string a rule caps (`contains "medic" max 5`) is as common as the cap
-                    // allows: about half the capped share of a full match.
-                    if let Some(share) = capped_share(rule_set, id) {
-                        return Shape::Capped(vocabulary(&name), literals.clone(), share);
-                    }
-                    let mut values: Vec<String> = match &attribute.default {
-                        Some(AttributeValue::StringList(d)) => d.clone(),
-                        _ => Vec::new(),
-                    };
-                    values.extend(literals.iter().cloned());
-                    values.extend(vocabulary(&name));
-                    let mut seen = Vec::new();
-                    values.retain(|v| {
-                        let new = !seen.contains(v);
-                        seen.push(v.clone());
-                        new
-                    });
-                    Shape::List(values, 0.6)
-                }
-                AttributeType::StringNumberMap => {
-                    let mut keys: Vec<String> = match &attribute.default {
-                        Some(AttributeValue::StringNumberMap(d)) => {
-                            d.iter().map(|(k, _)| k.clone()).collect()
-                        }
-                        _ => Vec::new(),
-                    };
-                    keys.extend(vocabulary(&name));
-                    keys.dedup();
-                    Shape::Map(keys)
-                }
+                AttributeType::Number => number_shape(rule_set, &analysis, id, attribute, &name),
+                AttributeType::String => string_shape(rule_set, id, attribute, name),
+                AttributeType::StringList => list_shape(rule_set, id, attribute, &name, &literals),
+                AttributeType::StringNumberMap => map_shape(attribute, &name),
             }
         })
         .collect()
+}
+
+/// Whether an attribute's (lowercased) name holds one of `words`.
+fn named_like(name: &str, words: &[&str]) -> bool {
+    words.iter().any(|w| name.contains(w))
+}
+
+fn number_shape(
+    rule_set: &RuleSet,
+    analysis: &Analysis,
+    id: usize,
+    attribute: &Attribute,
+    name: &str,
+) -> Shape {
+    if let Some(choices) = team_values(rule_set, analysis, id) {
+        Shape::Numbers(choices)
+    } else if named_like(
+        name,
+        &["skill", "rating", "mmr", "elo", "experience", "kills"],
+    ) {
+        Shape::Skill
+    } else if named_like(name, &["league", "tier", "rank", "level", "division"]) {
+        Shape::Tier(10.0)
+    } else if let Some(threshold) = threshold(rule_set, analysis, id) {
+        Shape::Threshold(threshold)
+    } else {
+        match &attribute.default {
+            Some(AttributeValue::Number(d)) => {
+                Shape::Numbers(vec![(*d, 3.0), (d + 1.0, 1.0), ((d - 1.0).max(0.0), 1.0)])
+            }
+            _ => Shape::Tier(5.0),
+        }
+    }
+}
+
+/// Tests per team with equal literals (`teams[monster]...wantsToBeMonster = 1`): each value
+/// weighted by its team's seats, so it is as often drawn as it is needed.
+fn team_values(rule_set: &RuleSet, analysis: &Analysis, id: usize) -> Option<Vec<(f64, f64)>> {
+    let team_values: Vec<(f64, u32)> = analysis
+        .player_tests
+        .iter()
+        .filter(|t| t.attribute.0 == id && t.test == Test::Compare(ComparisonOperation::Equal))
+        .filter_map(|t| {
+            let value = literal_reference(rule_set, t.rule)?;
+            Some((
+                value,
+                t.teams
+                    .iter()
+                    .map(|team| rule_set.teams[team.0].max_players)
+                    .sum(),
+            ))
+        })
+        .collect();
+    (!team_values.is_empty()).then(|| {
+        team_values
+            .into_iter()
+            .map(|(v, n)| (v, f64::from(n)))
+            .collect()
+    })
+}
+
+fn string_shape(rule_set: &RuleSet, id: usize, attribute: &Attribute, name: String) -> Shape {
+    if must_differ(rule_set, id) {
+        // Every player of a match needs their own value (a hero pick): a roster several
+        // times the match's size, picked evenly.
+        let roster = (rule_set.max_players() as usize * 4).clamp(8, 400);
+        return Shape::Strings((1..=roster).map(|i| (format!("{name}_{i}"), 1.0)).collect());
+    }
+    if named_like(&name, &["lobby", "room", "code"]) {
+        return Shape::Code(name);
+    }
+    let mut values: Vec<String> = match &attribute.default {
+        Some(AttributeValue::String(d)) => vec![d.clone()],
+        _ => Vec::new(),
+    };
+    values.extend(vocabulary(&name));
+    values.dedup();
+    // The first value (the default, or the most popular) dominates, as in life.
+    Shape::Strings(
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.clone(), if i == 0 { 4.0 } else { 1.0 }))
+            .collect(),
+    )
+}
+
+/// `literals` are the rule set's string literals, which lists hold alongside the vocabulary.
+fn list_shape(
+    rule_set: &RuleSet,
+    id: usize,
+    attribute: &Attribute,
+    name: &str,
+    literals: &[String],
+) -> Shape {
+    if name.contains("block") || is_block_list(rule_set, id) {
+        return Shape::Empty;
+    }
+    // A string a rule caps (`contains "medic" max 5`) is as common as the cap allows: about
+    // half the capped share of a full match.
+    if let Some(share) = capped_share(rule_set, id) {
+        return Shape::Capped(vocabulary(name), literals.to_vec(), share);
+    }
+    let mut values: Vec<String> = match &attribute.default {
+        Some(AttributeValue::StringList(d)) => d.clone(),
+        _ => Vec::new(),
+    };
+    values.extend(literals.iter().cloned());
+    values.extend(vocabulary(name));
+    let mut seen = Vec::new();
+    values.retain(|v| {
+        let new = !seen.contains(v);
+        seen.push(v.clone());
+        new
+    });
+    Shape::List(values, 0.6)
+}
+
+fn map_shape(attribute: &Attribute, name: &str) -> Shape {
+    let mut keys: Vec<String> = match &attribute.default {
+        Some(AttributeValue::StringNumberMap(d)) => d.iter().map(|(k, _)| k.clone()).collect(),
+        _ => Vec::new(),
+    };
+    keys.extend(vocabulary(name));
+    keys.dedup();
+    Shape::Map(keys)
 }
 
 /// A test every player must pass against a literal (`flatten(teams[*]...gamesPlayed) >= 10`).

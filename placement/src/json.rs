@@ -270,82 +270,19 @@ fn fleet_id_of(arn: &str) -> &str {
 pub fn parse_queue(text: &str) -> Result<Queue, PlacementError> {
     let body: QueueJson = parse(text)?;
     let name = body.name;
-    if name.is_empty() || name.len() > 128 {
-        return Err(PlacementError::invalid(
-            "Name",
-            format!("expected 1 to 128 characters, found `{name}`"),
-        ));
-    }
-    check_id(&name, "Name")?;
+    check_queue_name(&name)?;
     let timeout = PlacementError::at_least_zero(
         body.timeout_in_seconds.unwrap_or(DEFAULT_TIMEOUT),
         "TimeoutInSeconds",
         "timeout in seconds",
     )?;
-    let latency_policies = body
-        .player_latency_policies
-        .iter()
-        .enumerate()
-        .map(|(i, policy)| {
-            let at = |field: &str| format!("PlayerLatencyPolicies[{i}].{field}");
-            let max = PlacementError::at_least_zero(
-                policy.maximum_individual_player_latency_milliseconds,
-                at("MaximumIndividualPlayerLatencyMilliseconds"),
-                "latency",
-            )?;
-            let duration = policy
-                .policy_duration_seconds
-                .map(|d| PlacementError::at_least_zero(d, at("PolicyDurationSeconds"), "duration"))
-                .transpose()?;
-            Ok(LatencyPolicy {
-                max_latency_ms: max,
-                duration,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let latency_policies = latency_policies(&body.player_latency_policies)?;
     let priority = body.priority_configuration.unwrap_or(PriorityJson {
         priority_order: Vec::new(),
         location_order: Vec::new(),
     });
-    if priority.priority_order.len() > 4 {
-        return Err(PlacementError::invalid(
-            "PriorityConfiguration.PriorityOrder",
-            format!(
-                "expected 1 to 4 criteria, found {}",
-                priority.priority_order.len()
-            ),
-        ));
-    }
-    let mut order = Vec::new();
-    for (i, criterion) in priority.priority_order.iter().enumerate() {
-        let criterion = match criterion {
-            PriorityTypeJson::Latency => PriorityType::Latency,
-            PriorityTypeJson::Cost => PriorityType::Cost,
-            PriorityTypeJson::Destination => PriorityType::Destination,
-            PriorityTypeJson::Location => PriorityType::Location,
-        };
-        if order.contains(&criterion) {
-            return Err(PlacementError::invalid(
-                format!("PriorityConfiguration.PriorityOrder[{i}]"),
-                format!("`{}` is listed twice", criterion.as_str()),
-            ));
-        }
-        order.push(criterion);
-    }
-    if order.contains(&PriorityType::Location) && priority.location_order.is_empty() {
-        return Err(PlacementError::invalid(
-            "PriorityConfiguration.LocationOrder",
-            "a priority order with `LOCATION` needs a `LocationOrder`",
-        ));
-    }
-    for (i, location) in priority.location_order.iter().enumerate() {
-        if priority.location_order[..i].contains(location) {
-            return Err(PlacementError::invalid(
-                format!("PriorityConfiguration.LocationOrder[{i}]"),
-                format!("location `{location}` is listed twice"),
-            ));
-        }
-    }
+    let order = priority_order(&priority.priority_order)?;
+    check_location_order(&order, &priority.location_order)?;
     // "To remove an existing filter configuration, pass in an empty set."
     let allowed_locations = body
         .filter_configuration
@@ -369,6 +306,89 @@ pub fn parse_queue(text: &str) -> Result<Queue, PlacementError> {
         allowed_locations,
         options,
     })
+}
+
+fn check_queue_name(name: &str) -> Result<(), PlacementError> {
+    if name.is_empty() || name.len() > 128 {
+        return Err(PlacementError::invalid(
+            "Name",
+            format!("expected 1 to 128 characters, found `{name}`"),
+        ));
+    }
+    check_id(name, "Name")
+}
+
+fn latency_policies(policies: &[PolicyJson]) -> Result<Vec<LatencyPolicy>, PlacementError> {
+    policies
+        .iter()
+        .enumerate()
+        .map(|(i, policy)| {
+            let at = |field: &str| format!("PlayerLatencyPolicies[{i}].{field}");
+            let max = PlacementError::at_least_zero(
+                policy.maximum_individual_player_latency_milliseconds,
+                at("MaximumIndividualPlayerLatencyMilliseconds"),
+                "latency",
+            )?;
+            let duration = policy
+                .policy_duration_seconds
+                .map(|d| PlacementError::at_least_zero(d, at("PolicyDurationSeconds"), "duration"))
+                .transpose()?;
+            Ok(LatencyPolicy {
+                max_latency_ms: max,
+                duration,
+            })
+        })
+        .collect()
+}
+
+/// The criteria as given (at most four, each once), before [`PriorityType::complete`] adds
+/// the rest.
+fn priority_order(criteria: &[PriorityTypeJson]) -> Result<Vec<PriorityType>, PlacementError> {
+    if criteria.len() > 4 {
+        return Err(PlacementError::invalid(
+            "PriorityConfiguration.PriorityOrder",
+            format!("expected 1 to 4 criteria, found {}", criteria.len()),
+        ));
+    }
+    let mut order = Vec::new();
+    for (i, criterion) in criteria.iter().enumerate() {
+        let criterion = match criterion {
+            PriorityTypeJson::Latency => PriorityType::Latency,
+            PriorityTypeJson::Cost => PriorityType::Cost,
+            PriorityTypeJson::Destination => PriorityType::Destination,
+            PriorityTypeJson::Location => PriorityType::Location,
+        };
+        if order.contains(&criterion) {
+            return Err(PlacementError::invalid(
+                format!("PriorityConfiguration.PriorityOrder[{i}]"),
+                format!("`{}` is listed twice", criterion.as_str()),
+            ));
+        }
+        order.push(criterion);
+    }
+    Ok(order)
+}
+
+/// A `LocationOrder` is needed when `order` ranks by location, and names each location once.
+fn check_location_order(
+    order: &[PriorityType],
+    locations: &[String],
+) -> Result<(), PlacementError> {
+    if order.contains(&PriorityType::Location) && locations.is_empty() {
+        return Err(PlacementError::invalid(
+            "PriorityConfiguration.LocationOrder",
+            "a priority order with `LOCATION` needs a `LocationOrder`",
+        ));
+    }
+    for (i, location) in locations.iter().enumerate() {
+        if locations[..i].contains(location) {
+            return Err(PlacementError::invalid(
+                format!("PriorityConfiguration.LocationOrder[{i}]"),
+                format!("location `{location}` is listed twice"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn queue_options(options: OptionsJson) -> Result<QueueOptions, PlacementError> {
@@ -535,32 +555,10 @@ pub fn parse_request(
     locations: &Locations,
 ) -> Result<(Option<Seconds>, PlacementRequest), PlacementError> {
     let body: RequestJson = parse(text)?;
-    if body.game_properties.len() > 16 {
-        return Err(PlacementError::invalid(
-            "GameProperties",
-            format!(
-                "expected at most 16 properties, found {}",
-                body.game_properties.len()
-            ),
-        ));
-    }
-    if let Some(start) = body.start_time
-        && !start.is_finite()
-    {
-        return Err(PlacementError::invalid(
-            "StartTime",
-            format!("expected seconds, found `{start}`"),
-        ));
-    }
-    let queue = body
-        .game_session_queue_name
-        .rsplit("gamesessionqueue/")
-        .next()
-        .unwrap_or(&body.game_session_queue_name)
-        .to_string();
+    check_request_limits(&body)?;
     let mut request = PlacementRequest {
         placement_id: body.placement_id,
-        queue,
+        queue: queue_name_of(&body.game_session_queue_name).to_string(),
         max_players: body.maximum_player_session_count,
         players: Vec::new(),
         player_latencies: Vec::new(),
@@ -582,21 +580,63 @@ pub fn parse_request(
             .collect(),
         game_session_name: body.game_session_name,
         game_session_data: body.game_session_data,
-        priority_override: body
-            .priority_configuration_override
-            .map(|o| PriorityOverride {
-                location_order: o.location_order,
-                fallback: match o.placement_fallback_strategy {
-                    None | Some(FallbackJson::DefaultAfterSinglePass) => {
-                        FallbackStrategy::DefaultAfterSinglePass
-                    }
-                    Some(FallbackJson::None) => FallbackStrategy::None,
-                },
-            }),
+        priority_override: body.priority_configuration_override.map(priority_override),
     };
+    add_player_latencies(&mut request, &body.player_latencies, locations)?;
+    Ok((body.start_time, request))
+}
+
+fn check_request_limits(body: &RequestJson) -> Result<(), PlacementError> {
+    if body.game_properties.len() > 16 {
+        return Err(PlacementError::invalid(
+            "GameProperties",
+            format!(
+                "expected at most 16 properties, found {}",
+                body.game_properties.len()
+            ),
+        ));
+    }
+    if let Some(start) = body.start_time
+        && !start.is_finite()
+    {
+        return Err(PlacementError::invalid(
+            "StartTime",
+            format!("expected seconds, found `{start}`"),
+        ));
+    }
+    Ok(())
+}
+
+/// A queue's name, from its name or its ARN.
+fn queue_name_of(name_or_arn: &str) -> &str {
+    name_or_arn
+        .rsplit("gamesessionqueue/")
+        .next()
+        .unwrap_or(name_or_arn)
+}
+
+fn priority_override(body: OverrideJson) -> PriorityOverride {
+    PriorityOverride {
+        location_order: body.location_order,
+        fallback: match body.placement_fallback_strategy {
+            None | Some(FallbackJson::DefaultAfterSinglePass) => {
+                FallbackStrategy::DefaultAfterSinglePass
+            }
+            Some(FallbackJson::None) => FallbackStrategy::None,
+        },
+    }
+}
+
+/// Numbers the players as their latencies first name them; a region `locations` does not
+/// know is checked but dropped, since no fleet can be there.
+fn add_player_latencies(
+    request: &mut PlacementRequest,
+    latencies: &[PlayerLatencyJson],
+    locations: &Locations,
+) -> Result<(), PlacementError> {
     // Looked up only: no order of this map reaches a result.
     let mut reported: HashMap<(&str, &str), usize> = HashMap::new();
-    for (i, latency) in body.player_latencies.iter().enumerate() {
+    for (i, latency) in latencies.iter().enumerate() {
         let ms = PlacementError::at_least_zero(
             latency.latency_in_milliseconds,
             format!("PlayerLatencies[{i}].LatencyInMilliseconds"),
@@ -624,7 +664,7 @@ pub fn parse_request(
             });
         }
     }
-    Ok((body.start_time, request))
+    Ok(())
 }
 
 /// A game session's id (its ARN, as GameLift's `GameSessionId`): the location appears only
