@@ -246,8 +246,10 @@ pub enum Scope {
 /// What searching one group of tickets found.
 #[derive(Debug, Default)]
 pub struct GroupResult {
-    /// Each match with its anchor's rank.
-    pub matches: Vec<(u32, Match)>,
+    /// Each match with its anchor's rank, in the order formed; `None` where a repair broke
+    /// one up (handed over as formed, so that a batch of pairs never copies its matches to
+    /// drop the gaps).
+    pub matches: Vec<Option<(u32, Match)>>,
     /// The ranks of the tickets matched.
     pub matched: Vec<u32>,
     /// Why each anchor that formed no match waits, by rank.
@@ -319,8 +321,6 @@ impl Context<'_> {
             search.repair(&mut formed);
         }
         let matched = |p: usize| formed.match_of[p] != u32::MAX;
-        let mut matches = Vec::with_capacity(formed.matches.len());
-        matches.extend(formed.matches.into_iter().flatten());
         GroupResult {
             matched: (0..profiles.len())
                 .filter(|p| matched(*p))
@@ -331,7 +331,7 @@ impl Context<'_> {
                 .filter(|(p, _)| !matched(*p))
                 .map(|(p, attempt)| (profiles[p].rank, attempt))
                 .collect(),
-            matches,
+            matches: formed.matches,
             metrics: search.metrics,
         }
     }
