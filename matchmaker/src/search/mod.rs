@@ -349,27 +349,55 @@ impl Context<'_> {
         variant: usize,
         scope: Scope,
     ) -> VariantIndex {
-        let placements: Vec<Option<Placement<'_>>> = profiles
+        // What the index needs of each ticket, read from its filters in one pass (the home
+        // copied out), so that building the index never goes back to the pool for it.
+        let seats: Vec<Option<Seat>> = profiles
             .iter()
             .zip(own)
             .map(|(p, filters)| {
                 if filters.fails_alone_by(self.bounds.latest(p.age)).is_some() {
                     return None;
                 }
+                let home = match scope {
+                    Scope::Home => filters.home().map(|list| list.first().copied()),
+                    Scope::Everywhere => None,
+                };
+                Some(Seat {
+                    axis: self.plans[variant].axis_value(filters, p),
+                    home,
+                })
+            })
+            .collect();
+        let placements: Vec<Option<Placement<'_>>> = seats
+            .iter()
+            .zip(profiles.iter().zip(own))
+            .map(|(seat, (p, filters))| {
+                let seat = seat.as_ref()?;
                 let locations = match scope {
-                    Scope::Home => filters.home(),
+                    Scope::Home => seat
+                        .home
+                        .as_ref()
+                        .map(|home| home.as_ref().map_or(&[][..], std::slice::from_ref)),
                     Scope::Everywhere => filters.locations(),
                 };
                 Some(Placement {
                     keys: &filters.state.equal,
                     locations,
-                    axis: self.plans[variant].axis_value(filters, p),
+                    axis: seat.axis,
                     players: p.players,
                 })
             })
             .collect();
         VariantIndex::build(&placements, self.pool.locations().len())
     }
+}
+
+/// What a ticket's place in an index is built from, read once from its filters.
+struct Seat {
+    axis: f64,
+    /// In phase one, the ticket's nearest location under the caps (`Some(None)`: none is;
+    /// `None`: no latency rule).
+    home: Option<Option<(LocationId, f32)>>,
 }
 
 /// The order to try a batch's variants in: the most selective first, judged by how many of
