@@ -264,21 +264,20 @@ impl Context<'_> {
             Scope::Home => &self.order[..1],
             Scope::Everywhere => &self.order[..],
         };
-        // Each ticket's filters, read once in anchor order (the pool's order, mostly): the
-        // search then finds a candidate's state without reading its ticket's slot.
-        let own: Vec<Vec<&TicketFilters>> = (0..self.variants.len())
-            .map(|v| match in_scope.contains(&v) {
-                true => profiles.iter().map(|p| self.filters(p, v)).collect(),
-                false => Vec::new(),
-            })
-            .collect();
-        let indexes: Vec<Option<VariantIndex>> = (0..self.variants.len())
-            .map(|v| {
-                in_scope
-                    .contains(&v)
-                    .then(|| self.index(profiles, &own[v], v, scope))
-            })
-            .collect();
+        // Each ticket's filters, read once in anchor order (the pool's order, mostly), with
+        // what the index needs of them: the search then finds a candidate's state without
+        // reading its ticket's slot.
+        let (own, indexes): (Vec<Vec<&TicketFilters>>, Vec<Option<VariantIndex>>) =
+            (0..self.variants.len())
+                .map(|v| match in_scope.contains(&v) {
+                    true => {
+                        let (own, seats) = self.read(profiles, v, scope);
+                        let index = self.index(profiles, &own, &seats, scope);
+                        (own, Some(index))
+                    }
+                    false => (Vec::new(), None),
+                })
+                .unzip();
         let mut search = Search {
             pool: self.pool,
             rule_set: self.rule_set,
@@ -341,33 +340,45 @@ impl Context<'_> {
         self.bounds.table.all().iter().all(|p| p.max_players() == 2)
     }
 
-    /// The candidate index of variant `variant` over `profiles`.
+    /// Each of `profiles`' filters in variant `variant`, and what the index needs of it (the
+    /// home copied out), read in one pass so that building the index never goes back to the
+    /// pool for it.
+    fn read(
+        &self,
+        profiles: &[Profile],
+        variant: usize,
+        scope: Scope,
+    ) -> (Vec<&TicketFilters>, Vec<Option<Seat>>) {
+        let mut own = Vec::with_capacity(profiles.len());
+        let mut seats = Vec::with_capacity(profiles.len());
+        for p in profiles {
+            let filters = self.filters(p, variant);
+            own.push(filters);
+            if filters.fails_alone_by(self.bounds.latest(p.age)).is_some() {
+                seats.push(None);
+                continue;
+            }
+            let home = match scope {
+                Scope::Home => filters.home().map(|list| list.first().copied()),
+                Scope::Everywhere => None,
+            };
+            seats.push(Some(Seat {
+                axis: self.plans[variant].axis_value(filters, p),
+                home,
+            }));
+        }
+        (own, seats)
+    }
+
+    /// The candidate index over `profiles`, from their filters and seats (see
+    /// [`Context::read`]).
     fn index(
         &self,
         profiles: &[Profile],
         own: &[&TicketFilters],
-        variant: usize,
+        seats: &[Option<Seat>],
         scope: Scope,
     ) -> VariantIndex {
-        // What the index needs of each ticket, read from its filters in one pass (the home
-        // copied out), so that building the index never goes back to the pool for it.
-        let seats: Vec<Option<Seat>> = profiles
-            .iter()
-            .zip(own)
-            .map(|(p, filters)| {
-                if filters.fails_alone_by(self.bounds.latest(p.age)).is_some() {
-                    return None;
-                }
-                let home = match scope {
-                    Scope::Home => filters.home().map(|list| list.first().copied()),
-                    Scope::Everywhere => None,
-                };
-                Some(Seat {
-                    axis: self.plans[variant].axis_value(filters, p),
-                    home,
-                })
-            })
-            .collect();
         let placements: Vec<Option<Placement<'_>>> = seats
             .iter()
             .zip(profiles.iter().zip(own))
