@@ -210,15 +210,19 @@ fn finish(
         calibration.order.clone(),
         waiting.oldest,
     );
-    let Searched {
+    let Phases {
         found,
         matched,
         mut attempts,
         mut metrics,
-    } = search_profiles(&context, profiles);
+    } = phases(&context, profiles);
     let mut unmatched = waiting.unmatched;
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
-    let matches = number(found, &mut rng);
+    let mut matches = Vec::with_capacity(found.count());
+    found.in_anchor_order(|_, mut found| {
+        found.id = match_id(&mut rng);
+        matches.push(found);
+    });
     for profile in profiles {
         let rank = profile.rank as usize;
         if matched[rank] {
@@ -271,26 +275,55 @@ pub(crate) struct Searched {
     pub(crate) matched: Vec<bool>,
     /// Why each anchor that formed no match waits, by rank.
     pub(crate) attempts: HashMap<u32, Attempt>,
-    pub(crate) metrics: RuleMetrics,
 }
 
 /// The two phases over `profiles` (in anchor order; only those marked as anchors search).
 pub(crate) fn search_profiles(context: &Context<'_>, profiles: &[Profile]) -> Searched {
+    let Phases {
+        found,
+        matched,
+        attempts,
+        ..
+    } = phases(context, profiles);
+    let mut merged = Vec::with_capacity(found.count());
+    found.in_anchor_order(|rank, found| merged.push((rank, found)));
+    Searched {
+        found: merged,
+        matched,
+        attempts,
+    }
+}
+
+/// What the two phases found, before the matches are merged in anchor order.
+struct Phases {
+    found: Found,
+    /// By rank, whether the ticket was matched.
+    matched: Vec<bool>,
+    /// Why each anchor that formed no match waits, by rank.
+    attempts: HashMap<u32, Attempt>,
+    metrics: RuleMetrics,
+}
+
+/// Phase one, then phase two (see [`search_profiles`]).
+fn phases(context: &Context<'_>, profiles: &[Profile]) -> Phases {
     // Phase one: each ticket among those sharing its nearest location, groups side by side.
     let groups = home_groups(context, profiles);
     let home: Vec<GroupResult> = groups
         .par_iter()
         .map(|group| context.search(group, Scope::Home))
         .collect();
-    let mut searched = Searched {
-        found: Vec::new(),
+    let mut phases = Phases {
+        found: Found {
+            groups: Vec::new(),
+            ranks: profiles.len(),
+        },
         matched: vec![false; profiles.len()],
         // Only waiting anchors have attempts: a map, not a slot per ticket.
         attempts: HashMap::new(),
         metrics: RuleMetrics::new(context.rule_set.rules.len()),
     };
     for result in home {
-        searched.absorb(result);
+        phases.absorb(result);
     }
 
     // Phase two: the tickets left, at every location and in every variant. Without latency
@@ -301,7 +334,7 @@ pub(crate) fn search_profiles(context: &Context<'_>, profiles: &[Profile]) -> Se
         // Tickets that fail every variant on their own can match nowhere.
         let left: Vec<Profile> = profiles
             .iter()
-            .filter(|p| !searched.matched[p.rank as usize])
+            .filter(|p| !phases.matched[p.rank as usize])
             .filter(|p| {
                 context
                     .order
@@ -311,10 +344,54 @@ pub(crate) fn search_profiles(context: &Context<'_>, profiles: &[Profile]) -> Se
             .copied()
             .collect();
         let result = context.search(&left, Scope::Everywhere);
-        searched.absorb(result);
+        phases.absorb(result);
     }
-    searched.found.sort_by_key(|(rank, _)| *rank);
-    searched
+    phases
+}
+
+/// The matches of a batch's groups as each group formed them, keyed by their anchors' ranks.
+struct Found {
+    /// Per group searched, in the order searched, its matches (`None` where a repair broke
+    /// one up).
+    groups: Vec<Vec<Option<(u32, Match)>>>,
+    /// How many ranks the batch gives out.
+    ranks: usize,
+}
+
+impl Found {
+    fn count(&self) -> usize {
+        self.groups.iter().flatten().filter(|m| m.is_some()).count()
+    }
+
+    /// Hands `each` every match in anchor order (ties in the order found), moving each once:
+    /// the matches are placed by counting their ranks, never sorted themselves (a batch of
+    /// pairs forms half a million of them, each a few cache lines).
+    fn in_anchor_order(mut self, mut each: impl FnMut(u32, Match)) {
+        // `next[r]`: where the first match of rank `r` goes, once counted and summed.
+        let mut next = vec![0u32; self.ranks + 1];
+        for (rank, _) in self.groups.iter().flatten().flatten() {
+            next[*rank as usize + 1] += 1;
+        }
+        for r in 1..next.len() {
+            next[r] += next[r - 1];
+        }
+        // By place in anchor order, the group and position of the match there.
+        let mut order = vec![(0u32, 0u32); next[self.ranks] as usize];
+        for (group, matches) in self.groups.iter().enumerate() {
+            for (position, found) in matches.iter().enumerate() {
+                if let Some((rank, _)) = found {
+                    let at = &mut next[*rank as usize];
+                    order[*at as usize] = (group as u32, position as u32);
+                    *at += 1;
+                }
+            }
+        }
+        for (group, position) in order {
+            let taken = self.groups[group as usize][position as usize].take();
+            let (rank, found) = taken.expect("each match is placed once");
+            each(rank, found);
+        }
+    }
 }
 
 /// Completes what an unmatched ticket's attempt says of the ticket on its own: the rule its
@@ -443,7 +520,7 @@ fn home_groups(context: &Context<'_>, profiles: &[Profile]) -> Vec<Vec<Profile>>
     groups
 }
 
-impl Searched {
+impl Phases {
     fn absorb(&mut self, result: GroupResult) {
         for rank in result.matched {
             self.matched[rank as usize] = true;
@@ -452,12 +529,7 @@ impl Searched {
         // costs less than a lookup per match.
         let matched = &self.matched;
         self.attempts.retain(|rank, _| !matched[*rank as usize]);
-        if self.found.capacity() == 0 {
-            // Room for a match per two tickets from the start (pages never written cost
-            // nothing), so that a batch of pairs does not copy its matches as they come in.
-            self.found.reserve(self.matched.len() / 2);
-        }
-        self.found.extend(result.matches);
+        self.found.groups.push(result.matches);
         self.attempts.extend(result.attempts);
         self.metrics.add(&result.metrics);
     }

@@ -247,8 +247,10 @@ pub enum Scope {
 /// What searching one group of tickets found.
 #[derive(Debug, Default)]
 pub struct GroupResult {
-    /// Each match with its anchor's rank.
-    pub matches: Vec<(u32, Match)>,
+    /// Each match with its anchor's rank, in the order formed; `None` where a repair broke
+    /// one up (handed over as formed, so that a batch of pairs never copies its matches to
+    /// drop the gaps).
+    pub matches: Vec<Option<(u32, Match)>>,
     /// The ranks of the tickets matched.
     pub matched: Vec<u32>,
     /// Why each anchor that formed no match waits, by rank.
@@ -263,21 +265,20 @@ impl Context<'_> {
             Scope::Home => &self.order[..1],
             Scope::Everywhere => &self.order[..],
         };
-        // Each ticket's filters, read once in anchor order (the pool's order, mostly): the
-        // search then finds a candidate's state without reading its ticket's slot.
-        let own: Vec<Vec<&TicketFilters>> = (0..self.variants.len())
-            .map(|v| match in_scope.contains(&v) {
-                true => profiles.iter().map(|p| self.filters(p, v)).collect(),
-                false => Vec::new(),
-            })
-            .collect();
-        let indexes: Vec<Option<VariantIndex>> = (0..self.variants.len())
-            .map(|v| {
-                in_scope
-                    .contains(&v)
-                    .then(|| self.index(profiles, &own[v], v, scope))
-            })
-            .collect();
+        // Each ticket's filters, read once in anchor order (the pool's order, mostly), with
+        // what the index needs of them: the search then finds a candidate's state without
+        // reading its ticket's slot.
+        let (own, indexes): (Vec<Vec<&TicketFilters>>, Vec<Option<VariantIndex>>) =
+            (0..self.variants.len())
+                .map(|v| match in_scope.contains(&v) {
+                    true => {
+                        let (own, seats) = self.read(profiles, v, scope);
+                        let index = self.index(profiles, &own, &seats, scope);
+                        (own, Some(index))
+                    }
+                    false => (Vec::new(), None),
+                })
+                .unzip();
         let mut search = Search {
             pool: self.pool,
             rule_set: self.rule_set,
@@ -320,8 +321,6 @@ impl Context<'_> {
             search.repair(&mut formed);
         }
         let matched = |p: usize| formed.match_of[p] != u32::MAX;
-        let mut matches = Vec::with_capacity(formed.matches.len());
-        matches.extend(formed.matches.into_iter().flatten());
         GroupResult {
             matched: (0..profiles.len())
                 .filter(|p| matched(*p))
@@ -332,7 +331,7 @@ impl Context<'_> {
                 .filter(|(p, _)| !matched(*p))
                 .map(|(p, attempt)| (profiles[p].rank, attempt))
                 .collect(),
-            matches,
+            matches: formed.matches,
             metrics: search.metrics,
         }
     }
@@ -342,35 +341,75 @@ impl Context<'_> {
         self.bounds.table.all().iter().all(|p| p.max_players() == 2)
     }
 
-    /// The candidate index of variant `variant` over `profiles`.
+    /// Each of `profiles`' filters in variant `variant`, and what the index needs of it (the
+    /// home copied out), read in one pass so that building the index never goes back to the
+    /// pool for it.
+    fn read(
+        &self,
+        profiles: &[Profile],
+        variant: usize,
+        scope: Scope,
+    ) -> (Vec<&TicketFilters>, Vec<Option<Seat>>) {
+        let mut own = Vec::with_capacity(profiles.len());
+        let mut seats = Vec::with_capacity(profiles.len());
+        for p in profiles {
+            let filters = self.filters(p, variant);
+            own.push(filters);
+            if filters.fails_alone_by(self.bounds.latest(p.age)).is_some() {
+                seats.push(None);
+                continue;
+            }
+            let home = match scope {
+                Scope::Home => filters.home().map(|list| list.first().copied()),
+                Scope::Everywhere => None,
+            };
+            seats.push(Some(Seat {
+                axis: self.plans[variant].axis_value(filters, p),
+                home,
+            }));
+        }
+        (own, seats)
+    }
+
+    /// The candidate index over `profiles`, from their filters and seats (see
+    /// [`Context::read`]).
     fn index(
         &self,
         profiles: &[Profile],
         own: &[&TicketFilters],
-        variant: usize,
+        seats: &[Option<Seat>],
         scope: Scope,
     ) -> VariantIndex {
-        let placements: Vec<Option<Placement<'_>>> = profiles
+        let placements: Vec<Option<Placement<'_>>> = seats
             .iter()
-            .zip(own)
-            .map(|(p, filters)| {
-                if filters.fails_alone_by(self.bounds.latest(p.age)).is_some() {
-                    return None;
-                }
+            .zip(profiles.iter().zip(own))
+            .map(|(seat, (p, filters))| {
+                let seat = seat.as_ref()?;
                 let locations = match scope {
-                    Scope::Home => filters.home(),
+                    Scope::Home => seat
+                        .home
+                        .as_ref()
+                        .map(|home| home.as_ref().map_or(&[][..], std::slice::from_ref)),
                     Scope::Everywhere => filters.locations(),
                 };
                 Some(Placement {
                     keys: &filters.state.equal,
                     locations,
-                    axis: self.plans[variant].axis_value(filters, p),
+                    axis: seat.axis,
                     players: p.players,
                 })
             })
             .collect();
         VariantIndex::build(&placements, self.pool.locations().len())
     }
+}
+
+/// What a ticket's place in an index is built from, read once from its filters.
+struct Seat {
+    axis: f64,
+    /// In phase one, the ticket's nearest location under the caps (`Some(None)`: none is;
+    /// `None`: no latency rule).
+    home: Option<Option<(LocationId, f32)>>,
 }
 
 /// The order to try a batch's variants in: the most selective first, judged by how many of
