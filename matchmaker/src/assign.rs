@@ -22,18 +22,18 @@ use crate::pool::{Pool, Ticket, TicketKey, Value};
 use rally_rules::numeric;
 
 /// How many complete assignments a small-match search may judge before giving up.
-pub const ASSIGNMENT_BUDGET: usize = 16;
+pub(crate) const ASSIGNMENT_BUDGET: usize = 16;
 /// How many partial assignments it may visit on the way.
-pub const NODE_BUDGET: usize = 1_024;
+pub(crate) const NODE_BUDGET: usize = 1_024;
 
 /// The outcome of trying to put tickets on teams.
 #[derive(Debug)]
-pub enum Assigned {
+pub(crate) enum Assigned {
     Valid(Vec<Vec<TicketKey>>, Evaluation),
     /// No assignment fits the team sizes and per-team tests.
     NoFit,
-    /// Assignments fit, but none satisfied the rules; the last judged is kept for explaining.
-    Invalid(Evaluation),
+    /// Assignments fit, but none satisfied the rules.
+    Invalid,
 }
 
 /// The sum of a ticket's players' values of a number attribute, and the player count.
@@ -90,7 +90,7 @@ struct Search<'a> {
 
 /// Searches for a valid assignment of a small match. `on_judged` sees every judged assignment
 /// (for rule metrics and explanations).
-pub fn assign_small(
+pub(crate) fn assign_small(
     pool: &Pool,
     tickets: &[TicketKey],
     backfill: Option<TicketKey>,
@@ -176,7 +176,7 @@ pub fn assign_small(
             Assigned::Valid(search.balanced.take().unwrap_or(search.teams), evaluation)
         }
         None => match search.best_invalid {
-            Some(evaluation) => Assigned::Invalid(evaluation),
+            Some(_) => Assigned::Invalid,
             None => Assigned::NoFit,
         },
     }
@@ -293,13 +293,13 @@ impl Search<'_> {
 }
 
 /// Each ticket placed by [`fill_order`] with its team, and the players on each team.
-pub type Filled = (SmallVec<[(TicketKey, usize); 8]>, SmallVec<[usize; 4]>);
+pub(crate) type Filled = (SmallVec<[(TicketKey, usize); 8]>, SmallVec<[usize; 4]>);
 
 /// FlexMatch's documented fill order: a backfill ticket's players stay on their teams; the
 /// other tickets, larger parties first, go to a team below its minimum if any, else to the
 /// team with the most open slots. Returns each other ticket's team and the players per team;
 /// `None` when a party fits no team.
-pub fn fill_order(
+pub(crate) fn fill_order(
     pool: &Pool,
     tickets: &[TicketKey],
     backfill: Option<TicketKey>,
@@ -314,7 +314,7 @@ pub fn fill_order(
 
 /// [`fill_order`] for tickets given with their number of players, as the search knows them
 /// (so that placing a set reads no ticket but a backfill one).
-pub fn fill_order_sized(
+pub(crate) fn fill_order_sized(
     pool: &Pool,
     tickets: &[(TicketKey, usize)],
     backfill: Option<TicketKey>,
@@ -356,7 +356,7 @@ pub fn fill_order_sized(
 
 /// Teams as lists of tickets from [`fill_order`]'s placement; a backfill ticket first on
 /// each team it has players on.
-pub fn team_lists(
+pub(crate) fn team_lists(
     pool: &Pool,
     backfill: Option<TicketKey>,
     placed: &[(TicketKey, usize)],
@@ -378,7 +378,7 @@ pub fn team_lists(
 
 /// Large matches: FlexMatch's fill order, then balancing. Returns `None` when a party fits no
 /// team. The result is not judged here.
-pub fn assign_large(
+pub(crate) fn assign_large(
     pool: &Pool,
     tickets: &[TicketKey],
     backfill: Option<TicketKey>,
@@ -396,7 +396,7 @@ pub fn assign_large(
 /// Post-match balancing: swaps same-size parties between the teams with the highest and the
 /// lowest average of `attribute` while that narrows the gap. Team sizes never change and
 /// backfill players stay put.
-pub fn balance(
+pub(crate) fn balance(
     pool: &Pool,
     teams: &mut [Vec<TicketKey>],
     backfill: Option<TicketKey>,

@@ -8,7 +8,7 @@ use rally_rules::numeric;
 use crate::params::RuleParams;
 
 /// Whether `distance` lies within the rule's `minDistance` and `maxDistance`.
-pub fn within_distance(distance: f64, params: &RuleParams) -> bool {
+pub(crate) fn within_distance(distance: f64, params: &RuleParams) -> bool {
     params
         .min_distance
         .is_none_or(|min| numeric::ge(distance, min))
@@ -18,7 +18,7 @@ pub fn within_distance(distance: f64, params: &RuleParams) -> bool {
 }
 
 /// The lowest and highest of `numbers` (infinities for none).
-pub fn range(numbers: &[f64]) -> (f64, f64) {
+pub(crate) fn range(numbers: &[f64]) -> (f64, f64) {
     numbers
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), n| {
@@ -27,7 +27,7 @@ pub fn range(numbers: &[f64]) -> (f64, f64) {
 }
 
 /// `a operation b` on numbers, within the tolerance of `rally_rules::numeric`.
-pub fn compare_numbers(a: f64, operation: ComparisonOperation, b: f64) -> bool {
+pub(crate) fn compare_numbers(a: f64, operation: ComparisonOperation, b: f64) -> bool {
     use ComparisonOperation as Op;
     match operation {
         Op::Equal => numeric::eq(a, b),

@@ -39,7 +39,7 @@ use crate::pool::{LocationId, Pool, Symbol, Ticket, TicketKey, Value};
 /// players already have teams: it is listed on every team it has players on, and only those
 /// players count there.
 #[derive(Clone, Copy, Debug)]
-pub struct MatchView<'a> {
+pub(crate) struct MatchView<'a> {
     pub pool: &'a Pool,
     pub teams: &'a [Vec<TicketKey>],
 }
@@ -82,7 +82,7 @@ enum V {
 }
 
 /// Evaluates every rule of the pool's rule set on `view` with `params` in force.
-pub fn evaluate(view: MatchView<'_>, params: &Params) -> Evaluation {
+pub(crate) fn evaluate(view: MatchView<'_>, params: &Params) -> Evaluation {
     let rule_set = view.pool.rule_set();
     let mut outcomes: Vec<Option<bool>> = vec![None; rule_set.rules.len()];
     let mut latency_locations: Vec<Vec<LocationId>> = Vec::new();
@@ -144,7 +144,7 @@ pub fn evaluate(view: MatchView<'_>, params: &Params) -> Evaluation {
 
 /// Orders `locations` nearest first by the average latency of the players of `tickets`;
 /// ties by location name.
-pub fn order_by_latency(pool: &Pool, tickets: &[&Ticket], locations: &mut [LocationId]) {
+pub(crate) fn order_by_latency(pool: &Pool, tickets: &[&Ticket], locations: &mut [LocationId]) {
     order_by_average(pool, locations, |location| {
         let (sum, count) = tickets
             .iter()
@@ -159,7 +159,7 @@ pub fn order_by_latency(pool: &Pool, tickets: &[&Ticket], locations: &mut [Locat
 
 /// Orders `locations` by `average` (the players' average latency at a location, however the
 /// caller knows it), nearest first; ties by location name.
-pub fn order_by_average(
+pub(crate) fn order_by_average(
     pool: &Pool,
     locations: &mut [LocationId],
     average: impl Fn(LocationId) -> f64,
@@ -189,7 +189,7 @@ impl MatchView<'_> {
 
     /// The indices of `ticket`'s players who play on `team`: all of them, except on a
     /// backfill ticket, whose players keep their own teams.
-    pub fn players_on<'t>(
+    pub(crate) fn players_on<'t>(
         &self,
         ticket: &'t Ticket,
         team: TeamId,
@@ -404,7 +404,7 @@ impl MatchView<'_> {
     }
 
     /// Without latency rules: the locations every player reports.
-    pub fn common_locations(&self) -> Vec<LocationId> {
+    pub(crate) fn common_locations(&self) -> Vec<LocationId> {
         let common: Vec<LocationId> = self
             .reported_locations()
             .into_iter()
@@ -418,7 +418,7 @@ impl MatchView<'_> {
     }
 
     /// Nearest first by the players' average latency; ties by location name.
-    pub fn order_by_latency(&self, mut locations: Vec<LocationId>) -> Vec<LocationId> {
+    pub(crate) fn order_by_latency(&self, mut locations: Vec<LocationId>) -> Vec<LocationId> {
         let tickets: Vec<&Ticket> = self.tickets().collect();
         order_by_latency(self.pool, &tickets, &mut locations);
         locations

@@ -47,7 +47,7 @@ impl Exclusion {
 }
 
 /// A string everyone in a match must share.
-pub type Key = Symbol;
+pub(crate) type Key = Symbol;
 
 /// A value no two players of a match may share.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -82,12 +82,12 @@ pub enum CollectionState {
 
 /// A few strings, inline: a player's modes, a party's ids (a set of tickets whose state
 /// needs more spills to the heap; a ticket's own rarely does).
-pub type Symbols = SmallVec<[Symbol; 4]>;
+pub(crate) type Symbols = SmallVec<[Symbol; 4]>;
 
 /// Each location every member can use, with the worst member latency there. Inline up to
 /// the number of locations a typical latency cap leaves a player (two or three of eight
 /// regions under 100 ms).
-pub type Latencies = SmallVec<[(LocationId, f32); 4]>;
+pub(crate) type Latencies = SmallVec<[(LocationId, f32); 4]>;
 
 /// The state is kept inline (no allocation) for the common rule sets: a million tickets each
 /// hold one, and every join of a candidate builds one.
@@ -108,7 +108,11 @@ pub struct FilterState {
 
 /// The widest value of a bound over `bound`, for a filter that must never reject what a later
 /// age would allow.
-pub fn widest(bound: &[Params], value: impl Fn(&Params) -> Option<f64>, unbounded: f64) -> f64 {
+pub(crate) fn widest(
+    bound: &[Params],
+    value: impl Fn(&Params) -> Option<f64>,
+    unbounded: f64,
+) -> f64 {
     bound
         .iter()
         .map(|p| value(p).unwrap_or(unbounded))
@@ -656,7 +660,7 @@ fn worst_latencies(ticket: &Ticket) -> Latencies {
 }
 
 /// The ticket's players' own numbers for `attribute`.
-pub fn own_numbers(ticket: &Ticket, attribute: usize) -> SmallVec<[f64; 4]> {
+pub(crate) fn own_numbers(ticket: &Ticket, attribute: usize) -> SmallVec<[f64; 4]> {
     ticket
         .players
         .iter()
@@ -692,7 +696,7 @@ fn allowed_teams(
 }
 
 /// The first per-player test over every team that a player of `ticket` fails with `params`.
-pub fn failed_player_test(
+pub(crate) fn failed_player_test(
     pool: &impl Lookup,
     ticket: &Ticket,
     analysis: &Analysis,
@@ -708,7 +712,7 @@ pub fn failed_player_test(
 }
 
 /// Whether every player of `ticket` passes `test` with some `Params` of `bound`.
-pub fn passes_somewhere(
+pub(crate) fn passes_somewhere(
     pool: &impl Lookup,
     ticket: &Ticket,
     test: &PlayerTest,

@@ -23,7 +23,7 @@ use crate::pool::LocationId;
 
 /// Where one ticket sits in one partition.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Slot {
+pub(crate) struct Slot {
     pub partition: u32,
     pub position: u32,
     /// The ticket's worst latency at the partition's location (0 without latency rules), so
@@ -33,7 +33,7 @@ pub struct Slot {
 
 /// What the index needs to know of one ticket in one variant.
 #[derive(Clone, Debug)]
-pub struct Placement<'a> {
+pub(crate) struct Placement<'a> {
     /// The values the equality rules compare, all known.
     pub keys: &'a [Option<Key>],
     /// The locations under every latency cap with the ticket's worst latency there; `None`
@@ -44,7 +44,7 @@ pub struct Placement<'a> {
 }
 
 #[derive(Debug)]
-pub struct Partition {
+pub(crate) struct Partition {
     pub location: Option<LocationId>,
     /// Profile indices, ascending on the axis (ties in anchor order).
     members: Vec<u32>,
@@ -85,19 +85,11 @@ impl Partition {
         self.prev[position as usize + 1] = position;
         self.players_alive -= players;
     }
-
-    pub fn len(&self) -> usize {
-        self.members.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.members.is_empty()
-    }
 }
 
 /// One variant's partitions, and where each ticket sits in them.
 #[derive(Debug, Default)]
-pub struct VariantIndex {
+pub(crate) struct VariantIndex {
     pub partitions: Vec<Partition>,
     /// The slots of profile `p` are `slots[starts[p]..starts[p + 1]]`.
     starts: Vec<u32>,
@@ -106,7 +98,7 @@ pub struct VariantIndex {
 
 /// A walk outward from an anchor along the axis of its partition.
 #[derive(Clone, Debug)]
-pub struct Walk {
+pub(crate) struct Walk {
     partition: u32,
     left: Option<u32>,
     right: Option<u32>,
@@ -119,7 +111,7 @@ pub struct Walk {
 impl VariantIndex {
     /// Partitions the tickets `placements` (indexed by profile; `None` for a ticket that
     /// cannot match in this variant) over `locations` locations.
-    pub fn build(placements: &[Option<Placement<'_>>], locations: usize) -> VariantIndex {
+    pub(crate) fn build(placements: &[Option<Placement<'_>>], locations: usize) -> VariantIndex {
         // Tickets with equal keys form a group; a group has a partition per location (and
         // one, `locations`, for rule sets without latency rules).
         let columns = locations + 1;
@@ -225,7 +217,8 @@ impl VariantIndex {
     /// Members next to each other in a partition and within `window` on the axis, as profile
     /// pairs. Two tickets that can share a match are joined by a chain of such pairs (every
     /// member between them on the axis is nearer than they are to each other).
-    pub fn neighbours(&self, window: f64) -> impl Iterator<Item = (usize, usize)> + '_ {
+    #[cfg(feature = "tools")]
+    pub(crate) fn neighbours(&self, window: f64) -> impl Iterator<Item = (usize, usize)> + '_ {
         self.partitions.iter().flat_map(move |partition| {
             (1..partition.members.len())
                 .filter(move |i| partition.axis[*i] - partition.axis[i - 1] <= window)
@@ -239,17 +232,17 @@ impl VariantIndex {
     }
 
     /// The partitions profile `profile` sits in.
-    pub fn slots(&self, profile: usize) -> &[Slot] {
+    pub(crate) fn slots(&self, profile: usize) -> &[Slot] {
         &self.slots[self.starts[profile] as usize..self.starts[profile + 1] as usize]
     }
 
-    pub fn partition(&self, slot: &Slot) -> &Partition {
+    pub(crate) fn partition(&self, slot: &Slot) -> &Partition {
         &self.partitions[slot.partition as usize]
     }
 
     /// Takes a matched ticket out of every partition.
     #[inline]
-    pub fn remove(&mut self, profile: usize, players: usize) {
+    pub(crate) fn remove(&mut self, profile: usize, players: usize) {
         let range = self.starts[profile] as usize..self.starts[profile + 1] as usize;
         for slot in &self.slots[range] {
             self.partitions[slot.partition as usize].remove(slot.position, players);
@@ -257,14 +250,15 @@ impl VariantIndex {
     }
 
     /// A walk from the ticket at `slot` over the members within `window` of it on the axis.
-    pub fn walk(&mut self, slot: &Slot, window: f64) -> Walk {
+    #[cfg(test)]
+    pub(crate) fn walk(&mut self, slot: &Slot, window: f64) -> Walk {
         self.walk_beyond(slot, None, window)
     }
 
     /// A walk from the ticket at `slot` over the members farther than `beyond` from it on
     /// the axis (when given) and within `window`: the candidates of a search that needs its
     /// match spread wider than `beyond`.
-    pub fn walk_beyond(&mut self, slot: &Slot, beyond: Option<f64>, window: f64) -> Walk {
+    pub(crate) fn walk_beyond(&mut self, slot: &Slot, beyond: Option<f64>, window: f64) -> Walk {
         let partition = &mut self.partitions[slot.partition as usize];
         let axis = partition.axis[slot.position as usize];
         let (below, above) = match beyond {
@@ -293,7 +287,7 @@ impl VariantIndex {
 
     /// Up to `limit` members of the slot's partition within `window` of it on the axis,
     /// matched or not, nearest first: the neighbourhood a repair of the batch's pairs looks in.
-    pub fn near(&self, slot: &Slot, window: f64, limit: usize) -> SmallVec<[usize; 16]> {
+    pub(crate) fn near(&self, slot: &Slot, window: f64, limit: usize) -> SmallVec<[usize; 16]> {
         let partition = &self.partitions[slot.partition as usize];
         let at = slot.position as usize;
         let axis = partition.axis[at];
@@ -324,7 +318,7 @@ impl VariantIndex {
     }
 
     /// The next member of the walk, nearest to the anchor on the axis first.
-    pub fn step(&mut self, walk: &mut Walk) -> Option<usize> {
+    pub(crate) fn step(&mut self, walk: &mut Walk) -> Option<usize> {
         let partition = &mut self.partitions[walk.partition as usize];
         let below = walk
             .left

@@ -1,3 +1,4 @@
+#![warn(unreachable_pub)]
 //! The batch matcher: tickets, ticket pools, and forming matches from a pool under a compiled
 //! rule set.
 //!
@@ -27,23 +28,23 @@
 //! the same pool, time and seed give the same matches.
 
 pub mod analysis;
-pub mod assign;
+pub(crate) mod assign;
 pub mod batch;
-pub mod compare;
-pub mod eval;
+pub(crate) mod compare;
+pub(crate) mod eval;
 pub mod explain;
-pub mod filters;
+pub(crate) mod filters;
 #[cfg(feature = "tools")]
 pub mod generate;
-pub mod index;
-pub mod interner;
+pub(crate) mod index;
+pub(crate) mod interner;
 pub mod matches;
-pub mod params;
+pub(crate) mod params;
 pub mod pool;
-pub mod pooled;
+pub(crate) mod pooled;
 #[cfg(feature = "tools")]
 pub mod quality;
-pub mod repair;
-pub mod search;
+pub(crate) mod repair;
+pub(crate) mod search;
 pub mod standing;
 pub mod ticket;

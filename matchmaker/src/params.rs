@@ -185,7 +185,10 @@ impl ParamsTable {
 
 /// A match's age from its tickets' ages: the newest ticket's by default ("a newly added
 /// ticket restarts the clock"), the oldest's with `expansionAgeSelection: oldest`.
-pub fn match_age(selection: ExpansionAgeSelection, ages: impl IntoIterator<Item = f64>) -> f64 {
+pub(crate) fn match_age(
+    selection: ExpansionAgeSelection,
+    ages: impl IntoIterator<Item = f64>,
+) -> f64 {
     let ages = ages.into_iter();
     match selection {
         ExpansionAgeSelection::Newest => ages.fold(f64::INFINITY, f64::min),

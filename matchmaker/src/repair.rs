@@ -12,12 +12,12 @@
 use smallvec::SmallVec;
 
 /// How far a path may go, in matched pairs it passes through.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 /// Pairs one unmatched ticket's search may judge.
-pub const JUDGE_BUDGET: usize = 256;
+pub(crate) const JUDGE_BUDGET: usize = 256;
 
 /// The pairs a repair may form.
-pub trait Pairs {
+pub(crate) trait Pairs {
     /// What a valid pair becomes (a match).
     type Found;
     /// Tickets near `ticket` that might pair with it, nearest first, matched or not.
@@ -29,14 +29,14 @@ pub trait Pairs {
 /// The state of the batch's pairs: each ticket's mate in a two-ticket match (`u32::MAX`:
 /// none), and which tickets are free (unmatched, and able to match).
 #[derive(Clone, Copy, Debug)]
-pub struct Pairing<'a> {
+pub(crate) struct Pairing<'a> {
     pub mate: &'a [u32],
     pub free: &'a [bool],
 }
 
 /// A path from `start` (free) to another free ticket: the pairs to form, in order; every
 /// ticket on it but the two ends leaves its old pair for a new one.
-pub fn augmenting_path<P: Pairs>(
+pub(crate) fn augmenting_path<P: Pairs>(
     pairs: &mut P,
     pairing: Pairing<'_>,
     start: usize,

@@ -27,19 +27,19 @@ use pairs::Formed;
 
 /// Full candidate sets one anchor may judge in one partition, and in all, before it waits
 /// for the next batch.
-pub const MAX_SETS_PER_PARTITION: usize = 16;
-pub const MAX_SETS_PER_ANCHOR: usize = 64;
+pub(crate) const MAX_SETS_PER_PARTITION: usize = 16;
+pub(crate) const MAX_SETS_PER_ANCHOR: usize = 64;
 /// Members of a partition one walk may look at.
-pub const SCAN_BUDGET: usize = 4096;
+pub(crate) const SCAN_BUDGET: usize = 4096;
 /// Candidates one anchor's search may consider in one partition, counting each time a
 /// backtracking search considers one again.
-pub const SEARCH_STEPS: usize = 8192;
+pub(crate) const SEARCH_STEPS: usize = 8192;
 /// Candidates taken from a walk and sorted when sort rules order them.
-pub const SORT_CHUNK: usize = 256;
+pub(crate) const SORT_CHUNK: usize = 256;
 
 /// A ticket taking part in a batch.
 #[derive(Clone, Copy, Debug)]
-pub struct Profile {
+pub(crate) struct Profile {
     pub key: TicketKey,
     pub age: f64,
     pub players: usize,
@@ -53,7 +53,7 @@ pub struct Profile {
 
 /// How one variant of the search orders and bounds candidates.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Plan {
+pub(crate) struct Plan {
     axis: Axis,
     /// The negated spread (`analysis.negated.spreads[i]`) on the axis's attribute: the walk
     /// starts beyond its bound, where a match fails it.
@@ -74,7 +74,7 @@ enum Axis {
 }
 
 impl Plan {
-    pub fn of(pool: &Pool, profiles: &[Profile], variant: usize) -> Plan {
+    pub(crate) fn of(pool: &Pool, profiles: &[Profile], variant: usize) -> Plan {
         let rule_set = pool.rule_set();
         let analysis = &pool.variants()[variant];
         let table = pool.params_table();
@@ -173,7 +173,7 @@ impl Plan {
 
 /// The relaxable values a set of tickets may be judged with, by the set's age so far.
 #[derive(Clone, Debug)]
-pub struct Bounds<'t> {
+pub(crate) struct Bounds<'t> {
     pub table: &'t ParamsTable,
     pub selection: ExpansionAgeSelection,
     /// The oldest ticket's age: with `oldest` selection, a match may reach it.
@@ -182,7 +182,7 @@ pub struct Bounds<'t> {
 
 impl Bounds<'_> {
     /// A set's age so far with one more ticket.
-    pub fn combine(&self, age: f64, other: f64) -> f64 {
+    pub(crate) fn combine(&self, age: f64, other: f64) -> f64 {
         match self.selection {
             ExpansionAgeSelection::Newest => age.min(other),
             ExpansionAgeSelection::Oldest => age.max(other),
@@ -193,7 +193,7 @@ impl Bounds<'_> {
     /// newest ticket's age, joining tickets can only make the match younger; with the
     /// oldest's, older, up to the oldest ticket in the pool. (Expansions usually relax with
     /// age, but nothing forbids a step that tightens, so every value in reach counts.)
-    pub fn reach(&self, age: f64) -> &[Params] {
+    pub(crate) fn reach(&self, age: f64) -> &[Params] {
         match self.selection {
             ExpansionAgeSelection::Newest => self.table.up_to(age),
             ExpansionAgeSelection::Oldest => self.table.up_to(self.oldest.max(age)),
@@ -201,7 +201,7 @@ impl Bounds<'_> {
     }
 
     /// The latest age a match holding a ticket of age `age` may be judged at.
-    pub fn latest(&self, age: f64) -> f64 {
+    pub(crate) fn latest(&self, age: f64) -> f64 {
         match self.selection {
             ExpansionAgeSelection::Newest => age,
             ExpansionAgeSelection::Oldest => self.oldest.max(age),
@@ -211,7 +211,7 @@ impl Bounds<'_> {
 
 /// What every search of a batch shares.
 #[derive(Debug)]
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     pub pool: &'a Pool,
     pub rule_set: &'a RuleSet,
     pub variants: &'a [Analysis],
@@ -222,13 +222,13 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
-    pub fn filters(&self, profile: &Profile, variant: usize) -> &TicketFilters {
+    pub(crate) fn filters(&self, profile: &Profile, variant: usize) -> &TicketFilters {
         &self.pool.filters(profile.key)[variant]
     }
 
     /// The rule `profile`'s ticket fails on its own in variant `variant` in this batch.
     #[inline]
-    pub fn fails_alone(&self, profile: &Profile, variant: usize) -> Option<RuleId> {
+    pub(crate) fn fails_alone(&self, profile: &Profile, variant: usize) -> Option<RuleId> {
         self.filters(profile, variant)
             .fails_alone_by(self.bounds.latest(profile.age))
     }
@@ -236,7 +236,7 @@ impl Context<'_> {
 
 /// Which partitions a group of tickets is searched in.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Scope {
+pub(crate) enum Scope {
     /// The first variant in the order only, each ticket at its nearest location: groups
     /// that share no ticket, searched side by side.
     Home,
@@ -246,7 +246,7 @@ pub enum Scope {
 
 /// What searching one group of tickets found.
 #[derive(Debug, Default)]
-pub struct GroupResult {
+pub(crate) struct GroupResult {
     /// Each match with its anchor's rank, in the order formed; `None` where a repair broke
     /// one up (handed over as formed, so that a batch of pairs never copies its matches to
     /// drop the gaps).
@@ -260,7 +260,7 @@ pub struct GroupResult {
 
 impl Context<'_> {
     /// Forms matches among `profiles` (in anchor order), each anchor in turn.
-    pub fn search(&self, profiles: &[Profile], scope: Scope) -> GroupResult {
+    pub(crate) fn search(&self, profiles: &[Profile], scope: Scope) -> GroupResult {
         let in_scope = match scope {
             Scope::Home => &self.order[..1],
             Scope::Everywhere => &self.order[..],
@@ -417,7 +417,7 @@ struct Seat {
 /// through a rare branch of a compound rule (a clan-mate) takes it before a common one (any
 /// close player), whose partners have other chances; and the order never depends on how the
 /// designer ordered the operands. Ties keep the variants' own order.
-pub fn variant_order(context: &Context<'_>, profiles: &[Profile]) -> Vec<usize> {
+pub(crate) fn variant_order(context: &Context<'_>, profiles: &[Profile]) -> Vec<usize> {
     const SAMPLE: usize = 128;
     let count = context.variants.len();
     if count == 1 {
@@ -1060,7 +1060,7 @@ impl Search<'_> {
                     attempt.no_fit += 1;
                     return None;
                 }
-                Assigned::Invalid(_) => return None,
+                Assigned::Invalid => return None,
             }
         };
         Some(Match {
