@@ -527,6 +527,53 @@ impl SetsTried {
     }
 }
 
+/// A candidate set grown by one candidate: full (at the teams' maximum, to be judged) or
+/// short of it (to grow further).
+enum Grown {
+    Full(Gathering),
+    Short(Gathering),
+}
+
+/// Where the depth-first search over one partition's candidates stands.
+struct Path {
+    /// The candidates taken from the source so far, in order.
+    seen: SmallVec<[usize; 16]>,
+    /// Per member after the anchor: its position in `seen` and the set before it joined.
+    taken: Vec<(usize, Gathering)>,
+    /// The first (greedy) set, kept at the end of the candidates.
+    fallback: Option<Gathering>,
+    /// Players of every candidate seen: when they cannot fill the teams, no other path can.
+    seen_players: usize,
+    /// The most players a match around the anchor may have at any age in reach.
+    most: usize,
+    /// The next candidate to consider, in `seen`.
+    position: usize,
+    /// Candidates considered so far, counting each one considered again.
+    steps: usize,
+}
+
+impl Path {
+    /// At the end of the candidates: keeps the first (greedy) set for the fallback, then
+    /// goes back to the set before the last candidate taken, to try the ones after it.
+    /// Returns whether the search goes on.
+    fn backtrack(&mut self, gathering: &mut Gathering, rule_set: &RuleSet) -> bool {
+        if self.fallback.is_none() {
+            self.fallback = Some(gathering.clone());
+            // Another path through a large match's candidates is as hopeless as it is long
+            // (and FlexMatch fills large matches in one pass too).
+            if self.seen_players < self.most || rule_set.is_large_match() {
+                return false;
+            }
+        }
+        let Some((at, before)) = self.taken.pop() else {
+            return false;
+        };
+        *gathering = before;
+        self.position = at + 1;
+        true
+    }
+}
+
 impl<'a> Search<'a> {
     /// Profile `profile`'s filters in variant `variant` (in scope), as
     /// [`Context::filters`] has them.
@@ -641,15 +688,32 @@ impl Search<'_> {
         attempt: &mut Attempt,
         tried: &mut SetsTried,
     ) -> Option<(Members, Match)> {
-        let variants = self.variants;
-        let analysis = &variants[variant];
-        let profiles = self.profiles;
-        let a = &profiles[anchor];
-        let window = self.window(variant, a.age);
+        let mut source = self.source(variant, anchor, slot);
+        let mut gathering = self.start(variant, anchor, attempt);
+        if let Some(found) = self.fill(variant, &mut source, &mut gathering, attempt, tried) {
+            return Some(found);
+        }
+        // A younger partner must not keep an older ticket from the expansions it has waited
+        // for: when the newest ticket's wait sets the clock and the set is short of the
+        // minimums at its age, the oldest tickets that meet the minimums at theirs will do.
+        if self.rule_set.algorithm.expansion_age_selection == ExpansionAgeSelection::Newest
+            && let Some(older) = self.settle_for_age(variant, &gathering)
+        {
+            gathering = older;
+        }
+        self.shrink(variant, gathering, attempt, tried)
+    }
+
+    /// Where `anchor`'s candidates in the partition of `slot` come from: a walk along the
+    /// axis within the window, its first chunk sorted when sort rules order candidates.
+    fn source(&mut self, variant: usize, anchor: usize, slot: &Slot) -> Source {
+        let analysis = &self.variants[variant];
+        let age = self.profiles[anchor].age;
+        let window = self.window(variant, age);
         // A negated spread fails only beyond its widest bound in reach.
         let beyond = self.plans[variant].beyond.map(|i| {
             widest(
-                self.bounds.reach(a.age),
+                self.bounds.reach(age),
                 |p| Some(analysis.negated.spreads[i].bound(p)),
                 0.0,
             )
@@ -670,8 +734,13 @@ impl Search<'_> {
             self.order(variant, anchor, &mut chunk);
             source.sorted = Some(chunk.into_iter());
         }
+        source
+    }
 
-        let mut gathering = Gathering {
+    /// The set of `anchor` alone, noting in `attempt` the players it needs and has.
+    fn start(&self, variant: usize, anchor: usize, attempt: &mut Attempt) -> Gathering {
+        let a = &self.profiles[anchor];
+        let gathering = Gathering {
             members: smallvec![anchor],
             players: a.players,
             backfill: a.backfill.then_some(anchor),
@@ -680,121 +749,147 @@ impl Search<'_> {
         };
         attempt.players_needed = self.params_for(&gathering.members).min_players() as usize;
         attempt.most_players = attempt.most_players.max(a.players);
-        // A depth-first search over the candidates in order: the first path is the greedy
-        // one (take every candidate that fits); a full set that fails, or the end of the
-        // candidates short of the maximum, backtracks to try the next candidate instead of
-        // the last one taken — so parties that did not fit get their turn.
-        let mut seen: SmallVec<[usize; 16]> = SmallVec::new();
-        // Per member after the anchor: its position in `seen` and the set before it joined.
-        let mut taken: Vec<(usize, Gathering)> = Vec::new();
-        let mut fallback: Option<Gathering> = None;
-        // Players of every candidate seen: when they cannot fill the teams, no other path can.
-        let mut seen_players = a.players;
-        let most = self
-            .bounds
-            .reach(a.age)
-            .iter()
-            .map(|p| p.max_players() as usize)
-            .max()
-            .unwrap_or(0);
-        let mut position = 0;
-        let mut steps = 0;
+        gathering
+    }
+
+    /// A depth-first search over the candidates in order, from the anchor's set in
+    /// `gathering`: the first path is the greedy one (take every candidate that fits); a full
+    /// set that fails, or the end of the candidates short of the maximum, backtracks to try
+    /// the next candidate instead of the last one taken — so parties that did not fit get
+    /// their turn. Returns the first full set that makes a match; otherwise leaves in
+    /// `gathering` the set to settle for (the greedy one, when the search got to its end).
+    fn fill(
+        &mut self,
+        variant: usize,
+        source: &mut Source,
+        gathering: &mut Gathering,
+        attempt: &mut Attempt,
+        tried: &mut SetsTried,
+    ) -> Option<(Members, Match)> {
+        let a = &self.profiles[gathering.members[0]];
+        let mut path = Path {
+            seen: SmallVec::new(),
+            taken: Vec::new(),
+            fallback: None,
+            seen_players: a.players,
+            most: self
+                .bounds
+                .reach(a.age)
+                .iter()
+                .map(|p| p.max_players() as usize)
+                .max()
+                .unwrap_or(0),
+            position: 0,
+            steps: 0,
+        };
         loop {
-            if position == seen.len()
+            if path.position == path.seen.len()
                 && let Some(candidate) = source.next(self.index_mut(variant))
             {
-                seen.push(candidate);
-                seen_players += profiles[candidate].players;
+                path.seen.push(candidate);
+                path.seen_players += self.profiles[candidate].players;
             }
-            let Some(&candidate) = seen.get(position) else {
-                // The end of the candidates: keep the first (greedy) set for the fallback,
-                // then backtrack.
-                if fallback.is_none() {
-                    fallback = Some(gathering.clone());
-                    // Another path through a large match's candidates is as hopeless as
-                    // it is long (and FlexMatch fills large matches in one pass too).
-                    if seen_players < most || self.rule_set.is_large_match() {
+            let Some(&candidate) = path.seen.get(path.position) else {
+                if path.backtrack(gathering, self.rule_set) {
+                    continue;
+                }
+                break;
+            };
+            path.steps += 1;
+            if path.steps > SEARCH_STEPS {
+                break;
+            }
+            path.position += 1;
+            match self.grow(variant, gathering, candidate, attempt) {
+                None => {}
+                Some(Grown::Full(next)) => {
+                    tried.count();
+                    if let Some(found) = self.finalize(variant, &next, attempt) {
+                        return Some((next.members, found));
+                    }
+                    // Drop the candidate that completed the set and look further.
+                    if tried.exhausted() {
                         break;
                     }
                 }
-                let Some((at, before)) = taken.pop() else {
-                    break;
-                };
-                gathering = before;
-                position = at + 1;
-                continue;
-            };
-            steps += 1;
-            if steps > SEARCH_STEPS {
-                break;
-            }
-            position += 1;
-            let c = &profiles[candidate];
-            if c.backfill && gathering.backfill.is_some() {
-                continue;
-            }
-            let age = self.bounds.combine(gathering.age, c.age);
-            let max_players = self.bounds.table.at(age).max_players() as usize;
-            if gathering.players + c.players > max_players {
-                continue;
-            }
-            let filters = match gathering.filters.join(
-                &self.own(candidate, variant).state,
-                analysis,
-                self.rule_set,
-                self.bounds.reach(age),
-            ) {
-                Ok(filters) => filters,
-                Err(why) => {
-                    // FlexMatch counts a rule's failures on potential matches; a candidate
-                    // the filters turn away is one.
-                    self.metrics.record_excluded(why);
-                    continue;
+                Some(Grown::Short(next)) => {
+                    let before = std::mem::replace(gathering, next);
+                    path.taken.push((path.position - 1, before));
                 }
-            };
-            // The set with the candidate; the set without it stays as it was, to go back to.
-            let mut members = gathering.members.clone();
-            members.push(candidate);
-            let next = Gathering {
-                members,
-                players: gathering.players + c.players,
-                backfill: if c.backfill {
-                    Some(candidate)
-                } else {
-                    gathering.backfill
-                },
-                age,
-                filters,
-            };
-            attempt.most_players = attempt.most_players.max(next.players);
-            if next.players == max_players && self.keeps_negated_equal(analysis, &next) {
-                // Everyone shares a value this variant needs someone to break: not a match.
-                continue;
             }
-            if next.players == max_players {
-                tried.count();
-                if let Some(found) = self.finalize(variant, &next, attempt) {
-                    return Some((next.members, found));
-                }
-                // Drop the candidate that completed the set and look further.
-                if tried.exhausted() {
-                    break;
-                }
+        }
+        if let Some(fallback) = path.fallback {
+            *gathering = fallback;
+        }
+        None
+    }
+
+    /// The set `gathering` with `candidate` joined (the set without it stays as it was, to
+    /// go back to); `None` when the candidate does not fit or the filters turn it away.
+    fn grow(
+        &mut self,
+        variant: usize,
+        gathering: &Gathering,
+        candidate: usize,
+        attempt: &mut Attempt,
+    ) -> Option<Grown> {
+        let analysis = &self.variants[variant];
+        let c = &self.profiles[candidate];
+        if c.backfill && gathering.backfill.is_some() {
+            return None;
+        }
+        let age = self.bounds.combine(gathering.age, c.age);
+        let max_players = self.bounds.table.at(age).max_players() as usize;
+        if gathering.players + c.players > max_players {
+            return None;
+        }
+        let filters = match gathering.filters.join(
+            &self.own(candidate, variant).state,
+            analysis,
+            self.rule_set,
+            self.bounds.reach(age),
+        ) {
+            Ok(filters) => filters,
+            Err(why) => {
+                // FlexMatch counts a rule's failures on potential matches; a candidate
+                // the filters turn away is one.
+                self.metrics.record_excluded(why);
+                return None;
+            }
+        };
+        let mut members = gathering.members.clone();
+        members.push(candidate);
+        let next = Gathering {
+            members,
+            players: gathering.players + c.players,
+            backfill: if c.backfill {
+                Some(candidate)
             } else {
-                taken.push((position - 1, std::mem::replace(&mut gathering, next)));
-            }
+                gathering.backfill
+            },
+            age,
+            filters,
+        };
+        attempt.most_players = attempt.most_players.max(next.players);
+        if next.players < max_players {
+            return Some(Grown::Short(next));
         }
-        let mut gathering = fallback.unwrap_or(gathering);
-        // A younger partner must not keep an older ticket from the expansions it has waited
-        // for: when the newest ticket's wait sets the clock and the set is short of the
-        // minimums at its age, the oldest tickets that meet the minimums at theirs will do.
-        if self.rule_set.algorithm.expansion_age_selection == ExpansionAgeSelection::Newest
-            && let Some(older) = self.settle_for_age(variant, &gathering)
-        {
-            gathering = older;
+        if self.keeps_negated_equal(analysis, &next) {
+            // Everyone shares a value this variant needs someone to break: not a match.
+            return None;
         }
-        // Not enough for the maximum: the largest set that meets the minimums will do — the
-        // anchor alone, if the teams allow it.
+        Some(Grown::Full(next))
+    }
+
+    /// Not enough for the maximum: the largest set that meets the minimums will do — the
+    /// anchor alone, if the teams allow it — dropping the last members in turn.
+    fn shrink(
+        &mut self,
+        variant: usize,
+        mut gathering: Gathering,
+        attempt: &mut Attempt,
+        tried: &mut SetsTried,
+    ) -> Option<(Members, Match)> {
         while !tried.exhausted() {
             let params = self.params_for(&gathering.members);
             if gathering.players < params.min_players() as usize {
@@ -809,14 +904,13 @@ impl Search<'_> {
             }
             // The smaller set keeps the larger one's filter state: it can only rule out more.
             let last = gathering.members.pop().expect("more than the anchor");
-            gathering.players -= profiles[last].players;
+            gathering.players -= self.profiles[last].players;
             if gathering.backfill == Some(last) {
                 gathering.backfill = None;
             }
         }
         None
     }
-
     /// For a set short of the minimums at its (newest ticket's) age: the anchor with the
     /// most of its oldest partners that meet the minimums at their own age, with its state
     /// worked out again; `None` when the set is not short, or no such set exists.
