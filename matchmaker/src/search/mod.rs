@@ -1180,28 +1180,54 @@ impl Search<'_> {
         backfill: Option<TicketKey>,
         attempt: &mut Attempt,
     ) -> Option<Option<(Teams, SmallVec<[LocationId; 8]>)>> {
-        let analysis = &self.variants[variant];
         let rule_set = self.rule_set;
-        let pool = self.pool;
-        let failed = match gathering
-            .filters
-            .check(analysis, rule_set, std::slice::from_ref(params))
-        {
-            Err(why) => match why.rule() {
-                Some(rule) => Some(rule),
-                None => return None,
-            },
-            // Without per-player tests no ticket need be read.
-            Ok(()) if analysis.player_tests.is_empty() => None,
-            Ok(()) => keys
-                .iter()
-                .find_map(|key| failed_player_test(pool, pool.ticket(*key), analysis, params)),
-        };
-        if let Some(rule) = failed {
+        if let Some(rule) = self.exact_failure(variant, gathering, params, keys)? {
             self.metrics.record_judged(rule_set, Some(rule));
             attempt.record_failure(rule, rule_set.rules.len());
             return Some(None);
         }
+        let teams = self.exact_teams(gathering, params, backfill)?;
+        let locations = self.exact_locations(variant, gathering, params, keys);
+        self.metrics.record_judged(rule_set, None);
+        attempt.judged += 1;
+        Some(Some((teams, locations)))
+    }
+
+    /// The rule an exact set fails at the match's own age, by its filters, then by each
+    /// player's per-team tests (`Some(None)`: none); `None` when the filters fail it without
+    /// naming a rule, and the full team search should decide.
+    fn exact_failure(
+        &self,
+        variant: usize,
+        gathering: &Gathering,
+        params: &Params,
+        keys: &[TicketKey],
+    ) -> Option<Option<RuleId>> {
+        let analysis = &self.variants[variant];
+        let pool = self.pool;
+        match gathering
+            .filters
+            .check(analysis, self.rule_set, std::slice::from_ref(params))
+        {
+            Err(why) => why.rule().map(Some),
+            // Without per-player tests no ticket need be read.
+            Ok(()) if analysis.player_tests.is_empty() => Some(None),
+            Ok(()) => Some(
+                keys.iter()
+                    .find_map(|key| failed_player_test(pool, pool.ticket(*key), analysis, params)),
+            ),
+        }
+    }
+
+    /// An exact set's teams in FlexMatch's fill order, balanced on the `balancedAttribute`
+    /// if there is one; `None` when the fill order misses a team's bounds.
+    fn exact_teams(
+        &self,
+        gathering: &Gathering,
+        params: &Params,
+        backfill: Option<TicketKey>,
+    ) -> Option<Teams> {
+        let pool = self.pool;
         let sized: SmallVec<[(TicketKey, usize); 8]> = gathering
             .members
             .iter()
@@ -1214,14 +1240,27 @@ impl Search<'_> {
         if !sizes_hold {
             return None;
         }
-        let teams = match rule_set.algorithm.balanced_attribute {
+        Some(match self.rule_set.algorithm.balanced_attribute {
             Some(attribute) => {
                 let mut lists = team_lists(pool, backfill, &placed);
                 balance(pool, &mut lists, backfill, attribute);
                 Teams::from_lists(&lists)
             }
             None => Teams::from_placed(pool, backfill, &placed),
-        };
+        })
+    }
+
+    /// Where an exact set may play, nearest first: the locations under the latency cap, or
+    /// without latency rules those every player reports.
+    fn exact_locations(
+        &self,
+        variant: usize,
+        gathering: &Gathering,
+        params: &Params,
+        keys: &[TicketKey],
+    ) -> SmallVec<[LocationId; 8]> {
+        let analysis = &self.variants[variant];
+        let pool = self.pool;
         let tickets =
             || -> SmallVec<[&Ticket; 8]> { keys.iter().map(|k| pool.ticket(*k)).collect() };
         let latency_filtered = !analysis.latency.is_empty();
@@ -1231,58 +1270,46 @@ impl Search<'_> {
                     let cap = params.rules[cap.rule.0]
                         .max_latency
                         .unwrap_or(f64::INFINITY);
-                    latencies
-                        .iter()
-                        .filter(|(_, worst)| f64::from(*worst) <= cap)
-                        .map(|(location, _)| *location)
-                        .collect()
+                    under_cap(latencies, cap)
                 }
                 // Without latency rules: the locations every player reports.
-                _ => {
-                    let tickets = tickets();
-                    match tickets.first().and_then(|t| t.players.first()) {
-                        None => SmallVec::new(),
-                        Some(first) => first
-                            .latencies
-                            .iter()
-                            .map(|(location, _)| *location)
-                            .filter(|location| {
-                                tickets
-                                    .iter()
-                                    .flat_map(|t| &t.players)
-                                    .all(|p| p.latency(*location).is_some())
-                            })
-                            .collect(),
-                    }
-                }
+                _ => reported_by_all(&tickets()),
             };
         let solo = gathering
             .members
             .iter()
             .all(|m| self.profiles[*m].players == 1);
         if latency_filtered && solo {
-            // A solo ticket's worst latency is its player's own: the states know the
-            // average without reading any player's latencies.
-            let own: SmallVec<[&Latencies; 8]> = gathering
-                .members
-                .iter()
-                .map(|m| &self.own(*m, variant).state.latency[0])
-                .collect();
-            order_by_average(pool, &mut locations, |location| {
-                let (sum, count) = own
-                    .iter()
-                    .filter_map(|list| list.iter().find(|(l, _)| *l == location))
-                    .fold((0u64, 0u64), |(sum, count), (_, l)| {
-                        (sum + *l as u64, count + 1)
-                    });
-                sum as f64 / count.max(1) as f64
-            });
+            self.order_by_own_latency(variant, gathering, &mut locations);
         } else {
             order_by_latency(pool, &tickets(), &mut locations);
         }
-        self.metrics.record_judged(rule_set, None);
-        attempt.judged += 1;
-        Some(Some((teams, locations)))
+        locations
+    }
+
+    /// Orders a set of solo tickets' locations by their average latency. A solo ticket's
+    /// worst latency is its player's own: the states know the average without reading any
+    /// player's latencies.
+    fn order_by_own_latency(
+        &self,
+        variant: usize,
+        gathering: &Gathering,
+        locations: &mut [LocationId],
+    ) {
+        let own: SmallVec<[&Latencies; 8]> = gathering
+            .members
+            .iter()
+            .map(|m| &self.own(*m, variant).state.latency[0])
+            .collect();
+        order_by_average(self.pool, locations, |location| {
+            let (sum, count) = own
+                .iter()
+                .filter_map(|list| list.iter().find(|(l, _)| *l == location))
+                .fold((0u64, 0u64), |(sum, count), (_, l)| {
+                    (sum + *l as u64, count + 1)
+                });
+            sum as f64 / count.max(1) as f64
+        });
     }
 
     /// A small match with a `balancedAttribute` (a "balanced" rule set rally runs as
@@ -1315,6 +1342,34 @@ impl Search<'_> {
         } else {
             (teams, evaluation)
         }
+    }
+}
+
+/// The locations of `latencies` (each with a set's worst latency there) within `cap`.
+fn under_cap(latencies: &Latencies, cap: f64) -> SmallVec<[LocationId; 8]> {
+    latencies
+        .iter()
+        .filter(|(_, worst)| f64::from(*worst) <= cap)
+        .map(|(location, _)| *location)
+        .collect()
+}
+
+/// The locations every player of `tickets` reports a latency for, in the order the first
+/// player reports them.
+fn reported_by_all(tickets: &[&Ticket]) -> SmallVec<[LocationId; 8]> {
+    match tickets.first().and_then(|t| t.players.first()) {
+        None => SmallVec::new(),
+        Some(first) => first
+            .latencies
+            .iter()
+            .map(|(location, _)| *location)
+            .filter(|location| {
+                tickets
+                    .iter()
+                    .flat_map(|t| &t.players)
+                    .all(|p| p.latency(*location).is_some())
+            })
+            .collect(),
     }
 }
 
