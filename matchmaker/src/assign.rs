@@ -189,65 +189,108 @@ impl Search<'_> {
             return None;
         }
         self.nodes -= 1;
-        let params = self.params;
-        let team_count = self.teams.len();
         if next == self.tickets.len() {
-            let fits = (0..team_count).all(|t| {
-                self.counts[t] >= params.team_min[t] as usize
-                    && self.counts[t] <= params.team_max[t] as usize
-            });
-            if !fits {
-                return None;
-            }
-            self.budget -= 1;
-            let evaluation = evaluate(
-                MatchView {
-                    pool: self.pool,
-                    teams: &self.teams,
-                },
-                params,
-            );
-            (self.on_judged)(&evaluation);
-            if evaluation.is_valid(self.pool.rule_set()) {
-                return Some(evaluation);
-            }
-            self.best_invalid = Some(evaluation);
-            // Team averages are the usual culprit: try the balanced version of this
-            // assignment once before searching on.
-            if let Some(attribute) = self.balance
-                && self.budget > 0
-            {
-                let mut balanced = self.teams.clone();
-                balance(self.pool, &mut balanced, self.backfill, attribute);
-                if balanced != self.teams {
-                    self.budget -= 1;
-                    let evaluation = evaluate(
-                        MatchView {
-                            pool: self.pool,
-                            teams: &balanced,
-                        },
-                        params,
-                    );
-                    (self.on_judged)(&evaluation);
-                    if evaluation.is_valid(self.pool.rule_set()) {
-                        self.balanced = Some(balanced);
-                        return Some(evaluation);
-                    }
-                }
-            }
-            return None;
+            return self.judge();
         }
-        // Players still to place must be able to fill every team to its minimum.
-        let remaining: usize = self.sizes[next..].iter().sum();
-        let shortfall: usize = (0..team_count)
-            .map(|t| (params.team_min[t] as usize).saturating_sub(self.counts[t]))
-            .sum();
-        if shortfall > remaining {
+        if self.cannot_fill(next) {
             return None;
         }
         let size = self.sizes[next];
+        let key = self.tickets[next];
+        for team in self.choices(next) {
+            self.teams[team].push(key);
+            self.counts[team] += size;
+            self.sums[team] += self.totals[next];
+            let found = self.place(next + 1);
+            if found.is_some() {
+                // Leave every placement on the way down in place: the caller reads `teams`.
+                return found;
+            }
+            self.teams[team].pop();
+            self.counts[team] -= size;
+            self.sums[team] -= self.totals[next];
+            if self.budget == 0 || self.nodes == 0 {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// Judges the complete assignment in `teams` when it fits the team sizes; an invalid one
+    /// is kept as the best invalid, and its balanced version judged once.
+    fn judge(&mut self) -> Option<Evaluation> {
+        let params = self.params;
+        let fits = (0..self.teams.len()).all(|t| {
+            self.counts[t] >= params.team_min[t] as usize
+                && self.counts[t] <= params.team_max[t] as usize
+        });
+        if !fits {
+            return None;
+        }
+        self.budget -= 1;
+        let evaluation = evaluate(
+            MatchView {
+                pool: self.pool,
+                teams: &self.teams,
+            },
+            params,
+        );
+        (self.on_judged)(&evaluation);
+        if evaluation.is_valid(self.pool.rule_set()) {
+            return Some(evaluation);
+        }
+        self.best_invalid = Some(evaluation);
+        // Team averages are the usual culprit: try the balanced version of this
+        // assignment once before searching on.
+        if let Some(attribute) = self.balance
+            && self.budget > 0
+        {
+            return self.judge_balanced(attribute);
+        }
+        None
+    }
+
+    /// Judges the assignment in `teams` balanced on `attribute`, when balancing changes it;
+    /// a valid one is kept in `balanced`.
+    fn judge_balanced(&mut self, attribute: AttributeId) -> Option<Evaluation> {
+        let mut balanced = self.teams.clone();
+        balance(self.pool, &mut balanced, self.backfill, attribute);
+        if balanced == self.teams {
+            return None;
+        }
+        self.budget -= 1;
+        let evaluation = evaluate(
+            MatchView {
+                pool: self.pool,
+                teams: &balanced,
+            },
+            self.params,
+        );
+        (self.on_judged)(&evaluation);
+        if !evaluation.is_valid(self.pool.rule_set()) {
+            return None;
+        }
+        self.balanced = Some(balanced);
+        Some(evaluation)
+    }
+
+    /// Whether the players still to place, tickets `next..`, are too few to fill every team
+    /// to its minimum.
+    fn cannot_fill(&self, next: usize) -> bool {
+        let params = self.params;
+        let remaining: usize = self.sizes[next..].iter().sum();
+        let shortfall: usize = (0..self.teams.len())
+            .map(|t| (params.team_min[t] as usize).saturating_sub(self.counts[t]))
+            .sum();
+        shortfall > remaining
+    }
+
+    /// The teams ticket `next` may join, in the order to try them.
+    fn choices(&self, next: usize) -> Vec<usize> {
+        let params = self.params;
+        let size = self.sizes[next];
         let rule_set = self.pool.rule_set();
-        let mut choices: Vec<usize> = (0..team_count)
+        let mut choices: Vec<usize> = (0..self.teams.len())
             .filter(|t| {
                 self.allowed[next][*t] && self.counts[*t] + size <= params.team_max[*t] as usize
             })
@@ -271,24 +314,7 @@ impl Search<'_> {
                 .then_with(|| self.sums[*a].total_cmp(&self.sums[*b]))
                 .then(a.cmp(b))
         });
-        let key = self.tickets[next];
-        for team in choices {
-            self.teams[team].push(key);
-            self.counts[team] += size;
-            self.sums[team] += self.totals[next];
-            let found = self.place(next + 1);
-            if found.is_some() {
-                // Leave every placement on the way down in place: the caller reads `teams`.
-                return found;
-            }
-            self.teams[team].pop();
-            self.counts[team] -= size;
-            self.sums[team] -= self.totals[next];
-            if self.budget == 0 || self.nodes == 0 {
-                return None;
-            }
-        }
-        None
+        choices
     }
 }
 
