@@ -85,6 +85,25 @@ impl Partition {
         self.prev[position as usize + 1] = position;
         self.players_alive -= players;
     }
+
+    /// Sorts the members along the axis, ties in the order they entered, and readies the
+    /// union-finds; returns, by position, the axis value there and the member's order of entry.
+    fn sort_along_axis(&mut self) -> Vec<(f64, u32)> {
+        let mut order: Vec<(f64, u32)> = self
+            .axis
+            .iter()
+            .enumerate()
+            .map(|(i, axis)| (*axis, i as u32))
+            .collect();
+        order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let members = std::mem::take(&mut self.members);
+        self.members = order.iter().map(|(_, i)| members[*i as usize]).collect();
+        self.axis = order.iter().map(|(axis, _)| *axis).collect();
+        let len = self.members.len() as u32;
+        self.next = (0..=len).collect();
+        self.prev = (0..=len).collect();
+        order
+    }
 }
 
 /// One variant's partitions, and where each ticket sits in them.
@@ -94,6 +113,96 @@ pub(crate) struct VariantIndex {
     /// The slots of profile `p` are `slots[starts[p]..starts[p + 1]]`.
     starts: Vec<u32>,
     slots: Vec<Slot>,
+}
+
+/// An index being built: tickets entered into their partitions in anchor order, the
+/// partitions not yet sorted.
+struct Entries<'p> {
+    /// Locations in the batch; the column past the last is for rule sets without latency
+    /// rules.
+    locations: usize,
+    columns: usize,
+    /// Tickets with equal keys form a group; a group has a partition per column.
+    groups: HashMap<&'p [Option<Key>], u32>,
+    /// Tickets next to each other in anchor order mostly share their keys (a home group's
+    /// all do): the last group found spares most lookups.
+    last: Option<(&'p [Option<Key>], u32)>,
+    /// By group and column, the partition's id.
+    partition_of: Vec<u32>,
+    partitions: Vec<Partition>,
+    /// Per partition, the slot of each member in the order they entered.
+    entered: Vec<Vec<u32>>,
+    starts: Vec<u32>,
+    slots: Vec<Slot>,
+}
+
+impl<'p> Entries<'p> {
+    /// Enters profile `profile` into its group's partition at each of its locations.
+    fn enter(&mut self, profile: usize, placement: &Placement<'p>) {
+        let group = self.group(placement.keys);
+        match placement.locations {
+            None => self.enter_at(group, None, 0.0, profile, placement),
+            Some(locations) => {
+                for (location, latency) in locations {
+                    self.enter_at(group, Some(*location), *latency, profile, placement);
+                }
+            }
+        }
+    }
+
+    /// The group of tickets with keys `keys`, a new one (with its columns) if none has them.
+    fn group(&mut self, keys: &'p [Option<Key>]) -> u32 {
+        match self.last {
+            Some((last, group)) if last == keys => group,
+            _ => {
+                let next = self.groups.len() as u32;
+                let group = *self.groups.entry(keys).or_insert(next);
+                if group == next {
+                    self.partition_of
+                        .resize(self.partition_of.len() + self.columns, u32::MAX);
+                }
+                self.last = Some((keys, group));
+                group
+            }
+        }
+    }
+
+    /// Enters profile `profile` into the partition of group `group` at `location`, with its
+    /// worst latency there.
+    fn enter_at(
+        &mut self,
+        group: u32,
+        location: Option<LocationId>,
+        latency: f32,
+        profile: usize,
+        placement: &Placement<'_>,
+    ) {
+        let column = location.map_or(self.locations, |l| l.0 as usize);
+        let id = &mut self.partition_of[group as usize * self.columns + column];
+        if *id == u32::MAX {
+            *id = self.partitions.len() as u32;
+            self.partitions.push(Partition {
+                location,
+                members: Vec::new(),
+                axis: Vec::new(),
+                next: Vec::new(),
+                prev: Vec::new(),
+                players_alive: 0,
+            });
+            self.entered.push(Vec::new());
+        }
+        let id = *id;
+        let partition = &mut self.partitions[id as usize];
+        partition.members.push(profile as u32);
+        partition.axis.push(placement.axis);
+        partition.players_alive += placement.players;
+        self.entered[id as usize].push(self.slots.len() as u32);
+        self.slots.push(Slot {
+            partition: id,
+            position: 0,
+            latency,
+        });
+    }
 }
 
 /// A walk outward from an anchor along the axis of its partition.
@@ -112,94 +221,36 @@ impl VariantIndex {
     /// Partitions the tickets `placements` (indexed by profile; `None` for a ticket that
     /// cannot match in this variant) over `locations` locations.
     pub(crate) fn build(placements: &[Option<Placement<'_>>], locations: usize) -> VariantIndex {
-        // Tickets with equal keys form a group; a group has a partition per location (and
-        // one, `locations`, for rule sets without latency rules).
-        let columns = locations + 1;
-        let mut groups: HashMap<&[Option<Key>], u32> = HashMap::new();
-        // Tickets next to each other in anchor order mostly share their keys (a home group's
-        // all do): the last group found spares most lookups.
-        let mut last: Option<(&[Option<Key>], u32)> = None;
-        // By group and column, the partition's id.
-        let mut partition_of: Vec<u32> = Vec::new();
-        let mut partitions: Vec<Partition> = Vec::new();
-        // Per partition, the slot of each member in the order they entered.
-        let mut entered: Vec<Vec<u32>> = Vec::new();
-        let mut starts = Vec::with_capacity(placements.len() + 1);
-        let mut slots = Vec::with_capacity(placements.len());
+        let mut entries = Entries {
+            locations,
+            columns: locations + 1,
+            groups: HashMap::new(),
+            last: None,
+            partition_of: Vec::new(),
+            partitions: Vec::new(),
+            entered: Vec::new(),
+            starts: Vec::with_capacity(placements.len() + 1),
+            slots: Vec::with_capacity(placements.len()),
+        };
         for (profile, placement) in placements.iter().enumerate() {
-            starts.push(slots.len() as u32);
-            let Some(placement) = placement else {
-                continue;
-            };
-            let group = match last {
-                Some((keys, group)) if keys == placement.keys => group,
-                _ => {
-                    let next = groups.len() as u32;
-                    let group = *groups.entry(placement.keys).or_insert(next);
-                    if group == next {
-                        partition_of.resize(partition_of.len() + columns, u32::MAX);
-                    }
-                    last = Some((placement.keys, group));
-                    group
-                }
-            };
-            let mut enter = |location: Option<LocationId>, latency: f32| {
-                let column = location.map_or(locations, |l| l.0 as usize);
-                let id = &mut partition_of[group as usize * columns + column];
-                if *id == u32::MAX {
-                    *id = partitions.len() as u32;
-                    partitions.push(Partition {
-                        location,
-                        members: Vec::new(),
-                        axis: Vec::new(),
-                        next: Vec::new(),
-                        prev: Vec::new(),
-                        players_alive: 0,
-                    });
-                    entered.push(Vec::new());
-                }
-                let partition = &mut partitions[*id as usize];
-                partition.members.push(profile as u32);
-                partition.axis.push(placement.axis);
-                partition.players_alive += placement.players;
-                entered[*id as usize].push(slots.len() as u32);
-                slots.push(Slot {
-                    partition: *id,
-                    position: 0,
-                    latency,
-                });
-            };
-            match placement.locations {
-                None => enter(None, 0.0),
-                Some(locations) => {
-                    for (location, latency) in locations {
-                        enter(Some(*location), *latency);
-                    }
-                }
+            entries.starts.push(entries.slots.len() as u32);
+            if let Some(placement) = placement {
+                entries.enter(profile, placement);
             }
         }
+        let Entries {
+            mut partitions,
+            entered,
+            mut starts,
+            mut slots,
+            ..
+        } = entries;
         starts.push(slots.len() as u32);
-
         // Each partition sorted along the axis, ties in anchor order (the order members
         // entered in); the order says where each entry went.
         let orders: Vec<Vec<(f64, u32)>> = partitions
             .par_iter_mut()
-            .map(|partition| {
-                let mut order: Vec<(f64, u32)> = partition
-                    .axis
-                    .iter()
-                    .enumerate()
-                    .map(|(i, axis)| (*axis, i as u32))
-                    .collect();
-                order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                let members = std::mem::take(&mut partition.members);
-                partition.members = order.iter().map(|(_, i)| members[*i as usize]).collect();
-                partition.axis = order.iter().map(|(axis, _)| *axis).collect();
-                let len = partition.members.len() as u32;
-                partition.next = (0..=len).collect();
-                partition.prev = (0..=len).collect();
-                order
-            })
+            .map(Partition::sort_along_axis)
             .collect();
         // Each slot learns its position once the partitions are sorted.
         for (order, entered) in orders.iter().zip(&entered) {
