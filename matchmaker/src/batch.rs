@@ -345,6 +345,8 @@ fn phases(context: &Context<'_>, profiles: &[Profile]) -> Phases {
             .collect();
         let result = context.search(&left, Scope::Everywhere);
         phases.absorb(result);
+        let matched = &phases.matched;
+        phases.attempts.retain(|rank, _| !matched[*rank as usize]);
     }
     phases
 }
@@ -525,10 +527,10 @@ impl Phases {
         for rank in result.matched {
             self.matched[rank as usize] = true;
         }
-        // Few anchors wait, and most tickets match: clearing the waiting ones just matched
-        // costs less than a lookup per match.
-        let matched = &self.matched;
-        self.attempts.retain(|rank, _| !matched[*rank as usize]);
+        // A group's attempts are its own anchors' that formed no match; phase one's groups
+        // share no ticket, so only phase two can match a ticket with an attempt (see
+        // `phases`, which forgets those once, not once per group: a pool split finely by
+        // equality rules has as many groups as tickets).
         self.found.groups.push(result.matches);
         self.attempts.extend(result.attempts);
         self.metrics.add(&result.metrics);
