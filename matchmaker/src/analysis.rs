@@ -102,7 +102,8 @@ fn reference_expr(rule_set: &RuleSet, rule: RuleId) -> Option<&TypedExpr> {
 }
 
 /// The number literal a comparison or distance rule's reference is, if it is one.
-pub fn literal_reference(rule_set: &RuleSet, rule: RuleId) -> Option<f64> {
+#[cfg(feature = "tools")]
+pub(crate) fn literal_reference(rule_set: &RuleSet, rule: RuleId) -> Option<f64> {
     match literal_of(reference_expr(rule_set, rule)?)? {
         Literal::Number(n) => Some(n),
         Literal::String(_) | Literal::Strings(_) => None,
@@ -195,7 +196,7 @@ impl Negated {
 
 /// Most variants a rule set's compound rules may split the search into; beyond it the
 /// compound rules give no filters (the judge still checks them).
-pub const MAX_VARIANTS: usize = 8;
+pub(crate) const MAX_VARIANTS: usize = 8;
 
 impl Analysis {
     /// The filters the deciding rules imply.

@@ -27,7 +27,7 @@
 //! The crate does no I/O and reads no clock: the batch's time and seed are parameters, and
 //! the same pool, time and seed give the same matches.
 
-pub mod analysis;
+pub(crate) mod analysis;
 pub(crate) mod assign;
 pub mod batch;
 pub(crate) mod compare;

@@ -67,6 +67,18 @@ fn every_rule_set_of_the_corpus_forms_valid_matches_on_a_party_heavy_pool() {
     corpus_forms_valid_matches(PartyMix::Heavy);
 }
 
+/// Whether a rule bounds how far apart players' values may be (a distance or batchDistance
+/// rule): the large matches that need a dense bracket of players to form.
+fn bounds_a_spread(rule_set: &RuleSet) -> bool {
+    use rally_rules::model::RuleKind;
+    rule_set.rules.iter().any(|rule| {
+        matches!(
+            rule.kind,
+            RuleKind::Distance(_) | RuleKind::BatchDistance(_)
+        )
+    })
+}
+
 /// Every rule set's batch on a generated pool; the rule sets whose matches the checker
 /// refuses are listed together, so one failure does not hide the next.
 fn corpus_forms_valid_matches(parties: PartyMix) {
@@ -79,11 +91,7 @@ fn corpus_forms_valid_matches(parties: PartyMix) {
         options.parties = parties;
         // A large match batched on tight skill windows needs a dense bracket of players, as
         // a ranked queue for one league would be.
-        if large
-            && !rally_matchmaker::analysis::Analysis::of(&rule_set)
-                .spreads
-                .is_empty()
-        {
+        if large && bounds_a_spread(&rule_set) {
             options.skill_percentiles = (48.0, 52.0);
         }
         let tickets = generated(&rule_set, options, 3);
