@@ -146,17 +146,22 @@ pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<ExitCode> {
             writeln!(out, "players matched  {}", report.players_matched)?;
             writeln!(out, "batch            {:.1} ms", report.batch_ms)?;
             writeln!(out, "tickets/s        {:.0}", report.tickets_per_sec)?;
-            match report.peak_rss_bytes {
-                Some(bytes) => writeln!(
-                    out,
-                    "peak memory      {:.1} MiB",
-                    bytes as f64 / (1024.0 * 1024.0)
-                )?,
-                None => writeln!(out, "peak memory      unknown on this system")?,
-            }
+            write_peak_memory(out, report.peak_rss_bytes)?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The text report's last line: the peak memory, when the system says.
+pub fn write_peak_memory(out: &mut impl Write, bytes: Option<u64>) -> std::io::Result<()> {
+    match bytes {
+        Some(bytes) => writeln!(
+            out,
+            "peak memory      {:.1} MiB",
+            bytes as f64 / (1024.0 * 1024.0)
+        ),
+        None => writeln!(out, "peak memory      unknown on this system"),
+    }
 }
 
 /// The process's peak resident set size, from Linux's `/proc/self/status` (`VmHWM`).

@@ -15,7 +15,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use crate::bench::{Args, PoolArgs, peak_rss_bytes};
+use crate::bench::{Args, PoolArgs, peak_rss_bytes, write_peak_memory};
 use crate::input::OutputFormat;
 
 #[derive(Debug, Serialize)]
@@ -121,14 +121,7 @@ pub fn print(report: &Report, format: OutputFormat, out: &mut impl Write) -> any
                 report.incremental_batch_ms, report.incremental_batch_max_ms
             )?;
             writeln!(out, "from scratch     {:.1} ms", report.scratch_batch_ms)?;
-            match report.peak_rss_bytes {
-                Some(bytes) => writeln!(
-                    out,
-                    "peak memory      {:.1} MiB",
-                    bytes as f64 / (1024.0 * 1024.0)
-                )?,
-                None => writeln!(out, "peak memory      unknown on this system")?,
-            }
+            write_peak_memory(out, report.peak_rss_bytes)?;
         }
     }
     Ok(())

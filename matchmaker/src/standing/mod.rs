@@ -11,6 +11,7 @@
 
 mod live;
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap};
 use std::sync::Arc;
@@ -237,22 +238,18 @@ impl Matchmaker {
     pub fn scratch_batch(&self, now: Seconds, seed: u64) -> BatchResult {
         let options = BatchOptions { now, seed };
         let keys = self.pool.keys().filter(|k| !self.is(*k, Status::Matched));
-        let fresh;
-        let calibration = match &self.tuning {
-            Some(tuning) => &tuning.calibration,
-            None => {
-                fresh = self.calibrate_now(now);
-                &fresh
-            }
-        };
-        run_batch_over(&self.pool, keys, &options, calibration, Explain::Nobody)
+        let calibration = self.calibration_at(now);
+        run_batch_over(&self.pool, keys, &options, &calibration, Explain::Nobody)
     }
 
-    /// A calibration on every ticket waiting at `now`, for a pool not yet tuned.
-    fn calibrate_now(&self, now: f64) -> Calibration {
+    /// The pool's calibration; for a pool not yet tuned, one on every ticket waiting at `now`.
+    fn calibration_at(&self, now: f64) -> Cow<'_, Calibration> {
+        if let Some(tuning) = &self.tuning {
+            return Cow::Borrowed(&tuning.calibration);
+        }
         let waiting = Waiting::of(&self.pool, self.pool.keys(), now);
         let profiles = anchor_order(&self.pool, &waiting.keys, now, |_| true);
-        Calibration::of(&self.pool, &profiles, waiting.oldest)
+        Cow::Owned(Calibration::of(&self.pool, &profiles, waiting.oldest))
     }
 
     /// Why the ticket at `key` is waiting at `now`: its search then, among the tickets
@@ -280,16 +277,9 @@ impl Matchmaker {
             _ => {}
         }
         let oldest = self.oldest_age(now).max(ticket.age(now));
-        let fresh;
-        let calibration = match &self.tuning {
-            Some(tuning) => &tuning.calibration,
-            None => {
-                fresh = self.calibrate_now(now);
-                &fresh
-            }
-        };
-        let reaches = reaches(&self.pool, calibration);
-        let seats = self.seats_under(key, calibration);
+        let calibration = self.calibration_at(now);
+        let reaches = reaches(&self.pool, &calibration);
+        let seats = self.seats_under(key, &calibration);
         let mut keys = self.candidates_near(&seats, &reaches, now, oldest);
         keys.push(key);
         keys.sort_unstable();
@@ -531,12 +521,13 @@ impl Matchmaker {
             },
         };
         let waiting = self.by_start.len();
-        let mut seen = vec![false; self.status.len()];
+        // A set, not a flag per slot: a batch costs what changed, not the pool's size.
+        let mut seen: hashbrown::HashSet<TicketKey> = hashbrown::HashSet::new();
         let mut out = Vec::new();
         let mut visits = 0usize;
         let mut found = |key: TicketKey| {
             visits += 1;
-            if !std::mem::replace(&mut seen[key.0 as usize], true) {
+            if seen.insert(key) {
                 out.push(key);
             }
             visits <= waiting.saturating_mul(4) && out.len() < waiting
