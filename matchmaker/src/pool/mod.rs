@@ -32,7 +32,7 @@ use smallvec::SmallVec;
 use crate::analysis::Analysis;
 use crate::filters::TicketFilters;
 use crate::params::ParamsTable;
-use crate::ticket::{NewTicket, TicketError};
+use crate::ticket::{NewTicket, TicketError, check_conforms};
 
 pub use crate::interner::Interner;
 pub use crate::pooled::{LocationId, Lookup, Player, Symbol, Ticket, TicketKey, Value};
@@ -198,6 +198,7 @@ impl Pool {
     /// is refused and nothing changes.
     pub fn insert(&mut self, new: &NewTicket) -> Result<TicketKey, Rejected> {
         new.validate().map_err(Rejected)?;
+        check_conforms(&self.rule_set, new).map_err(Rejected)?;
         self.check_ids_are_new(new)?;
         let ticket = self.resolve_or_give_back(new)?;
         let filters = if ticket.unmatchable().is_empty() {

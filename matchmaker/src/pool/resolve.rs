@@ -5,7 +5,7 @@
 use smallvec::SmallVec;
 use thin_vec::ThinVec;
 
-use rally_rules::model::{AttributeType, AttributeValue, TeamId};
+use rally_rules::model::AttributeValue;
 use rally_rules::numeric;
 
 use crate::interner::Interner;
@@ -45,9 +45,7 @@ impl Pool {
         for (i, player) in request.players.iter().enumerate() {
             players.push(self.resolve_player(i, player, taken, &mut unmatchable)?);
         }
-        if request.is_backfill() {
-            self.check_backfill_teams(&players)?;
-        } else if players.len() > self.largest_team as usize {
+        if !request.is_backfill() && players.len() > self.largest_team as usize {
             unmatchable.push(format!(
                 "a party of {} does not fit any team; the largest holds {}",
                 players.len(),
@@ -76,7 +74,7 @@ impl Pool {
         taken: &mut Taken<'_>,
         unmatchable: &mut Vec<String>,
     ) -> Result<Player, Rejected> {
-        let values = self.resolve_values(i, player, &mut taken.strings, unmatchable)?;
+        let values = self.resolve_values(player, &mut taken.strings, unmatchable);
         let latencies = resolve_latencies(i, player, self.unusable_latency, &mut taken.locations)?;
         if self.has_latency_rule && player.latencies.is_empty() {
             unmatchable.push(format!(
@@ -86,7 +84,7 @@ impl Pool {
         }
         let team = match &player.team {
             None => NO_TEAM,
-            Some(name) => self.resolve_team(i, name)?,
+            Some(name) => self.resolve_team(name),
         };
         let id = if self.reads_player_ids {
             PlayerId::Interned(Symbol(taken.strings.intern(&player.id)))
@@ -105,26 +103,15 @@ impl Pool {
     /// [`Value::Missing`] with the reason noted.
     fn resolve_values(
         &self,
-        i: usize,
         player: &NewPlayer,
         strings: &mut Tally<'_>,
         unmatchable: &mut Vec<String>,
-    ) -> Result<Box<[Value]>, Rejected> {
+    ) -> Box<[Value]> {
         let mut values = Vec::with_capacity(self.rule_set.attributes.len());
         for attribute in &self.rule_set.attributes {
             let value = match player.attributes.get(&attribute.name) {
-                Some(sent) if sent.ty() == attribute.ty => resolve_value(sent, strings),
-                Some(sent) => {
-                    return Err(Rejected(TicketError::invalid(
-                        format!("Players[{i}].PlayerAttributes.{}", attribute.name),
-                        format!(
-                            "the rule set declares `{}` as {}, found `{}`",
-                            attribute.name,
-                            describe_type(attribute.ty),
-                            member(sent.ty())
-                        ),
-                    )));
-                }
+                // `insert` has checked the types (`check_conforms`).
+                Some(sent) => resolve_value(sent, strings),
                 None => match &attribute.default {
                     Some(default) => resolve_value(default, strings),
                     None => {
@@ -138,52 +125,19 @@ impl Pool {
             };
             values.push(value);
         }
-        Ok(values.into_boxed_slice())
+        values.into_boxed_slice()
     }
 
-    /// The number of the team a backfill ticket's player is on.
-    fn resolve_team(&self, i: usize, name: &str) -> Result<u16, Rejected> {
-        let team = self.team_named(name).ok_or_else(|| {
-            let names: Vec<&str> = self
-                .rule_set
-                .teams
-                .iter()
-                .map(|t| t.name.as_str())
-                .collect();
-            Rejected(TicketError::invalid(
-                format!("Players[{i}].Team"),
-                format!("unknown team `{name}`; the teams are {}", names.join(", ")),
-            ))
-        })?;
-        Ok(u16::try_from(team.0).expect("a rule set holds at most 200 players and teams"))
-    }
-
-    fn team_named(&self, name: &str) -> Option<TeamId> {
+    /// The number of the team a backfill ticket's player is on (`insert` has checked that
+    /// the rule set has it).
+    fn resolve_team(&self, name: &str) -> u16 {
         self.rule_set
             .teams
             .iter()
             .position(|team| team.name == name)
-            .map(TeamId)
-    }
-
-    /// A backfill ticket's players already fill their teams; no team may hold more than it can.
-    fn check_backfill_teams(&self, players: &[Player]) -> Result<(), Rejected> {
-        for (position, team) in self.rule_set.teams.iter().enumerate() {
-            let on_team = players
-                .iter()
-                .filter(|player| player.team() == Some(TeamId(position)))
-                .count();
-            if on_team > team.max_players as usize {
-                return Err(Rejected(TicketError::invalid(
-                    "Players",
-                    format!(
-                        "{on_team} players are on team `{}`, which holds at most {}",
-                        team.name, team.max_players
-                    ),
-                )));
-            }
-        }
-        Ok(())
+            .map_or(NO_TEAM, |team| {
+                u16::try_from(team).expect("a rule set holds at most 200 players and teams")
+            })
     }
 }
 
@@ -260,25 +214,6 @@ impl<'a> Tally<'a> {
         while !self.taken.is_empty() {
             self.release_last();
         }
-    }
-}
-
-fn describe_type(ty: AttributeType) -> &'static str {
-    match ty {
-        AttributeType::String => "a string (`S`)",
-        AttributeType::Number => "a number (`N`)",
-        AttributeType::StringList => "a string list (`SL`)",
-        AttributeType::StringNumberMap => "a string-number map (`SDM`)",
-    }
-}
-
-/// The GameLift member a value of type `ty` is sent in.
-fn member(ty: AttributeType) -> &'static str {
-    match ty {
-        AttributeType::String => "S",
-        AttributeType::Number => "N",
-        AttributeType::StringList => "SL",
-        AttributeType::StringNumberMap => "SDM",
     }
 }
 

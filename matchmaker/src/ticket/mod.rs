@@ -6,8 +6,11 @@
 //! Error paths name the fields of GameLift's `StartMatchmaking` request
 //! (`Players[0].PlayerAttributes.skill`), which every front end's requests follow.
 
+pub mod conform;
 pub mod json;
 pub mod limits;
+
+pub use conform::check_conforms;
 
 use std::collections::BTreeMap;
 use std::fmt;
