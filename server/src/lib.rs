@@ -1,0 +1,87 @@
+//! rally's gRPC service (`rally serve`): the server's assembly and shutdown, the generated
+//! API (`proto`), and how refusals become statuses (`status`).
+//!
+//! Today the server answers health checks and reflection; the Matchmaking, Placement and
+//! Admin services join it when they are wired to the engine.
+
+#[cfg(feature = "test-support")]
+pub mod grpcurl;
+pub mod proto;
+pub mod status;
+
+use std::future::Future;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+
+/// The largest request message any service decodes: 4 MiB. tonic's default is the same,
+/// but it is a decision of rally's, so it is written here and applied to every service the
+/// server adds (`.max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE)` on each generated
+/// server). The largest legitimate requests are a rule set (FlexMatch caps the body at
+/// 65,535 characters) and a placement (game session data up to 262,144 characters, plus
+/// its players); 4 MiB leaves them ample room while bounding what one request can make the
+/// server allocate before a handler sees it. A larger message is refused with
+/// RESOURCE_EXHAUSTED.
+pub const MAX_DECODING_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot build the reflection service: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("transport error: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Serves on `listener` until `shutdown` resolves, then stops taking connections, lets the
+/// calls in flight finish, and returns.
+///
+/// When `shutdown` resolves, health checks answer NOT_SERVING for the calls still in flight
+/// and for `Watch` streams, as the gRPC health protocol asks of a server going away.
+pub async fn run(
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    // The server as a whole (""): serving as soon as it listens.
+    reporter
+        .set_service_status("", ServingStatus::Serving)
+        .await;
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
+
+    if let Ok(address) = listener.local_addr() {
+        tracing::info!(%address, "serving gRPC");
+    }
+    let shutdown = async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        reporter
+            .set_service_status("", ServingStatus::NotServing)
+            .await;
+    };
+    Server::builder()
+        .add_service(health.max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE))
+        .add_service(reflection_v1.max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE))
+        .add_service(reflection_v1alpha.max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await?;
+    Ok(())
+}
+
+/// The reflection service's descriptors: rally's API, health, and both versions of
+/// reflection itself, so that v1 and v1alpha clients list the same services.
+///
+/// tonic-reflection lists every service of the descriptor sets it is given, served or not:
+/// rally's three services are listed before the engine serves them (a call to one answers
+/// UNIMPLEMENTED until then).
+fn reflection() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .include_reflection_service(false)
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
+}
