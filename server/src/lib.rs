@@ -4,9 +4,11 @@
 //! Today the server answers health checks and reflection; the Matchmaking, Placement and
 //! Admin services join it when they are wired to the engine.
 
+pub mod config;
 #[cfg(feature = "test-support")]
 pub mod grpcurl;
 pub mod proto;
+pub mod shared;
 pub mod status;
 
 use std::future::Future;

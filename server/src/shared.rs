@@ -1,0 +1,93 @@
+//! The state every RPC and the batch loop share: the engine behind one lock, the service's
+//! clock (tokio's, so tests can pause it), the event broadcast, and the bell that wakes the
+//! batch loop when a command changes what is due.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rally_base::Seconds;
+use rally_engine::{Engine, Event};
+use tokio::sync::{Notify, broadcast};
+use tokio::time::Instant;
+
+/// How many events a stream may fall behind before it is ended (a client that slow would
+/// see a gap otherwise).
+pub const EVENT_BUFFER: usize = 1 << 16;
+
+/// The engine and what drives it.
+#[derive(Debug)]
+pub struct Shared {
+    engine: Mutex<Engine>,
+    /// The engine's time 0, on tokio's clock and on the wall clock (for timestamps).
+    started: Instant,
+    epoch: SystemTime,
+    /// Rung after every command: the batch loop reconsiders when it next wakes.
+    pub(crate) wake: Notify,
+    events: broadcast::Sender<Arc<Event>>,
+}
+
+impl Shared {
+    pub fn new(engine: Engine) -> Arc<Shared> {
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        Arc::new(Shared {
+            engine: Mutex::new(engine),
+            started: Instant::now(),
+            epoch: SystemTime::now(),
+            wake: Notify::new(),
+            events,
+        })
+    }
+
+    /// The engine's time now: seconds since the service started, on tokio's clock.
+    pub fn now(&self) -> Seconds {
+        self.started.elapsed().as_secs_f64()
+    }
+
+    /// The tokio instant of an engine time.
+    pub(crate) fn instant(&self, at: Seconds) -> Instant {
+        self.started + Duration::from_secs_f64(at.max(0.0))
+    }
+
+    /// An engine time as a wall-clock timestamp.
+    pub fn timestamp(&self, at: Seconds) -> prost_types::Timestamp {
+        let time = self.epoch + Duration::from_secs_f64(at.max(0.0));
+        let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+        prost_types::Timestamp {
+            seconds: since.as_secs() as i64,
+            nanos: since.subsec_nanos() as i32,
+        }
+    }
+
+    /// Runs `act` on the engine at the current time, then publishes the events it caused
+    /// and wakes the batch loop.
+    pub fn act<R>(&self, act: impl FnOnce(&mut Engine, Seconds) -> R) -> R {
+        let mut engine = self.lock();
+        let now = self.now();
+        let result = act(&mut engine, now);
+        let events = engine.take_events();
+        drop(engine);
+        for event in events {
+            // No subscriber is fine: events are best effort, as FlexMatch's are.
+            let _ = self.events.send(Arc::new(event));
+        }
+        self.wake.notify_one();
+        result
+    }
+
+    /// Reads the engine without acting.
+    pub fn read<R>(&self, read: impl FnOnce(&Engine) -> R) -> R {
+        read(&self.lock())
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.events.subscribe()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Engine> {
+        // A panic while holding the lock leaves the engine as the panicking command left
+        // it; commands check before they change anything, so serving on is sound.
+        self.engine
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
