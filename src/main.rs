@@ -7,6 +7,7 @@ mod convert;
 mod input;
 mod matching;
 mod place;
+mod serve;
 mod validate;
 
 use std::io::Write as _;
@@ -36,6 +37,8 @@ enum Command {
     Bench(bench::Args),
     /// Write realistic tickets for a rule set as JSON Lines (input for `rally match`).
     Generate(bench::GenerateArgs),
+    /// Run the matchmaking service over gRPC, on embedded defaults.
+    Serve(serve::Args),
 }
 
 /// Exit status: 0 success, 1 invalid input, 2 usage or I/O error.
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
         Command::Place(args) => place::run(&args, &mut out),
         Command::Bench(args) => bench::run(&args, &mut out),
         Command::Generate(args) => bench::generate(&args, &mut out),
+        Command::Serve(args) => serve::run(&args),
     };
     let result = result.and_then(|code| {
         out.flush()?;

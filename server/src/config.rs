@@ -36,7 +36,7 @@ impl ServerConfig {
         }
     }
 
-    /// The embedded defaults: the `ranked_duel` and `team_5v5` rule sets; the six fleets of
+    /// The embedded defaults: the `ranked-duel` and `team-5v5` rule sets; the six fleets of
     /// `fixtures/placement/fleets.json` behind the `latency-first` queue; configurations
     /// `duel` (STANDALONE), `duel-placed` and `team-5v5` (WITH_QUEUE).
     pub fn embedded() -> ServerConfig {
@@ -51,14 +51,14 @@ impl ServerConfig {
         ServerConfig {
             engine: EngineOptions::default(),
             rule_sets: vec![
-                ("ranked_duel".into(), DUEL_RULES.into()),
-                ("team_5v5".into(), TEAM_RULES.into()),
+                ("ranked-duel".into(), DUEL_RULES.into()),
+                ("team-5v5".into(), TEAM_RULES.into()),
             ],
             fleets: fleets.into_iter().map(FleetSpec::new).collect(),
             configurations: vec![
-                Configuration::new("duel", "ranked_duel"),
-                placed("duel-placed", "ranked_duel"),
-                placed("team-5v5", "team_5v5"),
+                Configuration::new("duel", "ranked-duel"),
+                placed("duel-placed", "ranked-duel"),
+                placed("team-5v5", "team-5v5"),
             ],
             queues: vec![queue],
         }

@@ -1,12 +1,23 @@
-//! rally's gRPC service (`rally serve`): the server's assembly and shutdown, the generated
-//! API (`proto`), and how refusals become statuses (`status`).
+//! rally's gRPC service (`rally serve`): the Matchmaking, Placement and Admin services over
+//! one engine, the batch loop, health and reflection, and graceful shutdown.
 //!
-//! Today the server answers health checks and reflection; the Matchmaking, Placement and
-//! Admin services join it when they are wired to the engine.
+//! | module | what lives there |
+//! | --- | --- |
+//! | `config` | what a server starts with; the embedded defaults |
+//! | `shared` | the engine behind its lock, the clock, the event broadcast |
+//! | `batches` | the batch loop |
+//! | `matchmaking`, `placement` | the services |
+//! | `convert` | wire types to the engine's and back |
+//! | `status` | the one table from error kinds to status codes |
+//! | `proto` | the generated API |
 
+pub mod batches;
 pub mod config;
+mod convert;
 #[cfg(feature = "test-support")]
 pub mod grpcurl;
+pub mod matchmaking;
+pub mod placement;
 pub mod proto;
 pub mod shared;
 pub mod status;
@@ -35,17 +46,28 @@ pub enum ServeError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("transport error: {0}")]
     Transport(#[from] tonic::transport::Error),
+    #[error("the configuration is refused: {0}")]
+    Setup(#[from] rally_engine::EngineError),
 }
 
-/// Serves on `listener` until `shutdown` resolves, then stops taking connections, lets the
-/// calls in flight finish, and returns.
+/// Serves on `listener` until `shutdown` resolves, then stops taking connections and
+/// batches, lets the batch running and the calls in flight finish, ends the event streams,
+/// and returns.
 ///
 /// When `shutdown` resolves, health checks answer NOT_SERVING for the calls still in flight
 /// and for `Watch` streams, as the gRPC health protocol asks of a server going away.
 pub async fn run(
     listener: TcpListener,
+    config: config::ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
+    let engine = config.build()?;
+    for line in config.summary() {
+        tracing::info!("loaded {line}");
+    }
+    let shared = shared::Shared::new(engine);
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let batches = tokio::spawn(batches::run(shared.clone(), stopping.clone()));
     let (reporter, health) = tonic_health::server::health_reporter();
     // The server as a whole (""): serving as soon as it listens.
     reporter
@@ -63,13 +85,19 @@ pub async fn run(
         reporter
             .set_service_status("", ServingStatus::NotServing)
             .await;
+        // Streams and the batch loop end; the batch running finishes first.
+        let _ = stop.send(true);
     };
-    Server::builder()
+    let served = Server::builder()
+        .add_service(matchmaking::server(shared.clone(), stopping))
+        .add_service(placement::server(shared.clone()))
         .add_service(health.max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE))
         .add_service(reflection_v1.max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE))
         .add_service(reflection_v1alpha.max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
-        .await?;
+        .await;
+    let _ = batches.await;
+    served?;
     Ok(())
 }
 

@@ -61,6 +61,13 @@ impl Shared {
     /// Runs `act` on the engine at the current time, then publishes the events it caused
     /// and wakes the batch loop.
     pub fn act<R>(&self, act: impl FnOnce(&mut Engine, Seconds) -> R) -> R {
+        let result = self.act_quietly(act);
+        self.wake.notify_one();
+        result
+    }
+
+    /// The same without waking the batch loop: the loop's own steps.
+    pub(crate) fn act_quietly<R>(&self, act: impl FnOnce(&mut Engine, Seconds) -> R) -> R {
         let mut engine = self.lock();
         let now = self.now();
         let result = act(&mut engine, now);
@@ -70,7 +77,6 @@ impl Shared {
             // No subscriber is fine: events are best effort, as FlexMatch's are.
             let _ = self.events.send(Arc::new(event));
         }
-        self.wake.notify_one();
         result
     }
 

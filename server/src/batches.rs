@@ -1,0 +1,55 @@
+//! The batch loop: one batch per configuration at its interval, on tokio's clock (tests
+//! pause it), run off the async executor so RPCs never wait for matching; tickets that
+//! arrive during a batch wait for the next. It also wakes for the engine's timers.
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::shared::Shared;
+
+/// Runs batches until `stopping` turns true; a batch running then finishes first.
+pub async fn run(shared: Arc<Shared>, mut stopping: watch::Receiver<bool>) {
+    loop {
+        if *stopping.borrow() {
+            return;
+        }
+        let due = shared.act_quietly(|engine, now| engine.due_batches(now));
+        if !due.is_empty() {
+            run_batches(&shared, due).await;
+            continue;
+        }
+        let wake = shared.read(|engine| engine.next_wake());
+        let sleep = async {
+            match wake {
+                Some(at) => tokio::time::sleep_until(shared.instant(at)).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = sleep => shared.act_quietly(|engine, now| engine.advance(now)),
+            () = shared.wake.notified() => {}
+            _ = stopping.changed() => {}
+        }
+    }
+}
+
+/// The due configurations' batches, side by side on the blocking pool.
+async fn run_batches(shared: &Arc<Shared>, due: Vec<String>) {
+    let mut running = JoinSet::new();
+    for name in due {
+        let Some(job) = shared.act_quietly(|engine, now| engine.begin_batch(now, &name)) else {
+            continue;
+        };
+        running.spawn_blocking(move || job.run());
+    }
+    while let Some(done) = running.join_next().await {
+        match done {
+            Ok(done) => shared.act_quietly(|engine, now| engine.finish_batch(now, done)),
+            // The pool went with the panicking batch: the configuration stops matching,
+            // and says so, while the rest of the service serves on.
+            Err(error) => tracing::error!(%error, "a batch failed"),
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The `Matchmaking` service: tickets in, tickets and the event stream out, every call one
+//! engine command at the service's current time.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use rally_engine::{AcceptMatch, AcceptanceType, Event, StartMatchBackfill, StartMatchmaking};
+use tokio::sync::{broadcast, watch};
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
+
+use crate::convert::engine_status;
+use crate::convert::matchmaking::{event, players, ticket};
+use crate::proto::v1 as pb;
+use crate::proto::v1::matchmaking_server::{Matchmaking, MatchmakingServer};
+use crate::shared::Shared;
+
+#[derive(Debug)]
+pub struct MatchmakingService {
+    shared: Arc<Shared>,
+    /// Turns true when the server shuts down: event streams end.
+    stopping: watch::Receiver<bool>,
+}
+
+pub fn server(
+    shared: Arc<Shared>,
+    stopping: watch::Receiver<bool>,
+) -> MatchmakingServer<MatchmakingService> {
+    MatchmakingServer::new(MatchmakingService { shared, stopping })
+        .max_decoding_message_size(crate::MAX_DECODING_MESSAGE_SIZE)
+}
+
+fn optional(text: String) -> Option<String> {
+    (!text.is_empty()).then_some(text)
+}
+
+type EventStream = Pin<Box<dyn Stream<Item = Result<pb::Event, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Matchmaking for MatchmakingService {
+    async fn start_matchmaking(
+        &self,
+        request: Request<pb::StartMatchmakingRequest>,
+    ) -> Result<Response<pb::StartMatchmakingResponse>, Status> {
+        let request = request.into_inner();
+        let command = StartMatchmaking {
+            ticket_id: optional(request.ticket_id),
+            configuration_name: request.configuration_name,
+            players: players(request.players)?,
+        };
+        let view = self
+            .shared
+            .act(|engine, now| engine.start_matchmaking(now, command))
+            .map_err(|e| engine_status(&e))?;
+        Ok(Response::new(pb::StartMatchmakingResponse {
+            matchmaking_ticket: Some(ticket(&self.shared, view)),
+        }))
+    }
+
+    async fn describe_matchmaking(
+        &self,
+        request: Request<pb::DescribeMatchmakingRequest>,
+    ) -> Result<Response<pb::DescribeMatchmakingResponse>, Status> {
+        let request = request.into_inner();
+        let views = self
+            .shared
+            .act(|engine, now| {
+                engine.describe_matchmaking(now, &request.ticket_ids, request.explain)
+            })
+            .map_err(|e| engine_status(&e))?;
+        Ok(Response::new(pb::DescribeMatchmakingResponse {
+            ticket_list: views.into_iter().map(|v| ticket(&self.shared, v)).collect(),
+        }))
+    }
+
+    async fn stop_matchmaking(
+        &self,
+        request: Request<pb::StopMatchmakingRequest>,
+    ) -> Result<Response<pb::StopMatchmakingResponse>, Status> {
+        let id = request.into_inner().ticket_id;
+        self.shared
+            .act(|engine, now| engine.stop_matchmaking(now, &id))
+            .map_err(|e| engine_status(&e))?;
+        Ok(Response::new(pb::StopMatchmakingResponse {}))
+    }
+
+    async fn accept_match(
+        &self,
+        request: Request<pb::AcceptMatchRequest>,
+    ) -> Result<Response<pb::AcceptMatchResponse>, Status> {
+        use pb::accept_match_request::AcceptanceType as Wire;
+        let request = request.into_inner();
+        let acceptance_type = match Wire::try_from(request.acceptance_type) {
+            Ok(Wire::Accept) => AcceptanceType::Accept,
+            Ok(Wire::Reject) => AcceptanceType::Reject,
+            _ => {
+                return Err(crate::status::status(
+                    rally_base::ErrorKind::InvalidArgument,
+                    Some("acceptance_type"),
+                    "expected `ACCEPT` or `REJECT`",
+                ));
+            }
+        };
+        let command = AcceptMatch {
+            ticket_id: request.ticket_id,
+            player_ids: request.player_ids,
+            acceptance_type,
+        };
+        self.shared
+            .act(|engine, now| engine.accept_match(now, command))
+            .map_err(|e| engine_status(&e))?;
+        Ok(Response::new(pb::AcceptMatchResponse {}))
+    }
+
+    async fn start_match_backfill(
+        &self,
+        request: Request<pb::StartMatchBackfillRequest>,
+    ) -> Result<Response<pb::StartMatchBackfillResponse>, Status> {
+        let request = request.into_inner();
+        let command = StartMatchBackfill {
+            ticket_id: optional(request.ticket_id),
+            configuration_name: request.configuration_name,
+            game_session_arn: optional(request.game_session_arn),
+            players: players(request.players)?,
+        };
+        let view = self
+            .shared
+            .act(|engine, now| engine.start_match_backfill(now, command))
+            .map_err(|e| engine_status(&e))?;
+        Ok(Response::new(pb::StartMatchBackfillResponse {
+            matchmaking_ticket: Some(ticket(&self.shared, view)),
+        }))
+    }
+
+    type StreamEventsStream = EventStream;
+
+    /// Events from now on, filtered by configuration and tickets (either optional). A
+    /// stream that falls too far behind ends with RESOURCE_EXHAUSTED rather than skip.
+    async fn stream_events(
+        &self,
+        request: Request<pb::StreamEventsRequest>,
+    ) -> Result<Response<EventStream>, Status> {
+        let filter = request.into_inner();
+        let mut events = self.shared.subscribe();
+        let mut stopping = self.stopping.clone();
+        let shared = self.shared.clone();
+        let stream = async_stream(move |yield_| async move {
+            loop {
+                if *stopping.borrow() {
+                    return;
+                }
+                tokio::select! {
+                    // It only ever turns true.
+                    _ = stopping.changed() => return,
+                    received = events.recv() => match received {
+                        Ok(e) if wanted(&filter, &e) => {
+                            if yield_.send(Ok(event(&shared, &e))).await.is_err() {
+                                return;
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(broadcast::error::RecvError::Lagged(missed)) => {
+                            let status = Status::resource_exhausted(format!(
+                                "the stream fell {missed} events behind"
+                            ));
+                            let _ = yield_.send(Err(status)).await;
+                            return;
+                        }
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    },
+                }
+            }
+        });
+        Ok(Response::new(stream))
+    }
+}
+
+fn wanted(filter: &pb::StreamEventsRequest, event: &Event) -> bool {
+    let configuration = filter.configuration_name.is_empty()
+        || event.configuration_name() == Some(filter.configuration_name.as_str());
+    let tickets = filter.ticket_ids.is_empty()
+        || match event {
+            Event::Matchmaking(e) => filter.ticket_ids.iter().any(|id| e.names_ticket(id)),
+            Event::Placement(_) => false,
+        };
+    configuration && tickets
+}
+
+/// A stream fed by a task through a small channel: the task ends when the client goes.
+fn async_stream<F, Fut>(task: F) -> EventStream
+where
+    F: FnOnce(tokio::sync::mpsc::Sender<Result<pb::Event, Status>>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (sender, receiver) = tokio::sync::mpsc::channel(256);
+    tokio::spawn(task(sender));
+    Box::pin(tokio_stream::wrappers::ReceiverStream::new(receiver))
+}
