@@ -28,7 +28,11 @@ async fn the_readme_grpcurl_example_completes_a_ticket() {
     assert_eq!(commands.len(), 3, "{commands:?}");
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap().to_string();
-    tokio::spawn(rally_server::run(listener, ServerConfig::embedded(), std::future::pending()));
+    tokio::spawn(rally_server::run(
+        listener,
+        ServerConfig::embedded(),
+        std::future::pending(),
+    ));
     let run = |line: &str| {
         let words = grpcurl::split_words(&line.replace("127.0.0.1:50051", &address)).unwrap();
         async move { grpcurl::run(&words[1..], "").await }
