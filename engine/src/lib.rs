@@ -13,6 +13,7 @@
 //! | `engine/admin.rs` | rule sets, configurations, queues, fleets |
 //! | `config`, `rule_sets`, `fleets`, `tickets`, `placements`, `events` | the domain types |
 //! | `error` | [`EngineError`]: a kind, a field, a message |
+//! | `trace` | the trace format: recorded commands as JSON Lines |
 
 #![warn(unreachable_pub)]
 
@@ -24,6 +25,7 @@ pub mod fleets;
 pub mod placements;
 pub mod rule_sets;
 pub mod tickets;
+pub mod trace;
 
 pub use config::{BackfillMode, Configuration, FlexMatchMode, GameProperty};
 pub use engine::{

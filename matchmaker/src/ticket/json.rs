@@ -257,7 +257,7 @@ impl TicketRequest {
 impl PlayerRequest {
     /// Player `i` of a ticket, each attribute value of one shape and each latency a whole
     /// number of milliseconds.
-    fn into_player(self, i: usize) -> Result<NewPlayer, TicketError> {
+    pub fn into_player(self, i: usize) -> Result<NewPlayer, TicketError> {
         let attributes = self
             .player_attributes
             .into_iter()
