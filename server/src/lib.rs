@@ -4,7 +4,9 @@
 //! Today the server answers health checks and reflection; the Matchmaking, Placement and
 //! Admin services join it when they are wired to the engine.
 
+pub mod admin;
 pub mod config;
+mod convert;
 #[cfg(feature = "test-support")]
 pub mod grpcurl;
 pub mod proto;
