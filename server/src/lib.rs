@@ -6,11 +6,12 @@
 //! | `config` | what a server starts with; the embedded defaults |
 //! | `shared` | the engine behind its lock, the clock, the event broadcast |
 //! | `batches` | the batch loop |
-//! | `matchmaking`, `placement` | the services |
+//! | `matchmaking`, `placement`, `admin` | the services |
 //! | `convert` | wire types to the engine's and back |
 //! | `status` | the one table from error kinds to status codes |
 //! | `proto` | the generated API |
 
+pub mod admin;
 pub mod batches;
 pub mod config;
 mod convert;
@@ -91,6 +92,7 @@ pub async fn run(
     let served = Server::builder()
         .add_service(matchmaking::server(shared.clone(), stopping))
         .add_service(placement::server(shared.clone()))
+        .add_service(admin::server(shared.clone()))
         .add_service(health.max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE))
         .add_service(reflection_v1.max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE))
         .add_service(reflection_v1alpha.max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE))

@@ -19,10 +19,19 @@ use pb::matchmaking_ticket::Status;
 
 struct Running {
     client: MatchmakingClient<Channel>,
+    address: SocketAddr,
     _stop: oneshot::Sender<()>,
 }
 
 async fn start(config: ServerConfig) -> Running {
+    // On a paused clock, tokio jumps to the next timer whenever the runtime waits, also on a
+    // socket: a timer every 10 ms keeps each jump that small, so the engine's far timers
+    // (forgetting finished tickets after 10 minutes) fire only when the test waits for them.
+    tokio::spawn(async {
+        loop {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address: SocketAddr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -36,6 +45,7 @@ async fn start(config: ServerConfig) -> Running {
         .unwrap();
     Running {
         client: MatchmakingClient::new(channel),
+        address,
         _stop: stop,
     }
 }
@@ -363,4 +373,44 @@ async fn bad_input_is_refused_with_its_field_and_nothing_is_lost() {
     assert_eq!(error.code(), Code::OutOfRange, "{error}");
     // The server serves on, and what it accepted is intact.
     assert_eq!(describe(client, "kept").await.status(), Status::Searching);
+}
+
+#[tokio::test(start_paused = true)]
+async fn searching_tickets_continue_under_a_rule_set_replaced_in_place() {
+    use rally_server::proto::v1::admin_client::AdminClient;
+    let mut server = start(ServerConfig::embedded()).await;
+    let channel = Channel::from_shared(format!("http://{}", server.address))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut admin = AdminClient::new(channel);
+    let client = &mut server.client;
+    start_ticket(client, "duel", "a", 1500.0).await;
+    start_ticket(client, "duel", "b", 1800.0).await;
+    pause(0.5).await;
+    assert_eq!(describe(client, "a").await.status(), Status::Searching);
+    let body = include_str!("../../fixtures/rulesets/ranked_duel.rules");
+    let refused = admin
+        .update_matchmaking_rule_set(pb::UpdateMatchmakingRuleSetRequest {
+            name: "ranked-duel".into(),
+            rule_set_body: body.replace("max 100", "max oops"),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    pause(0.5).await;
+    assert_eq!(describe(client, "a").await.status(), Status::Searching);
+    let updated = admin
+        .update_matchmaking_rule_set(pb::UpdateMatchmakingRuleSetRequest {
+            name: "ranked-duel".into(),
+            rule_set_body: body.replace("max 100", "max 400"),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(updated.rule_set.unwrap().version, 2);
+    pause(0.5).await;
+    let a = describe(client, "a").await;
+    assert_eq!(a.status(), Status::Completed);
 }

@@ -137,6 +137,11 @@ impl Placer {
         Some(&self.queue_state(*self.queue_ids.get(name)?).queue)
     }
 
+    /// The queues, in no particular order.
+    pub fn queues(&self) -> impl Iterator<Item = &Queue> {
+        self.live_queues().map(|state| &state.queue)
+    }
+
     /// The placement `key` names. Panics if it was forgotten (see [`Placer::get`]).
     pub fn placement(&self, key: PlacementKey) -> &Placement {
         self.get(key)
