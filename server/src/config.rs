@@ -17,6 +17,8 @@ pub struct ServerConfig {
     pub fleets: Vec<FleetSpec>,
     pub queues: Vec<Queue>,
     pub configurations: Vec<Configuration>,
+    /// Where to append the traffic commands received (`--record`).
+    pub record: Option<std::path::PathBuf>,
 }
 
 const DUEL_RULES: &str = include_str!("../../fixtures/rulesets/ranked_duel.rules");
@@ -33,6 +35,7 @@ impl ServerConfig {
             fleets: Vec::new(),
             queues: Vec::new(),
             configurations: Vec::new(),
+            record: None,
         }
     }
 
@@ -61,6 +64,7 @@ impl ServerConfig {
                 placed("team-5v5", "team-5v5"),
             ],
             queues: vec![queue],
+            record: None,
         }
     }
 

@@ -4,7 +4,9 @@
 //! | module | what lives there |
 //! | --- | --- |
 //! | `config` | what a server starts with; the embedded defaults |
+//! | `config_file` | `--config rally.toml` |
 //! | `shared` | the engine behind its lock, the clock, the event broadcast |
+//! | `record` | `--record`: the traffic commands as a trace |
 //! | `batches` | the batch loop |
 //! | `matchmaking`, `placement`, `admin` | the services |
 //! | `convert` | wire types to the engine's and back |
@@ -14,12 +16,14 @@
 pub mod admin;
 pub mod batches;
 pub mod config;
+pub mod config_file;
 mod convert;
 #[cfg(feature = "test-support")]
 pub mod grpcurl;
 pub mod matchmaking;
 pub mod placement;
 pub mod proto;
+pub mod record;
 pub mod shared;
 pub mod status;
 
@@ -49,6 +53,8 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
     #[error("the configuration is refused: {0}")]
     Setup(#[from] rally_engine::EngineError),
+    #[error("cannot record to `{path}`: {error}")]
+    Record { path: String, error: std::io::Error },
 }
 
 /// Serves on `listener` until `shutdown` resolves, then stops taking connections and
@@ -66,7 +72,16 @@ pub async fn run(
     for line in config.summary() {
         tracing::info!("loaded {line}");
     }
-    let shared = shared::Shared::new(engine);
+    let recorder = match &config.record {
+        Some(path) => Some(
+            record::Recorder::open(path).map_err(|error| ServeError::Record {
+                path: path.display().to_string(),
+                error,
+            })?,
+        ),
+        None => None,
+    };
+    let shared = shared::Shared::recording(engine, recorder);
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let batches = tokio::spawn(batches::run(shared.clone(), stopping.clone()));
     let (reporter, health) = tonic_health::server::health_reporter();

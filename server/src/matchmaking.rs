@@ -4,7 +4,9 @@
 use std::pin::Pin;
 use std::sync::Arc;
 
-use rally_engine::{AcceptMatch, AcceptanceType, Event, StartMatchBackfill, StartMatchmaking};
+use rally_engine::{
+    AcceptMatch, AcceptanceType, Command, Event, StartMatchBackfill, StartMatchmaking,
+};
 use tokio::sync::{broadcast, watch};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
@@ -50,7 +52,15 @@ impl Matchmaking for MatchmakingService {
         };
         let view = self
             .shared
-            .act(|engine, now| engine.start_matchmaking(now, command))
+            .command(
+                Command::StartMatchmaking(command),
+                |engine, now, command| {
+                    let Command::StartMatchmaking(command) = command else {
+                        unreachable!("the command given")
+                    };
+                    engine.start_matchmaking(now, command)
+                },
+            )
             .map_err(|e| engine_status(&e))?;
         Ok(Response::new(pb::StartMatchmakingResponse {
             matchmaking_ticket: Some(ticket(&self.shared, view)),
@@ -77,9 +87,12 @@ impl Matchmaking for MatchmakingService {
         &self,
         request: Request<pb::StopMatchmakingRequest>,
     ) -> Result<Response<pb::StopMatchmakingResponse>, Status> {
-        let id = request.into_inner().ticket_id;
+        let ticket_id = request.into_inner().ticket_id;
         self.shared
-            .act(|engine, now| engine.stop_matchmaking(now, &id))
+            .command(
+                Command::StopMatchmaking { ticket_id },
+                |engine, now, command| engine.handle(now, command),
+            )
             .map_err(|e| engine_status(&e))?;
         Ok(Response::new(pb::StopMatchmakingResponse {}))
     }
@@ -107,7 +120,9 @@ impl Matchmaking for MatchmakingService {
             acceptance_type,
         };
         self.shared
-            .act(|engine, now| engine.accept_match(now, command))
+            .command(Command::AcceptMatch(command), |engine, now, command| {
+                engine.handle(now, command)
+            })
             .map_err(|e| engine_status(&e))?;
         Ok(Response::new(pb::AcceptMatchResponse {}))
     }
@@ -125,7 +140,15 @@ impl Matchmaking for MatchmakingService {
         };
         let view = self
             .shared
-            .act(|engine, now| engine.start_match_backfill(now, command))
+            .command(
+                Command::StartMatchBackfill(command),
+                |engine, now, command| {
+                    let Command::StartMatchBackfill(command) = command else {
+                        unreachable!("the command given")
+                    };
+                    engine.start_match_backfill(now, command)
+                },
+            )
             .map_err(|e| engine_status(&e))?;
         Ok(Response::new(pb::StartMatchBackfillResponse {
             matchmaking_ticket: Some(ticket(&self.shared, view)),

@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rally_base::Seconds;
-use rally_engine::{Engine, Event};
+use rally_engine::{Command, Engine, Event};
+
+use crate::record::Recorder;
 use tokio::sync::{Notify, broadcast};
 use tokio::time::Instant;
 
@@ -24,10 +26,16 @@ pub struct Shared {
     /// Rung after every command: the batch loop reconsiders when it next wakes.
     pub(crate) wake: Notify,
     events: broadcast::Sender<Arc<Event>>,
+    recorder: Option<Recorder>,
 }
 
 impl Shared {
     pub fn new(engine: Engine) -> Arc<Shared> {
+        Shared::recording(engine, None)
+    }
+
+    /// A service whose traffic commands go to `recorder` as they arrive.
+    pub fn recording(engine: Engine, recorder: Option<Recorder>) -> Arc<Shared> {
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         Arc::new(Shared {
             engine: Mutex::new(engine),
@@ -35,6 +43,21 @@ impl Shared {
             epoch: SystemTime::now(),
             wake: Notify::new(),
             events,
+            recorder,
+        })
+    }
+
+    /// Runs a traffic command, recorded (when recording) at the time the engine sees it.
+    pub fn command<R>(
+        &self,
+        command: Command,
+        run: impl FnOnce(&mut Engine, Seconds, Command) -> R,
+    ) -> R {
+        self.act(|engine, now| {
+            if let Some(recorder) = &self.recorder {
+                recorder.record(now, &command);
+            }
+            run(engine, now, command)
         })
     }
 

@@ -54,3 +54,50 @@ async fn the_readme_grpcurl_example_completes_a_ticket() {
     assert!(out.contains("\"us-east-1\""), "{out}");
     assert!(out.contains("\"team\": \"duelist_"), "{out}");
 }
+
+/// The first fenced block of `lang` in the README's `rally serve` section.
+fn readme_block(lang: &str) -> String {
+    let readme = include_str!("../../README.md");
+    let section = readme.split("## `rally serve`").nth(1).unwrap();
+    let section = section.split("\n## ").next().unwrap();
+    let fence = format!("```{lang}\n");
+    let start = section.find(&fence).expect("a fenced block") + fence.len();
+    section[start..].split("```").next().unwrap().to_string()
+}
+
+#[test]
+fn the_readme_configuration_file_starts_a_server() {
+    let text = readme_block("toml");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let loaded =
+        rally_server::config_file::parse(&text, std::path::Path::new("README.md"), &root).unwrap();
+    assert_eq!(loaded.listen.as_deref(), Some("127.0.0.1:50051"));
+    let engine = loaded.server.build().unwrap();
+    let placed = engine.configuration("duel-placed").unwrap();
+    assert!(placed.acceptance_required);
+    assert_eq!(
+        placed.flex_match_mode,
+        rally_engine::FlexMatchMode::WithQueue
+    );
+    assert_eq!(
+        engine.configuration("duel").unwrap().flex_match_mode,
+        rally_engine::FlexMatchMode::Standalone
+    );
+}
+
+#[test]
+fn the_readme_trace_line_is_a_trace_line() {
+    let text = readme_block("json");
+    let entry = rally_engine::trace::parse_line(text.trim()).unwrap();
+    let rally_engine::Command::StartMatchmaking(start) = entry.command else {
+        panic!("{entry:?}");
+    };
+    assert_eq!(start.configuration_name, "duel");
+    assert_eq!(
+        rally_engine::trace::write_line(&rally_engine::trace::TraceEntry {
+            t: 0.412,
+            command: rally_engine::Command::StartMatchmaking(start)
+        }),
+        text.trim()
+    );
+}
