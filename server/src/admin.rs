@@ -39,6 +39,15 @@ fn no_queue(name: &str) -> Status {
     )
 }
 
+impl AdminService {
+    /// Writes what the change did to the store; the change stands either way.
+    fn persisted(&self) -> Result<(), Status> {
+        self.shared.persist().map_err(|e| {
+            Status::unavailable(format!("the change is made, but could not be stored: {e}"))
+        })
+    }
+}
+
 #[tonic::async_trait]
 impl Admin for AdminService {
     async fn create_matchmaking_rule_set(
@@ -52,6 +61,7 @@ impl Admin for AdminService {
                 .map(|stored| rule_set(stored, &self.shared))
                 .map_err(|e| rule_set_status(&e))
         })?;
+        self.persisted()?;
         Ok(Response::new(CreateMatchmakingRuleSetResponse {
             rule_set: Some(rule_set),
         }))
@@ -98,6 +108,7 @@ impl Admin for AdminService {
                 .map(|stored| rule_set(stored, &self.shared))
                 .map_err(|e| rule_set_status(&e))
         })?;
+        self.persisted()?;
         Ok(Response::new(UpdateMatchmakingRuleSetResponse {
             rule_set: Some(rule_set),
         }))
@@ -111,6 +122,7 @@ impl Admin for AdminService {
         self.shared
             .act(|engine, _| engine.delete_rule_set(&name))
             .map_err(|e| engine_status(&e))?;
+        self.persisted()?;
         Ok(Response::new(DeleteMatchmakingRuleSetResponse {}))
     }
 
@@ -138,6 +150,7 @@ impl Admin for AdminService {
                     .map(configuration_message)
             })
             .map_err(|e| engine_status(&e))?;
+        self.persisted()?;
         Ok(Response::new(CreateMatchmakingConfigurationResponse {
             configuration: Some(configuration),
         }))
@@ -183,6 +196,7 @@ impl Admin for AdminService {
                     .map(configuration_message)
             })
             .map_err(|e| engine_status(&e))?;
+        self.persisted()?;
         Ok(Response::new(UpdateMatchmakingConfigurationResponse {
             configuration: Some(configuration),
         }))
@@ -196,6 +210,7 @@ impl Admin for AdminService {
         self.shared
             .act(|engine, _| engine.delete_configuration(&name))
             .map_err(|e| engine_status(&e))?;
+        self.persisted()?;
         Ok(Response::new(DeleteMatchmakingConfigurationResponse {}))
     }
 
@@ -214,6 +229,7 @@ impl Admin for AdminService {
                 ))
             })
             .map_err(|e| engine_status(&e))?;
+        self.persisted()?;
         Ok(Response::new(CreateGameSessionQueueResponse {
             game_session_queue: Some(game_session_queue),
         }))
@@ -261,6 +277,7 @@ impl Admin for AdminService {
                 ))
             })
             .map_err(|e| engine_status(&e))?;
+        self.persisted()?;
         Ok(Response::new(UpdateGameSessionQueueResponse {
             game_session_queue: Some(game_session_queue),
         }))
@@ -274,6 +291,7 @@ impl Admin for AdminService {
         self.shared
             .act(|engine, now| engine.delete_queue(now, &name))
             .map_err(|e| engine_status(&e))?;
+        self.persisted()?;
         Ok(Response::new(DeleteGameSessionQueueResponse {}))
     }
 
@@ -290,6 +308,7 @@ impl Admin for AdminService {
                 engine.fleet(&id).map(fleet_message)
             })
             .map_err(|e| engine_status(&e))?;
+        self.persisted()?;
         Ok(Response::new(CreateFleetResponse { fleet: Some(fleet) }))
     }
 
@@ -329,6 +348,7 @@ impl Admin for AdminService {
                 engine.fleet(&id).map(fleet_message)
             })
             .map_err(|e| engine_status(&e))?;
+        self.persisted()?;
         Ok(Response::new(UpdateFleetResponse { fleet: Some(fleet) }))
     }
 
@@ -340,6 +360,7 @@ impl Admin for AdminService {
         self.shared
             .act(|engine, now| engine.delete_fleet(now, &id))
             .map_err(|e| engine_status(&e))?;
+        self.persisted()?;
         Ok(Response::new(DeleteFleetResponse {}))
     }
 }

@@ -19,6 +19,9 @@ pub struct ServerConfig {
     pub configurations: Vec<Configuration>,
     /// Where to append the traffic commands received (`--record`).
     pub record: Option<std::path::PathBuf>,
+    /// Where administered resources are kept; `None`: in memory, for this run. A store that
+    /// holds resources already starts the server with them instead of the ones above.
+    pub store: Option<std::sync::Arc<dyn crate::store::Store>>,
 }
 
 const DUEL_RULES: &str = include_str!("../../fixtures/rulesets/ranked_duel.rules");
@@ -36,6 +39,7 @@ impl ServerConfig {
             queues: Vec::new(),
             configurations: Vec::new(),
             record: None,
+            store: None,
         }
     }
 
@@ -65,6 +69,7 @@ impl ServerConfig {
             ],
             queues: vec![queue],
             record: None,
+            store: None,
         }
     }
 
@@ -85,6 +90,21 @@ impl ServerConfig {
             engine.create_configuration(0.0, config.clone())?;
         }
         Ok(engine)
+    }
+
+    /// An engine holding what a store kept, under this configuration's engine options.
+    pub fn build_from(&self, held: &crate::store::Resources) -> Result<Engine, EngineError> {
+        let mut from = ServerConfig::empty();
+        from.engine = self.engine.clone();
+        from.rule_sets = held
+            .rule_sets
+            .iter()
+            .map(|(n, b)| (n.clone(), b.clone()))
+            .collect();
+        from.fleets = held.fleets.values().cloned().collect();
+        from.queues = held.queues.values().cloned().collect();
+        from.configurations = held.configurations.values().cloned().collect();
+        from.build()
     }
 
     /// One line per resource kind, for the log at start.

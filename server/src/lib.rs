@@ -11,6 +11,7 @@
 //! | `matchmaking`, `placement`, `admin` | the services |
 //! | `convert` | wire types to the engine's and back |
 //! | `status` | the one table from error kinds to status codes |
+//! | `store` | where administered resources outlive a restart: `Store`, `MemoryStore` |
 //! | `proto` | the generated API |
 
 pub mod admin;
@@ -26,8 +27,10 @@ pub mod proto;
 pub mod record;
 pub mod shared;
 pub mod status;
+pub mod store;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -53,6 +56,8 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
     #[error("the configuration is refused: {0}")]
     Setup(#[from] rally_engine::EngineError),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
     #[error("cannot record to `{path}`: {error}")]
     Record { path: String, error: std::io::Error },
 }
@@ -68,10 +73,24 @@ pub async fn run(
     config: config::ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    let engine = config.build()?;
-    for line in config.summary() {
-        tracing::info!("loaded {line}");
-    }
+    let store: Arc<dyn store::Store> = config
+        .store
+        .clone()
+        .unwrap_or_else(|| Arc::new(store::MemoryStore::default()));
+    let held = store.load()?;
+    let engine = if held.is_empty() {
+        for line in config.summary() {
+            tracing::info!("loaded {line}");
+        }
+        config.build()?
+    } else {
+        tracing::info!(
+            rule_sets = held.rule_sets.len(),
+            configurations = held.configurations.len(),
+            "loaded the stored resources"
+        );
+        config.build_from(&held)?
+    };
     let recorder = match &config.record {
         Some(path) => Some(
             record::Recorder::open(path).map_err(|error| ServeError::Record {
@@ -81,7 +100,7 @@ pub async fn run(
         ),
         None => None,
     };
-    let shared = shared::Shared::recording(engine, recorder);
+    let shared = shared::Shared::with(engine, recorder, store)?;
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let batches = tokio::spawn(batches::run(shared.clone(), stopping.clone()));
     let (reporter, health) = tonic_health::server::health_reporter();

@@ -9,6 +9,7 @@ use rally_base::Seconds;
 use rally_engine::{Command, Engine, Event};
 
 use crate::record::Recorder;
+use crate::store::{MemoryStore, Resources, Store, StoreError, changes};
 use tokio::sync::{Notify, broadcast};
 use tokio::time::Instant;
 
@@ -27,24 +28,54 @@ pub struct Shared {
     pub(crate) wake: Notify,
     events: broadcast::Sender<Arc<Event>>,
     recorder: Option<Recorder>,
+    store: Arc<dyn Store>,
+    /// What the store holds, as last written.
+    stored: Mutex<Resources>,
 }
 
 impl Shared {
+    /// A service over `engine`, its resources kept in memory.
     pub fn new(engine: Engine) -> Arc<Shared> {
-        Shared::recording(engine, None)
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::default());
+        Shared::with(engine, None, store).expect("a memory store does not fail")
     }
 
-    /// A service whose traffic commands go to `recorder` as they arrive.
-    pub fn recording(engine: Engine, recorder: Option<Recorder>) -> Arc<Shared> {
+    /// A service whose traffic commands go to `recorder` as they arrive, and whose
+    /// administered resources are written to `store` (all of them now, then as they change).
+    pub fn with(
+        engine: Engine,
+        recorder: Option<Recorder>,
+        store: Arc<dyn Store>,
+    ) -> Result<Arc<Shared>, StoreError> {
         let (events, _) = broadcast::channel(EVENT_BUFFER);
-        Arc::new(Shared {
+        let stored = store.load()?;
+        let shared = Arc::new(Shared {
             engine: Mutex::new(engine),
             started: Instant::now(),
             epoch: SystemTime::now(),
             wake: Notify::new(),
             events,
             recorder,
-        })
+            store,
+            stored: Mutex::new(stored),
+        });
+        shared.persist()?;
+        Ok(shared)
+    }
+
+    /// Writes to the store what administration changed since the last write.
+    pub fn persist(&self) -> Result<(), StoreError> {
+        let now = Resources::of(&self.lock());
+        let mut stored = self.stored.lock().unwrap_or_else(|p| p.into_inner());
+        let (puts, removes) = changes(&stored, &now);
+        for resource in puts {
+            self.store.put(resource)?;
+        }
+        for (kind, name) in removes {
+            self.store.remove(kind, &name)?;
+        }
+        *stored = now;
+        Ok(())
     }
 
     /// Runs a traffic command, recorded (when recording) at the time the engine sees it.
