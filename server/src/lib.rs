@@ -10,11 +10,13 @@
 //! | `convert` | wire types to the engine's and back |
 //! | `status` | the one table from error kinds to status codes |
 //! | `proto` | the generated API |
+//! | `echo` | the trivial service load tests compare against |
 
 pub mod admin;
 pub mod batches;
 pub mod config;
 mod convert;
+pub mod echo;
 #[cfg(feature = "test-support")]
 pub mod grpcurl;
 pub mod matchmaking;
