@@ -9,6 +9,7 @@ mod events;
 mod plan;
 mod progress;
 mod report;
+mod trace;
 mod tracker;
 
 use std::process::ExitCode;
@@ -41,15 +42,26 @@ pub struct Args {
     /// The matchmaking configuration generated tickets join.
     #[arg(long, default_value = "duel")]
     configuration: String,
-    /// Calls per second; 0: as fast as the server answers.
-    #[arg(long, value_name = "N", requires = "duration")]
-    rate: f64,
-    /// Seconds to send for.
-    #[arg(long, value_name = "S", value_parser = crate::input::finite_seconds)]
-    duration: f64,
+    /// Generated tickets per second; 0: as fast as the server answers.
+    #[arg(
+        long,
+        value_name = "N",
+        required_unless_present = "trace",
+        requires = "duration"
+    )]
+    rate: Option<f64>,
+    /// Seconds to send generated tickets for.
+    #[arg(long, value_name = "S", requires = "rate", value_parser = crate::input::finite_seconds)]
+    duration: Option<f64>,
     /// The rule set generated tickets fit: `.json` (FlexMatch) or `.rules` (rally DSL).
-    #[arg(long, value_name = "FILE", required_unless_present = "echo")]
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["echo", "trace"])]
     rules: Option<String>,
+    /// Replay a recorded trace (JSON Lines of `{"t", "op", "request"}`) instead.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["rate", "rules", "echo"])]
+    trace: Option<String>,
+    /// With `--trace`: replay this many times faster than recorded.
+    #[arg(long, value_name = "X", default_value_t = 1.0)]
+    speed: f64,
     /// Seeds the generated tickets.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -74,23 +86,32 @@ pub struct Args {
 
 pub fn run(args: &Args, out: &mut impl std::io::Write) -> anyhow::Result<ExitCode> {
     check(args)?;
-    let Some(plan) = generated_plan(args)? else {
-        return Ok(ExitCode::from(1));
+    let (plan, ids) = match (&args.trace, args.rate, args.duration) {
+        (Some(path), _, _) => trace::plan(path, args.speed)?,
+        (None, Some(rate), Some(duration)) => match generated_plan(args, rate, duration)? {
+            Some(planned) => planned,
+            None => return Ok(ExitCode::from(1)),
+        },
+        _ => anyhow::bail!("give `--trace FILE` or `--rate N --duration S`"),
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let report = runtime.block_on(drive(args, plan))?;
+    let report = runtime.block_on(drive(args, plan, ids))?;
     report::print(&report, args.format, out)?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn check(args: &Args) -> anyhow::Result<()> {
     anyhow::ensure!(
-        args.rate >= 0.0 && args.rate.is_finite(),
+        args.rate.is_none_or(|rate| rate >= 0.0 && rate.is_finite()),
         "`--rate` must be a finite number of calls per second, 0 or more"
     );
     anyhow::ensure!(
-        args.duration > 0.0,
+        args.duration.is_none_or(|duration| duration > 0.0),
         "`--duration` must be more than 0 seconds"
+    );
+    anyhow::ensure!(
+        args.speed > 0.0 && args.speed.is_finite(),
+        "`--speed` must be a finite number more than 0"
     );
     anyhow::ensure!(args.drain >= 0.0, "`--drain` must be 0 seconds or more");
     anyhow::ensure!(args.concurrency > 0, "`--concurrency` must be 1 or more");
@@ -98,21 +119,28 @@ fn check(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Generated tickets (or echo pings) at `--rate` for `--duration`; `None` when the rule set
-/// is invalid (its diagnostics are printed).
-fn generated_plan(args: &Args) -> anyhow::Result<Option<Plan>> {
-    let (count, pace, deadline) = if args.rate > 0.0 {
-        let count = (args.rate * args.duration).round() as usize;
+/// Generated tickets (or echo pings) at `rate` for `duration`, and how their ids number
+/// them; `None` when the rule set is invalid (its diagnostics are printed).
+fn generated_plan(
+    args: &Args,
+    rate: f64,
+    duration: f64,
+) -> anyhow::Result<Option<(Plan, TicketIds)>> {
+    let (count, pace, deadline) = if rate > 0.0 {
+        let count = (rate * duration).round() as usize;
         // A server that falls behind gets a tenth more time, then the rest goes unsent.
-        let deadline = Duration::from_secs_f64(args.duration * 1.1 + 1.0);
-        (count, Pace::Rate(args.rate), deadline)
+        let deadline = Duration::from_secs_f64(duration * 1.1 + 1.0);
+        (count, Pace::Rate(rate), deadline)
     } else {
-        let deadline = Duration::from_secs_f64(args.duration);
+        let deadline = Duration::from_secs_f64(duration);
         (args.limit, Pace::Unpaced, deadline)
     };
     let prefix = ticket_prefix();
-    let calls = match &args.rules {
-        None => Calls::Echo { prefix },
+    let ids = TicketIds::Numbered {
+        prefix: prefix.clone(),
+    };
+    let (calls, tickets) = match &args.rules {
+        None => (Calls::Echo { prefix }, 0),
         Some(rules) => {
             let Some(rule_set) = crate::matching::load_rule_set(rules, Color::Auto)? else {
                 return Ok(None);
@@ -122,15 +150,17 @@ fn generated_plan(args: &Args) -> anyhow::Result<Option<Plan>> {
             let templates = tickets(&rule_set, &Population::embedded(), options, &mut rng)
                 .map(|ticket| calls::start_request(&ticket, &args.configuration))
                 .collect();
-            Calls::Generated { templates, prefix }
+            (Calls::Generated { templates, prefix }, count)
         }
     };
-    Ok(Some(Plan {
+    let plan = Plan {
         calls,
         pace,
         count,
+        tickets,
         deadline,
-    }))
+    };
+    Ok(Some((plan, ids)))
 }
 
 /// Ticket ids no earlier run against the same server used: `lg-<time>-<process>-`.
@@ -141,24 +171,23 @@ fn ticket_prefix() -> String {
     format!("lg-{seconds:x}-{:x}-", std::process::id())
 }
 
-async fn drive(args: &Args, plan: Plan) -> anyhow::Result<report::Report> {
+async fn drive(args: &Args, plan: Plan, ids: TicketIds) -> anyhow::Result<report::Report> {
     let mut connections = Vec::with_capacity(args.connections);
     for _ in 0..args.connections {
         connections.push(Clients::new(connect(&args.target).await?));
     }
-    let ids = match &plan.calls {
-        Calls::Generated { prefix, .. } | Calls::Echo { prefix } => TicketIds::Numbered {
-            prefix: prefix.clone(),
-        },
-        Calls::Trace(_) => unreachable!("a trace plan names its tickets"),
+    // A trace's tickets may join any configuration: its stream is every configuration's.
+    let configuration = match plan.calls {
+        Calls::Trace(_) => "",
+        _ => args.configuration.as_str(),
     };
     let events = match plan.calls {
         Calls::Echo { .. } => None,
-        _ => Some(subscribe(&args.target, &args.configuration).await?),
+        _ => Some(subscribe(&args.target, configuration).await?),
     };
     let planned = plan.count as u64;
     let bar_length = (!matches!(plan.pace, Pace::Unpaced)).then_some(planned);
-    let tracker = Arc::new(Tracker::new(ids, plan.tickets(), Instant::now()));
+    let tracker = Arc::new(Tracker::new(ids, plan.tickets, Instant::now()));
     let counts = Arc::new(drive::Counts::default());
     let (stop, stopping) = watch::channel(false);
     let recording = events
@@ -222,7 +251,7 @@ async fn subscribe(
             ticket_ids: vec![],
         })
         .await
-        .with_context(|| format!("cannot stream the events of `{configuration}`"))?;
+        .context("cannot subscribe to the event stream")?;
     Ok(stream.into_inner())
 }
 
@@ -254,10 +283,10 @@ fn build_report(
     };
     let per_second = |n: u64| n as f64 / send_seconds.max(1e-9);
     report::Report {
-        mode: if args.echo {
-            "echo"
-        } else {
-            "start_matchmaking"
+        mode: match (&args.trace, args.echo) {
+            (Some(_), _) => "trace",
+            (None, true) => "echo",
+            (None, false) => "start_matchmaking",
         },
         target: args.target.clone(),
         connections: args.connections,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use rally_matchmaker::ticket::NewTicket;
+use rally_matchmaker::ticket::{NewPlayer, NewTicket};
 use rally_rules::model::AttributeValue;
 use rally_server::echo::v1::PingRequest;
 use rally_server::echo::v1::echo_client::EchoClient;
@@ -56,21 +56,25 @@ pub fn start_request(ticket: &NewTicket, configuration: &str) -> pb::StartMatchm
     pb::StartMatchmakingRequest {
         ticket_id: String::new(),
         configuration_name: configuration.to_string(),
-        players: ticket
-            .players
-            .iter()
-            .map(|player| pb::Player {
-                player_id: String::new(),
-                player_attributes: player
-                    .attributes
-                    .iter()
-                    .map(|(name, value)| (name.clone(), wire_value(value)))
-                    .collect(),
-                team: player.team.clone().unwrap_or_default(),
-                latency_in_ms: latencies(&player.latencies),
-            })
-            .collect(),
+        players: wire_players(&ticket.players),
     }
+}
+
+/// Players as the protos carry them.
+pub fn wire_players(players: &[NewPlayer]) -> Vec<pb::Player> {
+    players
+        .iter()
+        .map(|player| pb::Player {
+            player_id: player.id.clone(),
+            player_attributes: player
+                .attributes
+                .iter()
+                .map(|(name, value)| (name.clone(), wire_value(value)))
+                .collect(),
+            team: player.team.clone().unwrap_or_default(),
+            latency_in_ms: latencies(&player.latencies),
+        })
+        .collect()
 }
 
 /// `template` as ticket `ticket_id`, its players `<ticket_id>-<n>`: a player may be in one

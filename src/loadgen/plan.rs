@@ -15,6 +15,8 @@ pub struct Plan {
     pub pace: Pace,
     /// How many calls at most.
     pub count: usize,
+    /// How many tickets the calls start that can be told by their ids (the tracker's size).
+    pub tickets: usize,
     /// No call is started after this long (a server that cannot keep up leaves the rest
     /// unsent rather than stretching the run).
     pub deadline: Duration,
@@ -70,15 +72,6 @@ impl Plan {
                 None,
             ),
             Calls::Trace(calls) => calls[i].clone(),
-        }
-    }
-
-    /// How many tickets the plan can start, the tracker's size.
-    pub fn tickets(&self) -> usize {
-        match &self.calls {
-            Calls::Generated { .. } => self.count,
-            Calls::Echo { .. } => 0,
-            Calls::Trace(calls) => calls.iter().filter_map(|(_, slot)| *slot).count(),
         }
     }
 }

@@ -141,3 +141,38 @@ fn an_unpaced_run_stops_at_its_limit() {
     assert_eq!(report["sent"], 300);
     assert_eq!(report["acknowledged"], 300);
 }
+
+/// A trace line starting ticket `id` for `duel` with one player of `skill`.
+fn start_line(t: f64, id: &str, skill: u32) -> String {
+    format!(
+        r#"{{"t": {t}, "op": "StartMatchmaking", "request": {{"TicketId": "{id}", "ConfigurationName": "duel", "Players": [{{"PlayerId": "p-{id}", "PlayerAttributes": {{"skill": {{"N": {skill}}}, "gamesPlayed": {{"N": 20}}}}, "LatencyInMs": {{"us-east-1": 40}}}}]}}}}"#
+    )
+}
+
+#[test]
+fn a_trace_replays_its_calls_and_times_its_tickets() {
+    let server = rally_server();
+    let dir = crate::support::temp_dir("loadgen-trace");
+    let trace = dir.join("trace.jsonl");
+    let lines = [
+        start_line(0.0, "a", 1500),
+        start_line(0.1, "b", 1510),
+        start_line(0.2, "c", 1800),
+        r#"{"t": 0.3, "op": "StopMatchmaking", "request": {"TicketId": "c"}}"#.to_string(),
+        // No such ticket: refused.
+        r#"{"t": 0.4, "op": "StopMatchmaking", "request": {"TicketId": "nobody"}}"#.to_string(),
+    ];
+    std::fs::write(&trace, lines.join("\n") + "\n").unwrap();
+    let report = loadgen(
+        &server,
+        &["--trace", trace.to_str().unwrap(), "--speed", "2"],
+    );
+    assert_eq!(report["mode"], "trace");
+    assert_eq!(report["planned"], 5);
+    assert_eq!(report["sent"], 5);
+    assert_eq!(report["acknowledged"], 4);
+    assert_eq!(report["errors"], serde_json::json!({"NOT_FOUND": 1}));
+    assert_eq!(report["tickets"], 3);
+    assert_eq!(report["completed"]["count"], 2, "{report:#}");
+    assert_eq!(report["without_completed"], 1);
+}
