@@ -5,6 +5,7 @@ mod bench;
 mod bench_standing;
 mod convert;
 mod input;
+mod loadgen;
 mod matching;
 mod place;
 mod serve;
@@ -39,6 +40,8 @@ enum Command {
     Generate(bench::GenerateArgs),
     /// Run the matchmaking service over gRPC, on embedded defaults.
     Serve(serve::Args),
+    /// Drive a live `rally serve` in real time and report rates, refusals and latencies.
+    Loadgen(loadgen::Args),
 }
 
 /// Exit status: 0 success, 1 invalid input, 2 usage or I/O error.
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(&args, &mut out),
         Command::Generate(args) => bench::generate(&args, &mut out),
         Command::Serve(args) => serve::run(&args),
+        Command::Loadgen(args) => loadgen::run(&args, &mut out),
     };
     let result = result.and_then(|code| {
         out.flush()?;

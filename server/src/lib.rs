@@ -13,12 +13,14 @@
 //! | `status` | the one table from error kinds to status codes |
 //! | `store` | where administered resources outlive a restart: `Store`, `MemoryStore` |
 //! | `proto` | the generated API |
+//! | `echo` | the trivial service load tests compare against |
 
 pub mod admin;
 pub mod batches;
 pub mod config;
 pub mod config_file;
 mod convert;
+pub mod echo;
 #[cfg(feature = "test-support")]
 pub mod grpcurl;
 pub mod matchmaking;

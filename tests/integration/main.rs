@@ -7,12 +7,14 @@
 //! - `cli`: `rally validate` and `rally convert` as a user runs them;
 //! - `matching_cli`: `rally match` and `rally bench` as a user runs them;
 //! - `place_cli`: `rally place` on the placement fixtures and on bad input;
+//! - `loadgen`: `rally loadgen` against servers started in the test, on loopback;
 //! - `modules`: no core crate's modules import one another in a cycle.
 
 mod cli;
 mod docs;
 mod examples;
 mod fixtures;
+mod loadgen;
 mod matching_cli;
 mod modules;
 mod place_cli;
