@@ -101,3 +101,22 @@ fn the_readme_trace_line_is_a_trace_line() {
         text.trim()
     );
 }
+
+#[test]
+fn the_bench_configuration_starts_a_server() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/serve/bench.toml");
+    let loaded = rally_server::config_file::load(&path).unwrap();
+    let engine = loaded.server.build().unwrap();
+    assert_eq!(
+        engine.configuration("bench-1v1").unwrap().rule_set_name,
+        "bench-1v1"
+    );
+    assert_eq!(
+        engine
+            .configuration("bench-waiting")
+            .unwrap()
+            .request_timeout_seconds,
+        43_200
+    );
+}
