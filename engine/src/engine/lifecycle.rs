@@ -202,7 +202,7 @@ impl Engine {
             round: 0,
         };
         let view = record.view();
-        self.tickets.insert(id.clone(), record);
+        self.tickets.insert(id.clone(), Box::new(record));
         self.queue(&name, id.clone(), now);
         let state = self.configs.get_mut(&*name).expect("checked above");
         state.active += 1;

@@ -129,7 +129,9 @@ pub struct Engine {
     /// Running game sessions by placement id, and placement ids by game session ARN.
     pub(crate) seats: HashMap<String, Seat>,
     pub(crate) session_arns: HashMap<String, String>,
-    pub(crate) tickets: HashMap<Arc<str>, TicketRecord>,
+    /// Boxed: a table of a million tickets grows by doubling, and its empty slots should cost
+    /// a pointer each, not a whole record.
+    pub(crate) tickets: HashMap<Arc<str>, Box<TicketRecord>>,
     /// Players of tickets not yet final, and their ticket.
     pub(crate) players: HashMap<String, Arc<str>>,
     /// Matches proposed or placing, by match id (a match's placement has its id).
