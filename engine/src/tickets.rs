@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use rally_base::Seconds;
-use rally_matchmaker::ticket::NewTicket;
+use rally_matchmaker::ticket::{NewPlayer, NewTicket};
+use rally_rules::model::AttributeValue;
 
 /// GameLift's limit on ticket ids per `DescribeMatchmaking`.
 pub const DESCRIBE_MAX_TICKETS: usize = 10;
@@ -97,8 +98,85 @@ pub struct TicketView {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ViewPlayer {
-    pub player: rally_matchmaker::ticket::NewPlayer,
+    pub player: NewPlayer,
     pub team: Option<String>,
+}
+
+/// A ticket's request as the engine keeps it while the ticket lives: compact (a million
+/// searching tickets are held at once), each player's values in sorted boxed slices rather
+/// than maps. A pool is handed the request rebuilt (`ticket`), a transient copy.
+#[derive(Debug)]
+pub(crate) struct StoredRequest {
+    /// The ticket's; kept when it goes back to the pool.
+    pub(crate) start_time: Seconds,
+    pub(crate) players: Box<[StoredPlayer]>,
+    pub(crate) game_session_arn: Option<Box<str>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct StoredPlayer {
+    /// Shared with the engine's table of searching players.
+    pub(crate) id: Arc<str>,
+    attributes: Box<[(Box<str>, AttributeValue)]>,
+    pub(crate) latencies: Box<[(Box<str>, u32)]>,
+    pub(crate) team: Option<Box<str>>,
+}
+
+impl StoredRequest {
+    pub(crate) fn new(ticket: &NewTicket) -> StoredRequest {
+        let players = ticket
+            .players
+            .iter()
+            .map(|p| StoredPlayer {
+                id: p.id.as_str().into(),
+                attributes: p
+                    .attributes
+                    .iter()
+                    .map(|(k, v)| (k.as_str().into(), v.clone()))
+                    .collect(),
+                latencies: p
+                    .latencies
+                    .iter()
+                    .map(|(k, v)| (k.as_str().into(), *v))
+                    .collect(),
+                team: p.team.as_deref().map(Box::from),
+            })
+            .collect();
+        StoredRequest {
+            start_time: ticket.start_time,
+            players,
+            game_session_arn: ticket.game_session_arn.as_deref().map(Box::from),
+        }
+    }
+
+    /// The request rebuilt, as sent.
+    pub(crate) fn ticket(&self, id: &str) -> NewTicket {
+        NewTicket {
+            id: id.to_string(),
+            start_time: self.start_time,
+            players: self.players.iter().map(StoredPlayer::player).collect(),
+            game_session_arn: self.game_session_arn.as_deref().map(str::to_string),
+        }
+    }
+}
+
+impl StoredPlayer {
+    pub(crate) fn player(&self) -> NewPlayer {
+        NewPlayer {
+            id: self.id.to_string(),
+            attributes: self
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            latencies: self
+                .latencies
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+            team: self.team.as_deref().map(str::to_string),
+        }
+    }
 }
 
 /// A ticket in the engine.
@@ -106,8 +184,7 @@ pub struct ViewPlayer {
 pub(crate) struct TicketRecord {
     pub(crate) id: Arc<str>,
     pub(crate) configuration: Arc<str>,
-    /// As sent; its start time is the ticket's, kept when it goes back to the pool.
-    pub(crate) request: NewTicket,
+    pub(crate) request: StoredRequest,
     pub(crate) status: TicketStatus,
     pub(crate) status_reason: Option<String>,
     pub(crate) status_message: Option<String>,
@@ -137,14 +214,14 @@ impl TicketRecord {
                 .iter()
                 .enumerate()
                 .map(|(i, player)| ViewPlayer {
-                    player: player.clone(),
+                    player: player.player(),
                     team: self
                         .teams
                         .get(i)
                         .cloned()
                         .flatten()
                         .map(|t| t.to_string())
-                        .or_else(|| player.team.clone()),
+                        .or_else(|| player.team.as_deref().map(str::to_string)),
                 })
                 .collect(),
             match_id: self.match_id.as_deref().map(str::to_string),

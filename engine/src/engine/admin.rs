@@ -261,7 +261,7 @@ impl Engine {
                 .get_mut(configuration)
                 .expect("a configuration");
             let matchmaker = state.matchmaker.as_mut().expect("just made");
-            if let Err(rejected) = matchmaker.insert(&record.request) {
+            if let Err(rejected) = matchmaker.insert(&record.request.ticket(&record.id)) {
                 let message = format!("the new rule set refuses the ticket: {}", rejected.0);
                 self.end_ticket(
                     now,

@@ -12,7 +12,7 @@ use super::Engine;
 use super::Timer;
 use crate::error::EngineError;
 use crate::events::{EventPlayer, EventTicket, MatchmakingEvent, MatchmakingEventType};
-use crate::tickets::{TicketRecord, TicketStatus, TicketView};
+use crate::tickets::{StoredRequest, TicketRecord, TicketStatus, TicketView};
 
 /// `StartMatchmaking`.
 #[derive(Clone, Debug, PartialEq)]
@@ -182,17 +182,18 @@ impl Engine {
         let timeout = state.config.request_timeout();
         self.end_replaced(now, &ticket);
         let id: Arc<str> = ticket.id.as_str().into();
-        for player in &ticket.players {
-            self.players.insert(player.id.clone(), id.clone());
-        }
         if let Some(arn) = ticket.game_session_arn.as_ref().filter(|a| !a.is_empty()) {
             self.backfills.insert(arn.clone(), id.clone());
+        }
+        let request = StoredRequest::new(&ticket);
+        for player in &request.players {
+            self.players.insert(player.id.clone(), id.clone());
         }
         let record = TicketRecord {
             id: id.clone(),
             configuration: name.clone(),
             teams: Vec::new(),
-            request: ticket,
+            request,
             status: TicketStatus::Queued,
             status_reason: None,
             status_message: None,
@@ -215,7 +216,7 @@ impl Engine {
     fn end_replaced(&mut self, now: Seconds, ticket: &NewTicket) {
         let mut replaced: Vec<(Arc<str>, &str)> = Vec::new();
         for player in &ticket.players {
-            if let Some(old) = self.players.get(&player.id) {
+            if let Some(old) = self.players.get(player.id.as_str()) {
                 replaced.push((old.clone(), DUPLICATE_PLAYER));
             }
         }
@@ -339,14 +340,14 @@ impl Engine {
         record.status_reason = reason.map(str::to_string);
         record.status_message = message.map(str::to_string);
         for player in &record.request.players {
-            if self.players.get(&player.id) == Some(id) {
-                self.players.remove(&player.id);
+            if self.players.get(&*player.id) == Some(id) {
+                self.players.remove(&*player.id);
             }
         }
         if let Some(arn) = &record.request.game_session_arn
-            && self.backfills.get(arn) == Some(id)
+            && self.backfills.get(&**arn) == Some(id)
         {
-            self.backfills.remove(arn);
+            self.backfills.remove(&**arn);
         }
         if let Some(state) = self.configs.get_mut(&*record.configuration) {
             state.active -= 1;
@@ -429,14 +430,14 @@ pub(crate) fn event_ticket(record: &TicketRecord, sessions: bool) -> EventTicket
             .iter()
             .enumerate()
             .map(|(i, player)| EventPlayer {
-                player_id: player.id.clone(),
+                player_id: player.id.to_string(),
                 team: record
                     .teams
                     .get(i)
                     .cloned()
                     .flatten()
                     .map(|t| t.to_string())
-                    .or_else(|| player.team.clone()),
+                    .or_else(|| player.team.as_deref().map(str::to_string)),
                 player_session_id: if sessions {
                     session_of(&player.id)
                 } else {

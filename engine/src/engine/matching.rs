@@ -146,7 +146,7 @@ impl Engine {
             if !waiting || matchmaker.pool().key_of(&id).is_some() {
                 continue;
             }
-            match matchmaker.insert(&record.request) {
+            match matchmaker.insert(&record.request.ticket(&record.id)) {
                 Ok(_) => {
                     if record.status == TicketStatus::Queued {
                         record.status = TicketStatus::Searching;
@@ -276,7 +276,7 @@ impl Engine {
             .iter()
             .filter(|id| Some(*id) != backfill.as_ref())
             .flat_map(|id| self.tickets[id].request.players.iter())
-            .map(|p| (p.id.clone(), None))
+            .map(|p| (p.id.to_string(), None))
             .collect();
         let acceptance = config.acceptance_required.then(|| AcceptanceState {
             deadline: now + config.acceptance_timeout(),
@@ -407,7 +407,7 @@ impl Engine {
             ));
         }
         for (i, player) in request.player_ids.iter().enumerate() {
-            if !record.request.players.iter().any(|p| p.id == *player) {
+            if !record.request.players.iter().any(|p| *p.id == **player) {
                 return Err(EngineError::invalid(
                     &format!("PlayerIds[{i}]"),
                     format!("player `{player}` is not in ticket `{}`", request.ticket_id),
@@ -493,7 +493,7 @@ impl Engine {
                     .request
                     .players
                     .iter()
-                    .all(|p| answers.get(&p.id).is_none_or(|a| *a == Some(true)))
+                    .all(|p| answers.get(&*p.id).is_none_or(|a| *a == Some(true)))
             });
         let (reason, message) = match outcome {
             Acceptance::Rejected => ("Rejected", "A player rejected the match."),
@@ -524,8 +524,9 @@ impl Engine {
             let arn = self.tickets[&backfill]
                 .request
                 .game_session_arn
-                .clone()
-                .unwrap_or_default();
+                .as_deref()
+                .unwrap_or_default()
+                .to_string();
             let connection = self.backfill_connection(&arn, match_id);
             self.complete(now, match_id, connection);
         } else if config.flex_match_mode == crate::config::FlexMatchMode::Standalone {

@@ -133,7 +133,7 @@ pub struct Engine {
     /// a pointer each, not a whole record.
     pub(crate) tickets: HashMap<Arc<str>, Box<TicketRecord>>,
     /// Players of tickets not yet final, and their ticket.
-    pub(crate) players: HashMap<String, Arc<str>>,
+    pub(crate) players: HashMap<Arc<str>, Arc<str>>,
     /// Matches proposed or placing, by match id (a match's placement has its id).
     pub(crate) proposals: HashMap<Arc<str>, Proposal>,
     /// The backfill ticket in flight for each game session.

@@ -60,7 +60,7 @@ impl Engine {
                     .collect();
                 request = request.with_player(&player.id, &latencies);
                 request.desired_player_sessions.push(DesiredPlayerSession {
-                    player_id: player.id.clone(),
+                    player_id: player.id.to_string(),
                     player_data: None,
                 });
             }
@@ -274,7 +274,7 @@ impl Engine {
                     .request
                     .players
                     .iter()
-                    .map(|p| p.id.clone())
+                    .map(|p| p.id.to_string())
             })
             .collect();
         let mut connection = ConnectionInfo {
