@@ -6,12 +6,13 @@ use rally_engine::error::RuleSetDiagnostic;
 use rally_engine::fleets::{FleetSpec, InboundPermission, LocationAddress};
 use rally_engine::rule_sets::StoredRuleSet;
 use rally_engine::{BackfillMode, Configuration, EngineError, FlexMatchMode, GameProperty};
-use rally_placement::json::DEFAULT_TIMEOUT;
+use rally_placement::json::parse_queue;
 use rally_placement::model::{
-    CostBasis, Fleet, FleetLocation, FleetType, LatencyPolicy, LatencyRanking, LocationStatus,
-    MissingLatency, PriorityType, Queue, QueueOptions, Spread, Unplaceable,
+    CostBasis, Fleet, FleetLocation, FleetType, LatencyRanking, LocationStatus, MissingLatency,
+    PriorityType, Queue, QueueOptions, Spread, Unplaceable,
 };
 use rally_rules::Severity;
+use serde_json::{Value, json};
 use tonic::Status;
 
 use super::{engine_status, enum_value, given, invalid, non_negative};
@@ -160,43 +161,65 @@ fn saturating(value: u32) -> i32 {
     i32::try_from(value).unwrap_or(i32::MAX)
 }
 
-/// A queue's message as the placer's queue, checked as `rally_placement::json::parse_queue`
-/// checks a `CreateGameSessionQueue` body. Its custom event data is not kept: the placer's
-/// queue has no place for it.
+/// A queue's message as the placer's queue: written as the `CreateGameSessionQueue` body it
+/// stands for and read by `rally_placement::json::parse_queue`, so that a queue is checked
+/// the same way whether it comes as JSON (`rally place`, `--config`) or over gRPC; refusals
+/// name the proto's fields. Its custom event data is not kept: the placer's queue has no
+/// place for it.
 pub(crate) fn queue(message: v1::GameSessionQueue) -> Result<Queue, Status> {
-    check_id(&message.name, "name", 128)?;
-    let timeout = match message.timeout_in_seconds {
-        None => DEFAULT_TIMEOUT,
-        Some(seconds) => f64::from(non_negative(seconds, "timeout_in_seconds")?),
-    };
-    let latency_policies = latency_policies(&message.player_latency_policies)?;
-    let priority = message.priority_configuration.unwrap_or_default();
-    let order = priority_order(&priority.priority_order)?;
-    check_location_order(&order, &priority.location_order)?;
-    // GameLift: "To remove an existing filter configuration, pass in an empty set."
-    let allowed_locations = message
-        .filter_configuration
-        .map(|filter| filter.allowed_locations)
-        .filter(|allowed| !allowed.is_empty());
-    Ok(Queue {
-        name: message.name,
-        destinations: message
-            .destinations
-            .iter()
-            .map(|d| fleet_id_of(&d.destination_arn).to_string())
-            .collect(),
-        timeout,
-        latency_policies,
-        priority_order: PriorityType::complete(&order),
-        location_order: priority.location_order,
-        allowed_locations,
-        options: queue_options(message.rally_options)?,
-    })
+    let body = queue_body(message)?;
+    parse_queue(&body.to_string()).map_err(|error| engine_status(&EngineError::from(error)))
 }
 
-/// The fleet id a destination names: `arn:aws:gamelift:<region>::fleet/<id>`, or the id.
-fn fleet_id_of(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
+/// The `CreateGameSessionQueue` body a message stands for; only enum numbers no enum has are
+/// refused here, everything else by the reader.
+fn queue_body(message: v1::GameSessionQueue) -> Result<Value, Status> {
+    let mut body = json!({ "Name": message.name });
+    if let Some(seconds) = message.timeout_in_seconds {
+        body["TimeoutInSeconds"] = json!(seconds);
+    }
+    let policies: Vec<Value> = message
+        .player_latency_policies
+        .iter()
+        .map(|p| {
+            let mut policy = json!({
+                "MaximumIndividualPlayerLatencyMilliseconds":
+                    p.maximum_individual_player_latency_milliseconds
+            });
+            if let Some(seconds) = p.policy_duration_seconds {
+                policy["PolicyDurationSeconds"] = json!(seconds);
+            }
+            policy
+        })
+        .collect();
+    body["PlayerLatencyPolicies"] = json!(policies);
+    let destinations: Vec<Value> = message
+        .destinations
+        .iter()
+        .map(|d| json!({ "DestinationArn": d.destination_arn }))
+        .collect();
+    body["Destinations"] = json!(destinations);
+    if let Some(filter) = message.filter_configuration {
+        body["FilterConfiguration"] = json!({ "AllowedLocations": filter.allowed_locations });
+    }
+    if let Some(priority) = message.priority_configuration {
+        let order = priority
+            .priority_order
+            .iter()
+            .enumerate()
+            .map(|(i, value)| {
+                let field = format!("priority_configuration.priority_order[{i}]");
+                let priority: priority_configuration::PriorityType = enum_value(*value, &field)?;
+                Ok(priority.as_str_name())
+            })
+            .collect::<Result<Vec<_>, Status>>()?;
+        body["PriorityConfiguration"] =
+            json!({ "PriorityOrder": order, "LocationOrder": priority.location_order });
+    }
+    if let Some(options) = message.rally_options {
+        body["RallyOptions"] = rally_options_body(&options)?;
+    }
+    Ok(body)
 }
 
 /// 1 to `max` characters of letters, digits and `-`.
@@ -216,157 +239,48 @@ fn check_id(id: &str, field: &str, max: usize) -> Result<(), Status> {
     Ok(())
 }
 
-fn latency_policies(policies: &[v1::PlayerLatencyPolicy]) -> Result<Vec<LatencyPolicy>, Status> {
-    policies
-        .iter()
-        .enumerate()
-        .map(|(i, policy)| {
-            let at = |field: &str| format!("player_latency_policies[{i}].{field}");
-            let max = non_negative(
-                policy.maximum_individual_player_latency_milliseconds,
-                &at("maximum_individual_player_latency_milliseconds"),
-            )?;
-            let duration = policy
-                .policy_duration_seconds
-                .map(|seconds| non_negative(seconds, &at("policy_duration_seconds")))
-                .transpose()?;
-            Ok(LatencyPolicy {
-                max_latency_ms: f64::from(max),
-                duration: duration.map(f64::from),
-            })
-        })
-        .collect()
-}
-
-/// The criteria as given (at most four, each once), before [`PriorityType::complete`] adds
-/// the rest.
-fn priority_order(criteria: &[i32]) -> Result<Vec<PriorityType>, Status> {
-    use priority_configuration::PriorityType as Criterion;
-    const FIELD: &str = "priority_configuration.priority_order";
-    if criteria.len() > 4 {
-        return Err(invalid(
-            FIELD,
-            &format!("expected at most 4 criteria, found {}", criteria.len()),
-        ));
-    }
-    let mut order = Vec::new();
-    for (i, &value) in criteria.iter().enumerate() {
-        let field = format!("{FIELD}[{i}]");
-        let criterion = match enum_value::<Criterion>(value, &field)? {
-            Criterion::Unspecified => {
-                return Err(invalid(&field, "expected a criterion, found none"));
-            }
-            Criterion::Latency => PriorityType::Latency,
-            Criterion::Cost => PriorityType::Cost,
-            Criterion::Destination => PriorityType::Destination,
-            Criterion::Location => PriorityType::Location,
-        };
-        if order.contains(&criterion) {
-            return Err(invalid(
-                &field,
-                &format!("`{}` is listed twice", criterion.as_str()),
-            ));
+/// `RallyOptions` as the reader takes them: an unspecified enum is left out (the default).
+fn rally_options_body(options: &v1::RallyOptions) -> Result<Value, Status> {
+    use v1::rally_options as o;
+    let mut body = json!({});
+    let mut put_enum = |key: &str, name: Option<&'static str>| {
+        if let Some(name) = name {
+            body[key] = json!(name);
         }
-        order.push(criterion);
-    }
-    Ok(order)
-}
-
-/// A location order is needed when the order ranks by location, and names each location once.
-fn check_location_order(order: &[PriorityType], locations: &[String]) -> Result<(), Status> {
-    const FIELD: &str = "priority_configuration.location_order";
-    if order.contains(&PriorityType::Location) && locations.is_empty() {
-        return Err(invalid(
-            FIELD,
-            "a priority order with `LOCATION` needs a location order",
-        ));
-    }
-    for (i, location) in locations.iter().enumerate() {
-        if locations[..i].contains(location) {
-            return Err(invalid(
-                &format!("{FIELD}[{i}]"),
-                &format!("location `{location}` is listed twice"),
-            ));
+    };
+    let field = |name: &str| format!("rally_options.{name}");
+    let ranking: o::LatencyRanking =
+        enum_value(options.latency_ranking, &field("latency_ranking"))?;
+    let cost: o::CostBasis = enum_value(options.cost_basis, &field("cost_basis"))?;
+    let missing: o::MissingLatency =
+        enum_value(options.missing_latency, &field("missing_latency"))?;
+    let spread: o::Spread = enum_value(options.spread, &field("spread"))?;
+    let unplaceable: o::Unplaceable = enum_value(options.unplaceable, &field("unplaceable"))?;
+    let given = |value: i32, name: &'static str| (value != 0).then_some(name);
+    put_enum(
+        "LatencyRanking",
+        given(options.latency_ranking, ranking.as_str_name()),
+    );
+    put_enum("CostBasis", given(options.cost_basis, cost.as_str_name()));
+    put_enum(
+        "MissingLatency",
+        given(options.missing_latency, missing.as_str_name()),
+    );
+    put_enum("Spread", given(options.spread, spread.as_str_name()));
+    put_enum(
+        "Unplaceable",
+        given(options.unplaceable, unplaceable.as_str_name()),
+    );
+    for (key, value) in [
+        ("LatencyPercentile", options.latency_percentile),
+        ("LatencyToleranceMs", options.latency_tolerance_ms),
+        ("AssumedLatencyMs", options.assumed_latency_ms),
+    ] {
+        if let Some(value) = value {
+            body[key] = json!(value);
         }
     }
-    Ok(())
-}
-
-/// rally's options; absent, GameLift's behaviour.
-fn queue_options(options: Option<v1::RallyOptions>) -> Result<QueueOptions, Status> {
-    use rally_options::{
-        CostBasis as Cost, LatencyRanking as Ranking, MissingLatency as Missing,
-        Spread as SpreadOption, Unplaceable as UnplaceableOption,
-    };
-    let Some(options) = options else {
-        return Ok(QueueOptions::default());
-    };
-    let at = |field: &str| format!("rally_options.{field}");
-    let latency_ranking =
-        match enum_value::<Ranking>(options.latency_ranking, &at("latency_ranking"))? {
-            Ranking::Unspecified | Ranking::Average => LatencyRanking::Average,
-            Ranking::Worst => LatencyRanking::Worst,
-            Ranking::Percentile => match options.latency_percentile {
-                Some(p) if p > 0.0 && p <= 100.0 => LatencyRanking::Percentile(p),
-                Some(p) => {
-                    return Err(invalid(
-                        &at("latency_percentile"),
-                        &format!("expected a percentile above 0 and at most 100, found `{p}`"),
-                    ));
-                }
-                None => {
-                    return Err(invalid(
-                        &at("latency_percentile"),
-                        "`PERCENTILE` ranking needs a latency percentile",
-                    ));
-                }
-            },
-        };
-    let missing_latency =
-        match enum_value::<Missing>(options.missing_latency, &at("missing_latency"))? {
-            Missing::Unspecified | Missing::Exclude => MissingLatency::Exclude,
-            Missing::Assume => match options.assumed_latency_ms {
-                Some(ms) => MissingLatency::Assume(at_least_zero(ms, &at("assumed_latency_ms"))?),
-                None => {
-                    return Err(invalid(
-                        &at("assumed_latency_ms"),
-                        "`ASSUME` needs an assumed latency",
-                    ));
-                }
-            },
-        };
-    Ok(QueueOptions {
-        latency_ranking,
-        cost_basis: match enum_value::<Cost>(options.cost_basis, &at("cost_basis"))? {
-            Cost::Unspecified | Cost::Instance => CostBasis::Instance,
-            Cost::GameSession => CostBasis::GameSession,
-        },
-        latency_tolerance_ms: at_least_zero(
-            options.latency_tolerance_ms.unwrap_or(0.0),
-            &at("latency_tolerance_ms"),
-        )?,
-        missing_latency,
-        spread: match enum_value::<SpreadOption>(options.spread, &at("spread"))? {
-            SpreadOption::Unspecified | SpreadOption::None => Spread::None,
-            SpreadOption::Weighted => Spread::Weighted,
-        },
-        unplaceable: match enum_value::<UnplaceableOption>(options.unplaceable, &at("unplaceable"))?
-        {
-            UnplaceableOption::Unspecified | UnplaceableOption::Wait => Unplaceable::Wait,
-            UnplaceableOption::Fail => Unplaceable::Fail,
-        },
-    })
-}
-
-fn at_least_zero(value: f64, field: &str) -> Result<f64, Status> {
-    if value.is_finite() && value >= 0.0 {
-        Ok(value)
-    } else {
-        Err(invalid(
-            field,
-            &format!("expected a number of at least 0, found `{value}`"),
-        ))
-    }
+    Ok(body)
 }
 
 /// The placer's queue as the API shows it: the priority order complete, destinations as
