@@ -141,15 +141,10 @@ impl Engine {
                     &proposal.tickets,
                     &proposal.locations,
                 );
-                event.reason = Some("PlacementTimedOut".into());
-                event.message =
-                    Some("The game session could not be placed in time; searching again.".into());
-                if kind == EventKind::Cancelled {
-                    event.reason = Some("PlacementCancelled".into());
-                    event.message = Some("The game session placement was stopped.".into());
-                }
+                let (reason, message) = placement_fell_through(kind);
+                event.reason = Some(reason.into());
+                event.message = Some(message.into());
                 self.emit(event);
-                let reason = event_reason(kind);
                 self.return_to_pool(now, &proposal.tickets, reason);
             }
             EventKind::Failed => {
@@ -364,9 +359,16 @@ impl Engine {
     }
 }
 
-fn event_reason(kind: EventKind) -> &'static str {
+/// Why a match's tickets search again after its placement ended unplaced, and in words.
+fn placement_fell_through(kind: EventKind) -> (&'static str, &'static str) {
     match kind {
-        EventKind::Cancelled => "PlacementCancelled",
-        _ => "PlacementTimedOut",
+        EventKind::Cancelled => (
+            "PlacementCancelled",
+            "The game session placement was stopped.",
+        ),
+        _ => (
+            "PlacementTimedOut",
+            "The game session could not be placed in time; searching again.",
+        ),
     }
 }
