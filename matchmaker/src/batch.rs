@@ -26,6 +26,7 @@ use rayon::prelude::*;
 use smallvec::SmallVec;
 
 use crate::analysis::Analysis;
+use crate::parallel;
 use crate::explain::{Attempt, Exclusion, RuleMetrics};
 use crate::filters::Key;
 use crate::matches::{Match, MatchId};
@@ -308,10 +309,12 @@ struct Phases {
 fn phases(context: &Context<'_>, profiles: &[Profile]) -> Phases {
     // Phase one: each ticket among those sharing its nearest location, groups side by side.
     let groups = home_groups(context, profiles);
-    let home: Vec<GroupResult> = groups
-        .par_iter()
-        .map(|group| context.search(group, Scope::Home))
-        .collect();
+    let search = |group: &Vec<Profile>| context.search(group, Scope::Home);
+    let home: Vec<GroupResult> = if crate::parallel::worth_it(profiles.len()) {
+        groups.par_iter().map(search).collect()
+    } else {
+        groups.iter().map(search).collect()
+    };
     let mut phases = Phases {
         found: Found {
             groups: Vec::new(),
@@ -431,34 +434,31 @@ pub(crate) fn anchor_order(
     let priority = pool.rule_set().algorithm.backfill_priority;
     // Each ticket is read once, in pool order: its class and start time to sort by, and
     // what its profile needs, carried through the sort.
-    let mut order: Vec<(u8, f64, Profile)> = waiting
-        .par_iter()
-        .map(|key| {
-            let ticket = pool.ticket(*key);
-            let backfill = ticket.is_backfill();
-            let class = match (priority, backfill) {
-                (BackfillPriority::High, true) | (BackfillPriority::Low, false) => 0,
-                (BackfillPriority::High, false) | (BackfillPriority::Low, true) => 1,
-                (BackfillPriority::Normal, _) => 0,
-            };
-            let profile = Profile {
-                key: *key,
-                age: ticket.age(now),
-                players: ticket.players.len(),
-                backfill,
-                rank: 0,
-                anchor: is_anchor(*key),
-            };
-            (class, ticket.start_time, profile)
-        })
-        .collect();
-    order.par_sort_unstable_by(|a, b| {
+    let mut order: Vec<(u8, f64, Profile)> = parallel::map(waiting, |key| {
+        let ticket = pool.ticket(*key);
+        let backfill = ticket.is_backfill();
+        let class = match (priority, backfill) {
+            (BackfillPriority::High, true) | (BackfillPriority::Low, false) => 0,
+            (BackfillPriority::High, false) | (BackfillPriority::Low, true) => 1,
+            (BackfillPriority::Normal, _) => 0,
+        };
+        let profile = Profile {
+            key: *key,
+            age: ticket.age(now),
+            players: ticket.players.len(),
+            backfill,
+            rank: 0,
+            anchor: is_anchor(*key),
+        };
+        (class, ticket.start_time, profile)
+    });
+    parallel::sort_unstable_by(&mut order, |a, b| {
         a.0.cmp(&b.0)
             .then(a.1.total_cmp(&b.1))
             .then_with(|| pool.ticket(a.2.key).id.cmp(&pool.ticket(b.2.key).id))
     });
     order
-        .into_par_iter()
+        .into_iter()
         .enumerate()
         .map(|(rank, (_, _, profile))| Profile {
             rank: rank as u32,
@@ -478,21 +478,18 @@ type HomeKey<'a> = (&'a [Option<Key>], Option<LocationId>);
 fn home_groups(context: &Context<'_>, profiles: &[Profile]) -> Vec<Vec<Profile>> {
     let first = context.order[0];
     // Each ticket's group key, worked out side by side; `None` for a ticket with no home.
-    let homes: Vec<Option<HomeKey<'_>>> = profiles
-        .par_iter()
-        .map(|profile| {
-            if context.fails_alone(profile, first).is_some() {
-                return None;
-            }
-            let filters = context.filters(profile, first);
-            let home = match filters.home() {
-                None => None,
-                Some([(location, _)]) => Some(*location),
-                Some(_) => return None,
-            };
-            Some((&filters.state.equal[..], home))
-        })
-        .collect();
+    let homes: Vec<Option<HomeKey<'_>>> = parallel::map(profiles, |profile| {
+        if context.fails_alone(profile, first).is_some() {
+            return None;
+        }
+        let filters = context.filters(profile, first);
+        let home = match filters.home() {
+            None => None,
+            Some([(location, _)]) => Some(*location),
+            Some(_) => return None,
+        };
+        Some((&filters.state.equal[..], home))
+    });
     // Groups numbered as first seen; each sized before it is filled, so that no group grows
     // by copying.
     let mut group_of: hashbrown::HashMap<HomeKey<'_>, u32> = hashbrown::HashMap::new();

@@ -248,10 +248,17 @@ impl VariantIndex {
         starts.push(slots.len() as u32);
         // Each partition sorted along the axis, ties in anchor order (the order members
         // entered in); the order says where each entry went.
-        let orders: Vec<Vec<(f64, u32)>> = partitions
-            .par_iter_mut()
-            .map(Partition::sort_along_axis)
-            .collect();
+        let orders: Vec<Vec<(f64, u32)>> = if crate::parallel::worth_it(slots.len()) {
+            partitions
+                .par_iter_mut()
+                .map(Partition::sort_along_axis)
+                .collect()
+        } else {
+            partitions
+                .iter_mut()
+                .map(Partition::sort_along_axis)
+                .collect()
+        };
         // Each slot learns its position once the partitions are sorted.
         for (order, entered) in orders.iter().zip(&entered) {
             for (position, (_, i)) in order.iter().enumerate() {

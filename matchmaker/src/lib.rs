@@ -39,6 +39,7 @@ pub mod generate;
 pub(crate) mod index;
 pub(crate) mod interner;
 pub mod matches;
+pub(crate) mod parallel;
 pub(crate) mod params;
 pub mod pool;
 pub(crate) mod pooled;
