@@ -1,0 +1,116 @@
+//! The engine's share of a served batch (issue 12's latency target): 1,000 `bench_1v1`
+//! tickets arrive over one 100 ms batch interval (what 10,000 tickets/s brings), then the
+//! batch takes them in, matches them and proposes the matches, whose events are taken. Each
+//! phase is measured apart, as the server runs them: `start` (the tickets' StartMatchmaking
+//! calls), `begin` (under the engine's lock), `run` (off it) and `finish` (under it).
+//!
+//! Run with `cargo bench --bench engine`.
+
+use std::hint::black_box;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use rally_engine::{Configuration, Engine, EngineOptions, StartMatchmaking};
+use rally_matchmaker::generate::{GenerateOptions, Population, tickets};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+const ARRIVALS: usize = 1_000;
+const BATCH_AT: f64 = 0.1;
+
+fn engine() -> Engine {
+    let mut engine = Engine::new(EngineOptions::default());
+    let rules = include_str!("../fixtures/rulesets/bench_1v1.rules");
+    engine.create_rule_set(0.0, "bench-1v1", rules).unwrap();
+    engine
+        .create_configuration(0.0, Configuration::new("bench-1v1", "bench-1v1"))
+        .unwrap();
+    engine
+}
+
+fn requests(engine: &Engine) -> Vec<StartMatchmaking> {
+    let rule_set = engine.rule_set("bench-1v1").unwrap().rule_set.clone();
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    tickets(
+        &rule_set,
+        &Population::embedded(),
+        GenerateOptions::new(ARRIVALS, 0.0),
+        &mut rng,
+    )
+    .map(|ticket| StartMatchmaking {
+        ticket_id: Some(ticket.id),
+        configuration_name: "bench-1v1".into(),
+        players: ticket.players,
+    })
+    .collect()
+}
+
+/// An engine whose tickets arrived and wait for the batch.
+fn arrived() -> Engine {
+    let mut engine = engine();
+    for (i, request) in requests(&engine).into_iter().enumerate() {
+        let at = BATCH_AT * i as f64 / ARRIVALS as f64;
+        engine.start_matchmaking(at, request).unwrap();
+    }
+    engine
+}
+
+fn phases(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine_1v1_1000");
+    group.sample_size(20);
+    group.bench_function("start", |b| {
+        b.iter_batched(
+            || {
+                let engine = engine();
+                let requests = requests(&engine);
+                (engine, requests)
+            },
+            |(mut engine, requests)| {
+                for request in requests {
+                    black_box(engine.start_matchmaking(0.0, request).unwrap());
+                }
+                engine
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("begin", |b| {
+        b.iter_batched(
+            arrived,
+            |mut engine| {
+                let job = engine.begin_batch(BATCH_AT, "bench-1v1").unwrap();
+                (engine, job)
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("run", |b| {
+        b.iter_batched(
+            || {
+                let mut engine = arrived();
+                let job = engine.begin_batch(BATCH_AT, "bench-1v1").unwrap();
+                (engine, job)
+            },
+            |(engine, job)| (engine, job.run()),
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("finish", |b| {
+        b.iter_batched(
+            || {
+                let mut engine = arrived();
+                let done = engine.begin_batch(BATCH_AT, "bench-1v1").unwrap().run();
+                (engine, done)
+            },
+            |(mut engine, done)| {
+                engine.finish_batch(BATCH_AT, done);
+                black_box(engine.take_events());
+                engine
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, phases);
+criterion_main!(benches);
