@@ -277,9 +277,14 @@ fn build_report(
     let acknowledged = counts.acknowledged.load(Ordering::Relaxed);
     let tickets = counts.tickets.load(Ordering::Relaxed);
     let empty = events::histogram();
-    let (potential, completed, ended) = match &latencies {
-        Some(l) => (&l.potential_match, &l.completed, l.ended.clone()),
-        None => (&empty, &empty, None),
+    let (potential, in_server, completed, ended) = match &latencies {
+        Some(l) => (
+            &l.potential_match,
+            &l.potential_match_in_server,
+            &l.completed,
+            l.ended.clone(),
+        ),
+        None => (&empty, &empty, &empty, None),
     };
     let per_second = |n: u64| n as f64 / send_seconds.max(1e-9);
     report::Report {
@@ -300,6 +305,7 @@ fn build_report(
         acknowledged_per_second: per_second(acknowledged),
         tickets,
         potential_match: potential.into(),
+        potential_match_in_server: in_server.into(),
         completed: completed.into(),
         without_potential_match: tickets.saturating_sub(potential.len()),
         without_completed: tickets.saturating_sub(completed.len()),

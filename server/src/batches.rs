@@ -39,14 +39,32 @@ pub async fn run(shared: Arc<Shared>, mut stopping: watch::Receiver<bool>) {
 async fn run_batches(shared: &Arc<Shared>, due: Vec<String>) {
     let mut running = JoinSet::new();
     for name in due {
+        let begun = std::time::Instant::now();
         let Some(job) = shared.act_quietly(|engine, now| engine.begin_batch(now, &name)) else {
             continue;
         };
-        running.spawn_blocking(move || job.run());
+        let began = begun.elapsed();
+        running.spawn_blocking(move || {
+            let ran = std::time::Instant::now();
+            let done = job.run();
+            (done, began, ran.elapsed(), begun)
+        });
     }
     while let Some(done) = running.join_next().await {
         match done {
-            Ok(done) => shared.act_quietly(|engine, now| engine.finish_batch(now, done)),
+            Ok((done, began, ran, begun)) => {
+                let finishing = std::time::Instant::now();
+                let matches = done.matches();
+                shared.act_quietly(|engine, now| engine.finish_batch(now, done));
+                tracing::debug!(
+                    matches,
+                    begin_ms = began.as_secs_f64() * 1e3,
+                    run_ms = ran.as_secs_f64() * 1e3,
+                    finish_ms = finishing.elapsed().as_secs_f64() * 1e3,
+                    total_ms = begun.elapsed().as_secs_f64() * 1e3,
+                    "batch"
+                );
+            }
             // The pool went with the panicking batch: the configuration stops matching,
             // and says so, while the rest of the service serves on.
             Err(error) => tracing::error!(%error, "a batch failed"),

@@ -21,6 +21,9 @@ pub fn histogram() -> Histogram<u64> {
 pub struct Latencies {
     pub potential_match: Histogram<u64>,
     pub completed: Histogram<u64>,
+    /// The server's own share of the first: the event's time less the ticket's start time,
+    /// both on the server's clock (the rest is the network and the two ends' queues).
+    pub potential_match_in_server: Histogram<u64>,
     /// Why the stream ended early, if it did (the server dropping a slow reader, say).
     pub ended: Option<String>,
 }
@@ -35,6 +38,7 @@ pub async fn record(
     let mut latencies = Latencies {
         potential_match: histogram(),
         completed: histogram(),
+        potential_match_in_server: histogram(),
         ended: None,
     };
     loop {
@@ -66,7 +70,21 @@ impl Latencies {
         for ticket in &event.tickets {
             if let Some(micros) = tracker.reached(&ticket.ticket_id, milestone, now) {
                 histogram.saturating_record(micros.max(1));
+                if milestone == Milestone::PotentialMatch
+                    && let Some(micros) = server_micros(event, ticket)
+                {
+                    self.potential_match_in_server
+                        .saturating_record(micros.max(1));
+                }
             }
         }
     }
+}
+
+/// Microseconds from the ticket's start to the event, as the server stamped both.
+fn server_micros(event: &pb::Event, ticket: &pb::EventTicket) -> Option<u64> {
+    let (at, start) = (event.time.as_ref()?, ticket.start_time.as_ref()?);
+    let micros = |seconds: i64, nanos: i32| seconds * 1_000_000 + i64::from(nanos) / 1_000;
+    let elapsed = micros(at.seconds, at.nanos) - micros(start.seconds, start.nanos);
+    u64::try_from(elapsed).ok()
 }

@@ -31,6 +31,8 @@ pub struct Report {
     pub tickets: u64,
     pub potential_match: Percentiles,
     pub completed: Percentiles,
+    /// The part of `potential_match` spent in the server, by its own timestamps.
+    pub potential_match_in_server: Percentiles,
     /// Tickets with no PotentialMatchCreated, and with no MatchmakingSucceeded, by the end.
     pub without_potential_match: u64,
     pub without_completed: u64,
@@ -124,6 +126,12 @@ fn print_text(r: &Report, out: &mut impl Write) -> std::io::Result<()> {
             out,
             "potential match",
             &r.potential_match,
+            r.without_potential_match,
+        )?;
+        write_latency(
+            out,
+            "  in the server",
+            &r.potential_match_in_server,
             r.without_potential_match,
         )?;
         write_latency(out, "completed", &r.completed, r.without_completed)?;
