@@ -304,6 +304,39 @@ fn stopping_a_searching_ticket_cancels_it() {
     assert_eq!(again.kind, ErrorKind::FailedPrecondition);
 }
 
+#[test]
+fn a_ticket_stopped_before_its_first_batch_is_never_matched() {
+    let mut h = Harness::new();
+    h.start(0.0, "standalone", "a", 1000.0);
+    h.start(0.01, "standalone", "b", 1000.0);
+    h.start(0.02, "standalone", "c", 1050.0);
+    h.engine.stop_matchmaking(0.05, "a").unwrap();
+    h.batch(0.1);
+    assert_eq!(h.status(0.1, "a"), TicketStatus::Cancelled);
+    assert_eq!(h.types_for("a"), ["MatchmakingCancelled"]);
+    // Had `a` stayed in the pool, the oldest, it would have taken `b` (the nearer) into a
+    // match that falls through, and `c` would wait.
+    assert_eq!(h.status(0.1, "b"), TicketStatus::Completed);
+    assert_eq!(h.status(0.1, "c"), TicketStatus::Completed);
+}
+
+#[test]
+fn a_queued_ticket_replaced_by_a_duplicate_player_leaves_the_pool() {
+    let mut h = Harness::new();
+    h.start(0.0, "standalone", "a", 1000.0);
+    let json = r#"{"TicketId": "a2", "Players": [{"PlayerId": "p-a",
+        "PlayerAttributes": {"skill": {"N": 3000}}, "LatencyInMs": {"us-east-1": 40}}]}"#;
+    h.start_json(0.02, "standalone", json).unwrap();
+    h.start(0.03, "standalone", "b", 1000.0);
+    h.start(0.04, "standalone", "c", 1050.0);
+    h.batch(0.1);
+    // `a`, the oldest, would have taken `b` into a match that falls through.
+    assert_eq!(h.status(0.1, "a"), TicketStatus::Cancelled);
+    assert_eq!(h.status(0.1, "b"), TicketStatus::Completed);
+    assert_eq!(h.status(0.1, "c"), TicketStatus::Completed);
+    assert_eq!(h.status(0.1, "a2"), TicketStatus::Searching);
+}
+
 /// A fleet with no capacity: placements wait until the queue's 30 s timeout.
 fn full_harness() -> Harness {
     let mut h = Harness::new();

@@ -207,6 +207,11 @@ impl Engine {
         self.queue(&name, id.clone(), now);
         let state = self.configs.get_mut(&*name).expect("checked above");
         state.active += 1;
+        // Into the pool now, while the request is at hand, if no batch holds it: the batch
+        // then only marks it SEARCHING. A refusal is left to the batch, which fails it.
+        if let Some(matchmaker) = &mut state.matchmaker {
+            let _ = matchmaker.insert(&ticket);
+        }
         self.set_timer(now + timeout, Timer::RequestTimeout(id));
         Ok(view)
     }
@@ -306,8 +311,7 @@ impl Engine {
         };
         let configuration = record.configuration.clone();
         match (record.status, record.match_id.clone()) {
-            (TicketStatus::Queued, _) => {}
-            (TicketStatus::Searching, _) => self.leave_pool(id),
+            (TicketStatus::Queued | TicketStatus::Searching, _) => self.leave_pool(id),
             (TicketStatus::RequiresAcceptance | TicketStatus::Placing, Some(match_id)) => {
                 self.dissolve(now, &match_id, id);
             }
@@ -356,7 +360,7 @@ impl Engine {
         self.set_timer(forget_at, Timer::Forget(id.clone()));
     }
 
-    /// Takes a searching ticket out of its pool, now or when the batch holding it returns.
+    /// Takes a waiting ticket out of its pool, now or when the batch holding it returns.
     fn leave_pool(&mut self, id: &Arc<str>) {
         let configuration = self.tickets[id].configuration.clone();
         let state = self

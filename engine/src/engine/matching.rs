@@ -122,7 +122,8 @@ impl Engine {
         })
     }
 
-    /// Inserts queued tickets still waiting; new ones start SEARCHING, and say so.
+    /// Inserts queued tickets still waiting that are not in the pool yet (new ones went in
+    /// on arrival unless a batch held it); new ones start SEARCHING, and say so.
     fn insert_queued(
         &mut self,
         now: Seconds,
@@ -143,20 +144,19 @@ impl Engine {
                 record.status,
                 TicketStatus::Queued | TicketStatus::Searching
             );
-            if !waiting || matchmaker.pool().key_of(&id).is_some() {
+            if !waiting {
                 continue;
             }
-            match matchmaker.insert(&record.request.ticket(&record.id)) {
-                Ok(_) => {
-                    if record.status == TicketStatus::Queued {
-                        record.status = TicketStatus::Searching;
-                        searching.tickets.push(event_ticket(record, false));
-                    }
-                }
-                Err(rejected) => {
-                    let message = format!("the pool refused the ticket: {}", rejected.0);
-                    self.finish_ticket(now, &id, TicketStatus::Failed, None, Some(&message));
-                }
+            if matchmaker.pool().key_of(&id).is_none()
+                && let Err(rejected) = matchmaker.insert(&record.request.ticket(&record.id))
+            {
+                let message = format!("the pool refused the ticket: {}", rejected.0);
+                self.finish_ticket(now, &id, TicketStatus::Failed, None, Some(&message));
+                continue;
+            }
+            if record.status == TicketStatus::Queued {
+                record.status = TicketStatus::Searching;
+                searching.tickets.push(event_ticket(record, false));
             }
         }
         if !searching.tickets.is_empty() {
