@@ -272,15 +272,14 @@ impl Engine {
                 record.teams = vec![Some(team.clone()); record.request.players.len()];
             }
         }
-        let asked: BTreeMap<String, Option<bool>> = tickets
-            .iter()
-            .filter(|id| Some(*id) != backfill.as_ref())
-            .flat_map(|id| self.tickets[id].request.players.iter())
-            .map(|p| (p.id.to_string(), None))
-            .collect();
         let acceptance = config.acceptance_required.then(|| AcceptanceState {
             deadline: now + config.acceptance_timeout(),
-            answers: asked,
+            answers: tickets
+                .iter()
+                .filter(|id| Some(*id) != backfill.as_ref())
+                .flat_map(|id| self.tickets[id].request.players.iter())
+                .map(|p| (p.id.to_string(), None))
+                .collect(),
         });
         let mut event = self.match_event(
             MatchmakingEventType::PotentialMatchCreated,
