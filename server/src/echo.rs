@@ -20,7 +20,6 @@ pub mod v1 {
 use std::future::Future;
 
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{Request, Response, Status};
 use v1::echo_server::{Echo, EchoServer};
 use v1::{PingRequest, PingResponse};
@@ -54,7 +53,7 @@ pub async fn run(
     tonic::transport::Server::builder()
         .add_service(server())
         .add_service(reflection)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .serve_with_incoming_shutdown(crate::incoming::connections(listener), shutdown)
         .await?;
     Ok(())
 }

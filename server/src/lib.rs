@@ -21,8 +21,10 @@ pub mod config;
 pub mod config_file;
 mod convert;
 pub mod echo;
+mod event_stream;
 #[cfg(feature = "test-support")]
 pub mod grpcurl;
+mod incoming;
 pub mod matchmaking;
 pub mod placement;
 pub mod proto;
@@ -35,7 +37,6 @@ use std::future::Future;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
@@ -132,7 +133,7 @@ pub async fn run(
         .add_service(health.max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE))
         .add_service(reflection_v1.max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE))
         .add_service(reflection_v1alpha.max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .serve_with_incoming_shutdown(crate::incoming::connections(listener), shutdown)
         .await;
     let _ = batches.await;
     served?;
