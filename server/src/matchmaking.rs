@@ -1,18 +1,15 @@
 //! The `Matchmaking` service: tickets in, tickets and the event stream out, every call one
 //! engine command at the service's current time.
 
-use std::pin::Pin;
 use std::sync::Arc;
 
-use rally_engine::{
-    AcceptMatch, AcceptanceType, Command, Event, StartMatchBackfill, StartMatchmaking,
-};
-use tokio::sync::{broadcast, watch};
-use tokio_stream::Stream;
+use rally_engine::{AcceptMatch, AcceptanceType, Command, StartMatchBackfill, StartMatchmaking};
+use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 
 use crate::convert::engine_status;
-use crate::convert::matchmaking::{event, players, ticket};
+use crate::convert::matchmaking::{players, ticket};
+use crate::event_stream::{self, EventStream};
 use crate::proto::v1 as pb;
 use crate::proto::v1::matchmaking_server::{Matchmaking, MatchmakingServer};
 use crate::shared::Shared;
@@ -35,8 +32,6 @@ pub fn server(
 fn optional(text: String) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
-
-type EventStream = Pin<Box<dyn Stream<Item = Result<pb::Event, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl Matchmaking for MatchmakingService {
@@ -157,65 +152,13 @@ impl Matchmaking for MatchmakingService {
 
     type StreamEventsStream = EventStream;
 
-    /// Events from now on, filtered by configuration and tickets (either optional). A
-    /// stream that falls too far behind ends with RESOURCE_EXHAUSTED rather than skip.
+    /// Events from now on, filtered by configuration and tickets (either optional).
     async fn stream_events(
         &self,
         request: Request<pb::StreamEventsRequest>,
     ) -> Result<Response<EventStream>, Status> {
         let filter = request.into_inner();
-        let mut events = self.shared.subscribe();
-        let mut stopping = self.stopping.clone();
-        let shared = self.shared.clone();
-        let stream = async_stream(move |yield_| async move {
-            loop {
-                if *stopping.borrow() {
-                    return;
-                }
-                tokio::select! {
-                    // It only ever turns true.
-                    _ = stopping.changed() => return,
-                    received = events.recv() => match received {
-                        Ok(e) if wanted(&filter, &e) => {
-                            if yield_.send(Ok(event(&shared, &e))).await.is_err() {
-                                return;
-                            }
-                        }
-                        Ok(_) => {}
-                        Err(broadcast::error::RecvError::Lagged(missed)) => {
-                            let status = Status::resource_exhausted(format!(
-                                "the stream fell {missed} events behind"
-                            ));
-                            let _ = yield_.send(Err(status)).await;
-                            return;
-                        }
-                        Err(broadcast::error::RecvError::Closed) => return,
-                    },
-                }
-            }
-        });
+        let stream = event_stream::subscribe(self.shared.clone(), filter, self.stopping.clone());
         Ok(Response::new(stream))
     }
-}
-
-fn wanted(filter: &pb::StreamEventsRequest, event: &Event) -> bool {
-    let configuration = filter.configuration_name.is_empty()
-        || event.configuration_name() == Some(filter.configuration_name.as_str());
-    let tickets = filter.ticket_ids.is_empty()
-        || match event {
-            Event::Matchmaking(e) => filter.ticket_ids.iter().any(|id| e.names_ticket(id)),
-            Event::Placement(_) => false,
-        };
-    configuration && tickets
-}
-
-/// A stream fed by a task through a small channel: the task ends when the client goes.
-fn async_stream<F, Fut>(task: F) -> EventStream
-where
-    F: FnOnce(tokio::sync::mpsc::Sender<Result<pb::Event, Status>>) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let (sender, receiver) = tokio::sync::mpsc::channel(256);
-    tokio::spawn(task(sender));
-    Box::pin(tokio_stream::wrappers::ReceiverStream::new(receiver))
 }

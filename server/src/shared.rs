@@ -13,9 +13,13 @@ use crate::store::{MemoryStore, Resources, Store, StoreError, changes};
 use tokio::sync::{Notify, broadcast};
 use tokio::time::Instant;
 
-/// How many events a stream may fall behind before it is ended (a client that slow would
-/// see a gap otherwise).
-pub const EVENT_BUFFER: usize = 1 << 16;
+/// How many engine steps' events a stream may fall behind before it is ended (a client that
+/// slow would see a gap otherwise).
+pub const EVENT_BUFFER: usize = 1 << 12;
+
+/// The events of one engine step, in order: published together, so that a batch's thousand
+/// events reach a stream as one message rather than a thousand trips through the scheduler.
+pub type Events = Arc<[Event]>;
 
 /// The engine and what drives it.
 #[derive(Debug)]
@@ -26,7 +30,7 @@ pub struct Shared {
     epoch: SystemTime,
     /// Rung after every command: the batch loop reconsiders when it next wakes.
     pub(crate) wake: Notify,
-    events: broadcast::Sender<Arc<Event>>,
+    events: broadcast::Sender<Events>,
     recorder: Option<Recorder>,
     store: Arc<dyn Store>,
     /// What the store holds, as last written.
@@ -127,9 +131,9 @@ impl Shared {
         let result = act(&mut engine, now);
         let events = engine.take_events();
         drop(engine);
-        for event in events {
+        if !events.is_empty() {
             // No subscriber is fine: events are best effort, as FlexMatch's are.
-            let _ = self.events.send(Arc::new(event));
+            let _ = self.events.send(events.into());
         }
         result
     }
@@ -139,7 +143,7 @@ impl Shared {
         read(&self.lock())
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Events> {
         self.events.subscribe()
     }
 
