@@ -193,7 +193,7 @@ async fn drive(args: &Args, plan: Plan, ids: TicketIds) -> anyhow::Result<report
     let recording = events
         .map(|events| tokio::spawn(events::record(events, tracker.clone(), stopping.clone())));
     let bar = tokio::spawn(progress::show(bar_length, counts.clone(), stopping));
-    let errors = drive::run(
+    let outcome = drive::run(
         Arc::new(plan),
         &connections,
         args.concurrency,
@@ -216,7 +216,7 @@ async fn drive(args: &Args, plan: Plan, ids: TicketIds) -> anyhow::Result<report
         planned,
         send_seconds,
         &counts,
-        &errors,
+        &outcome,
         latencies,
     ))
 }
@@ -229,10 +229,18 @@ fn connect_uri(target: &str) -> String {
     }
 }
 
+/// The HTTP/2 flow-control window loadgen offers the server, per stream and per connection.
+const STREAM_WINDOW: u32 = 8 << 20;
+
 /// One HTTP/2 connection of its own to `target`.
 async fn connect(target: &str) -> anyhow::Result<Channel> {
     Endpoint::from_shared(connect_uri(target))
         .with_context(|| format!("`{target}` is not an address"))?
+        // A batch's events arrive at once, hundreds of kilobytes: HTTP/2's 64 KiB default
+        // window would hold the server to a round trip per 64 KiB of them.
+        .initial_stream_window_size(Some(STREAM_WINDOW))
+        .initial_connection_window_size(Some(STREAM_WINDOW))
+        .tcp_nodelay(true)
         .connect()
         .await
         .with_context(|| format!("cannot connect to `{target}`"))
@@ -270,7 +278,7 @@ fn build_report(
     planned: u64,
     send_seconds: f64,
     counts: &drive::Counts,
-    errors: &drive::Errors,
+    outcome: &drive::Outcome,
     latencies: Option<events::Latencies>,
 ) -> report::Report {
     let sent = counts.sent.load(Ordering::Relaxed);
@@ -299,7 +307,8 @@ fn build_report(
         planned,
         sent,
         acknowledged,
-        errors: report::error_names(errors),
+        errors: report::error_names(&outcome.errors),
+        answered: (&outcome.answered).into(),
         send_seconds,
         sent_per_second: per_second(sent),
         acknowledged_per_second: per_second(acknowledged),

@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
+use hdrhistogram::Histogram;
 use tonic::Code;
 
 use super::calls::{Call, Clients};
+use super::events::histogram;
 use super::plan::Plan;
 use super::tracker::Tracker;
 
@@ -24,14 +26,21 @@ pub struct Counts {
 /// Refusals by status code.
 pub type Errors = BTreeMap<i32, u64>;
 
-/// Sends the plan with `concurrency` workers over `connections`, and returns the refusals.
+/// What the workers saw: the refusals, and each call's time from sending to its answer.
+#[derive(Debug)]
+pub struct Outcome {
+    pub errors: Errors,
+    pub answered: Histogram<u64>,
+}
+
+/// Sends the plan with `concurrency` workers over `connections`.
 pub async fn run(
     plan: Arc<Plan>,
     connections: &[Clients],
     concurrency: usize,
     tracker: Arc<Tracker>,
     counts: Arc<Counts>,
-) -> Errors {
+) -> Outcome {
     let next = Arc::new(AtomicUsize::new(0));
     let workers: Vec<_> = (0..concurrency)
         .map(|w| {
@@ -45,14 +54,21 @@ pub async fn run(
             tokio::spawn(worker.run())
         })
         .collect();
-    let mut errors = Errors::new();
+    let mut outcome = Outcome {
+        errors: Errors::new(),
+        answered: histogram(),
+    };
     for worker in workers {
         let found = worker.await.expect("a load generator worker panicked");
-        for (code, n) in found {
-            *errors.entry(code).or_default() += n;
+        for (code, n) in found.errors {
+            *outcome.errors.entry(code).or_default() += n;
         }
+        outcome
+            .answered
+            .add(&found.answered)
+            .expect("histograms of the same bounds");
     }
-    errors
+    outcome
 }
 
 struct Worker {
@@ -64,14 +80,17 @@ struct Worker {
 }
 
 impl Worker {
-    async fn run(mut self) -> Errors {
+    async fn run(mut self) -> Outcome {
         let start = tokio::time::Instant::from_std(self.tracker.start());
         let deadline = start + self.plan.deadline;
-        let mut errors = Errors::new();
+        let mut outcome = Outcome {
+            errors: Errors::new(),
+            answered: histogram(),
+        };
         loop {
             let i = self.next.fetch_add(1, Ordering::Relaxed);
             if i >= self.plan.count {
-                return errors;
+                return outcome;
             }
             // A call already due goes at once, without a trip through the timer.
             if let Some(due) = self.plan.pace.due(i).map(|due| start + due)
@@ -80,11 +99,15 @@ impl Worker {
                 tokio::time::sleep_until(due).await;
             }
             if tokio::time::Instant::now() > deadline {
-                return errors;
+                return outcome;
             }
             let (call, slot) = self.plan.call(i);
-            if let Err(code) = self.send(call, slot).await {
-                *errors.entry(code as i32).or_default() += 1;
+            let sent = std::time::Instant::now();
+            let result = self.send(call, slot).await;
+            let micros = sent.elapsed().as_micros() as u64;
+            outcome.answered.saturating_record(micros.max(1));
+            if let Err(code) = result {
+                *outcome.errors.entry(code as i32).or_default() += 1;
             }
         }
     }

@@ -27,6 +27,8 @@ pub struct Report {
     pub send_seconds: f64,
     pub sent_per_second: f64,
     pub acknowledged_per_second: f64,
+    /// Each call's time from sending to its answer.
+    pub answered: Percentiles,
     /// Acknowledged StartMatchmaking calls.
     pub tickets: u64,
     pub potential_match: Percentiles,
@@ -115,6 +117,7 @@ fn print_text(r: &Report, out: &mut impl Write) -> std::io::Result<()> {
         "rate          {:.0} sent/s, {:.0} acknowledged/s over {:.2} s",
         r.sent_per_second, r.acknowledged_per_second, r.send_seconds
     )?;
+    write_latency(out, "answered", &r.answered, None)?;
     if r.errors.is_empty() {
         writeln!(out, "errors        none")?;
     }
@@ -126,15 +129,15 @@ fn print_text(r: &Report, out: &mut impl Write) -> std::io::Result<()> {
             out,
             "potential match",
             &r.potential_match,
-            r.without_potential_match,
+            Some(r.without_potential_match),
         )?;
         write_latency(
             out,
             "  in the server",
             &r.potential_match_in_server,
-            r.without_potential_match,
+            Some(r.without_potential_match),
         )?;
-        write_latency(out, "completed", &r.completed, r.without_completed)?;
+        write_latency(out, "completed", &r.completed, Some(r.without_completed))?;
     }
     if let Some(ended) = &r.event_stream {
         writeln!(
@@ -149,15 +152,19 @@ fn write_latency(
     out: &mut impl Write,
     name: &str,
     p: &Percentiles,
-    without: u64,
+    without: Option<u64>,
 ) -> std::io::Result<()> {
     let ms = |us: u64| us as f64 / 1000.0;
+    let (what, without) = match without {
+        Some(n) => ("tickets", format!(" ({n} without)")),
+        None => ("calls", String::new()),
+    };
     if p.count == 0 {
-        return writeln!(out, "{name:<16}none of the tickets ({without} without)");
+        return writeln!(out, "{name:<16}none of the {what}{without}");
     }
     writeln!(
         out,
-        "{name:<16}{} tickets: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({without} without)",
+        "{name:<16}{} {what}: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms{without}",
         p.count,
         ms(p.p50_us),
         ms(p.p90_us),

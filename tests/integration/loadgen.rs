@@ -96,6 +96,11 @@ fn a_paced_run_sends_its_tickets_and_times_their_matches() {
         report["without_potential_match"].as_u64(),
         Some(200 - matched)
     );
+    // The server's share is timed for the same tickets, and is part of the whole.
+    let in_server = &report["potential_match_in_server"];
+    assert_eq!(in_server["count"].as_u64(), Some(matched));
+    assert!(in_server["p50_us"].as_u64() <= report["potential_match"]["max_us"].as_u64());
+    assert_eq!(report["answered"]["count"], 200);
 }
 
 #[test]
