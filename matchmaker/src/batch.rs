@@ -26,10 +26,10 @@ use rayon::prelude::*;
 use smallvec::SmallVec;
 
 use crate::analysis::Analysis;
-use crate::parallel;
 use crate::explain::{Attempt, Exclusion, RuleMetrics};
 use crate::filters::Key;
 use crate::matches::{Match, MatchId};
+use crate::parallel;
 use crate::pool::{LocationId, Pool, TicketKey};
 use crate::search::{Bounds, Context, GroupResult, Plan, Profile, Scope, variant_order};
 
