@@ -4,6 +4,10 @@
 //! phase is measured apart, as the server runs them: `start` (the tickets' StartMatchmaking
 //! calls), `begin` (under the engine's lock), `run` (off it) and `finish` (under it).
 //!
+//! `waiting_100k`: the same batch over a pool already holding 100,000 tickets that can never
+//! match (each 200 rating points from the next, far above everyone else): the target holds
+//! there too.
+//!
 //! Run with `cargo bench --bench engine`.
 
 use std::hint::black_box;
@@ -11,6 +15,8 @@ use std::hint::black_box;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use rally_engine::{Configuration, Engine, EngineOptions, StartMatchmaking};
 use rally_matchmaker::generate::{GenerateOptions, Population, tickets};
+use rally_matchmaker::ticket::NewPlayer;
+use rally_rules::model::AttributeValue;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -46,7 +52,34 @@ fn requests(engine: &Engine) -> Vec<StartMatchmaking> {
 
 /// An engine whose tickets arrived and wait for the batch.
 fn arrived() -> Engine {
+    arrived_in(engine())
+}
+
+/// An engine whose pool holds `WAITING` tickets that can never match, searched once.
+fn waiting() -> Engine {
     let mut engine = engine();
+    for i in 0..WAITING {
+        let mut player = NewPlayer::new(format!("waiting-{i}"));
+        let skill = 1_000_000.0 + 200.0 * i as f64;
+        player
+            .attributes
+            .insert("skill".into(), AttributeValue::Number(skill));
+        player.latencies.insert("us-east-1".into(), 50);
+        let request = StartMatchmaking {
+            ticket_id: Some(format!("w{i}")),
+            configuration_name: "bench-1v1".into(),
+            players: vec![player],
+        };
+        engine.start_matchmaking(0.0, request).unwrap();
+    }
+    engine.run_due_batches(0.0);
+    drop(engine.take_events());
+    engine
+}
+
+const WAITING: usize = 100_000;
+
+fn arrived_in(mut engine: Engine) -> Engine {
     for (i, request) in requests(&engine).into_iter().enumerate() {
         let at = BATCH_AT * i as f64 / ARRIVALS as f64;
         engine.start_matchmaking(at, request).unwrap();
@@ -112,5 +145,22 @@ fn phases(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, phases);
+fn over_a_waiting_pool(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine_1v1_1000_waiting_100k");
+    group.sample_size(10);
+    group.bench_function("run", |b| {
+        b.iter_batched(
+            || {
+                let mut engine = arrived_in(waiting());
+                let job = engine.begin_batch(BATCH_AT, "bench-1v1").unwrap();
+                (engine, job)
+            },
+            |(engine, job)| (engine, job.run()),
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, phases, over_a_waiting_pool);
 criterion_main!(benches);

@@ -77,6 +77,10 @@ pub struct Args {
     /// Seconds to wait for events after the last answer.
     #[arg(long, value_name = "S", default_value_t = 2.0, value_parser = crate::input::finite_seconds)]
     drain: f64,
+    /// Do not subscribe to the event stream: the call rate alone, without the server
+    /// streaming each ticket's events back (no latencies are reported then).
+    #[arg(long)]
+    no_events: bool,
     /// With `--rate 0`: at most this many calls.
     #[arg(long, value_name = "N", default_value_t = 2_000_000)]
     limit: usize,
@@ -183,6 +187,7 @@ async fn drive(args: &Args, plan: Plan, ids: TicketIds) -> anyhow::Result<report
     };
     let events = match plan.calls {
         Calls::Echo { .. } => None,
+        _ if args.no_events => None,
         _ => Some(subscribe(&args.target, configuration).await?),
     };
     let planned = plan.count as u64;
