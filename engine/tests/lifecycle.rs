@@ -627,3 +627,23 @@ fn the_same_commands_and_seed_give_the_same_events() {
     );
     assert_eq!(first, run());
 }
+
+#[test]
+fn waiting_counts_queued_and_searching_tickets_once() {
+    let mut h = Harness::new();
+    assert_eq!(h.engine.waiting("standalone"), Some(0));
+    assert_eq!(h.engine.waiting("nowhere"), None);
+    h.start(0.0, "standalone", "a", 1000.0);
+    h.start(0.0, "standalone", "b", 3000.0);
+    assert_eq!(h.engine.waiting("standalone"), Some(2));
+    h.batch(0.1);
+    assert_eq!(h.status(0.1, "a"), TicketStatus::Searching);
+    assert_eq!(h.engine.waiting("standalone"), Some(2));
+    h.start(0.15, "standalone", "c", 1020.0);
+    assert_eq!(h.engine.waiting("standalone"), Some(3));
+    h.batch(0.2);
+    // `a` and `c` matched; `b` waits on.
+    assert_eq!(h.engine.waiting("standalone"), Some(1));
+    h.engine.stop_matchmaking(0.3, "b").unwrap();
+    assert_eq!(h.engine.waiting("standalone"), Some(0));
+}

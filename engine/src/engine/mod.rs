@@ -317,6 +317,22 @@ impl Engine {
         }
     }
 
+    /// How many tickets wait for a configuration's matches (QUEUED or SEARCHING, in its pool
+    /// or queued for it); `None` for no such configuration or while a batch holds its pool.
+    pub fn waiting(&self, configuration: &str) -> Option<usize> {
+        let state = self.configs.get(configuration)?;
+        let matchmaker = state.matchmaker.as_ref()?;
+        let queued_apart = state
+            .queued
+            .iter()
+            .filter(|id| {
+                self.tickets.get(*id).is_some_and(|r| !r.status.is_final())
+                    && matchmaker.pool().key_of(id).is_none()
+            })
+            .count();
+        Some(matchmaker.waiting() + queued_apart)
+    }
+
     /// How many tickets the engine holds (finished ones within their retention included).
     pub fn ticket_count(&self) -> usize {
         self.tickets.len()
