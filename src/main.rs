@@ -9,6 +9,7 @@ mod loadgen;
 mod matching;
 mod place;
 mod serve;
+mod simulate;
 mod validate;
 
 use std::io::Write as _;
@@ -42,6 +43,8 @@ enum Command {
     Serve(serve::Args),
     /// Drive a live `rally serve` in real time and report rates, refusals and latencies.
     Loadgen(loadgen::Args),
+    /// Replay a trace through the engine in virtual time and report waits, quality and cost.
+    Simulate(simulate::Args),
 }
 
 /// Exit status: 0 success, 1 invalid input, 2 usage or I/O error.
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => bench::generate(&args, &mut out),
         Command::Serve(args) => serve::run(&args),
         Command::Loadgen(args) => loadgen::run(&args, &mut out),
+        Command::Simulate(args) => simulate::run(&args, &mut out),
     };
     let result = result.and_then(|code| {
         out.flush()?;

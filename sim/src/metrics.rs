@@ -265,7 +265,8 @@ impl Metrics {
                 fleet_use(fleet_id, location, hosted, span, &price)
             })
             .collect();
-        let hosting_cost_usd = round(fleets.iter().map(|f| f.cost_usd).sum());
+        // Folded from 0.0: an empty `sum` of floats is -0.0.
+        let hosting_cost_usd = round(fleets.iter().fold(0.0, |total, f| total + f.cost_usd));
         let summaries = |m: &BTreeMap<String, Distribution>| {
             m.iter().map(|(k, d)| (k.clone(), d.summary())).collect()
         };

@@ -18,4 +18,5 @@ mod loadgen;
 mod matching_cli;
 mod modules;
 mod place_cli;
+mod simulate_cli;
 mod support;

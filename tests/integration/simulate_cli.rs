@@ -1,0 +1,126 @@
+//! `rally simulate` run as a designer runs it: a small trace, STANDALONE and placed through
+//! the fixture queue, the same report twice, and bad traces refused with their line.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::{rally, stderr, stdout, temp_dir};
+
+const RULES: &str = "fixtures/rulesets/ranked_duel.rules";
+
+/// Pairs of players 20 rating points apart arriving over a minute, some from Europe, each
+/// with 20 games played; one player far above everyone, who times out.
+fn trace() -> String {
+    let mut lines = Vec::new();
+    for i in 0..200u32 {
+        let t = f64::from(i) * 0.3;
+        let skill = 1000 + (i / 2) * 300 + (i % 2) * 20;
+        let location = if i % 4 < 2 { "us-east-1" } else { "eu-west-1" };
+        lines.push(format!(
+            r#"{{"t": {t}, "op": "StartMatchmaking", "request": {{"TicketId": "t{i}", "ConfigurationName": "ranked", "Players": [{{"PlayerId": "p{i}", "PlayerAttributes": {{"skill": {{"N": {skill}}}, "gamesPlayed": {{"N": 20}}}}, "LatencyInMs": {{"{location}": 40}}}}]}}}}"#
+        ));
+    }
+    lines.push(
+        r#"{"t": 61, "op": "StartMatchmaking", "request": {"TicketId": "alone", "ConfigurationName": "ranked", "Players": [{"PlayerId": "top", "PlayerAttributes": {"skill": {"N": 99000}, "gamesPlayed": {"N": 20}}, "LatencyInMs": {"us-east-1": 40}}]}}"#
+            .into(),
+    );
+    lines.join("\n") + "\n"
+}
+
+fn simulate(dir: &Path, trace: &str, extra: &[&str]) -> std::process::Output {
+    let trace_path = dir.join("trace.jsonl");
+    std::fs::write(&trace_path, trace).unwrap();
+    let out = dir.join("out");
+    let mut args = vec![
+        "simulate",
+        "--rules",
+        RULES,
+        "--trace",
+        trace_path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--seed",
+        "3",
+    ];
+    args.extend_from_slice(extra);
+    rally(&args, None)
+}
+
+fn report(dir: &Path) -> (String, Value) {
+    let text = std::fs::read_to_string(dir.join("out/report.json")).unwrap();
+    let value = serde_json::from_str(&text).unwrap();
+    (text, value)
+}
+
+#[test]
+fn a_standalone_replay_reports_every_ticket() {
+    let dir = temp_dir("simulate-standalone");
+    let output = simulate(&dir, &trace(), &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (_, report) = report(&dir);
+    let tickets = &report["tickets"];
+    assert_eq!(tickets["submitted"], 201);
+    assert_eq!(tickets["matched"], 200);
+    assert_eq!(tickets["timed_out"], 1);
+    // Each pair's second ticket arrives 0.3 s after the first: its partner's wait is at
+    // most that plus a batch interval.
+    let waits = &report["time_to_match_ms"]["overall"];
+    assert_eq!(waits["count"], 200);
+    assert!(waits["max"].as_f64().unwrap() <= 400.0, "{waits}");
+    assert_eq!(report["quality"]["skill_spread"]["max"], 20.0);
+    assert_eq!(
+        report["time_to_match_ms"]["by_location"]["eu-west-1"]["count"],
+        100
+    );
+    let text = stdout(&output);
+    assert!(text.contains("201 tickets (201 players)"), "{text}");
+    assert!(text.contains("matched 200, timed out 1"), "{text}");
+}
+
+#[test]
+fn the_same_trace_and_seed_write_the_same_report() {
+    let first = temp_dir("simulate-first");
+    let second = temp_dir("simulate-second");
+    for dir in [&first, &second] {
+        let output = simulate(
+            dir,
+            &trace(),
+            &[
+                "--fleets",
+                "fixtures/placement/fleets.json",
+                "--queue",
+                "fixtures/placement/queue_latency_first.json",
+            ],
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+    let (a, placed) = report(&first);
+    let (b, _) = report(&second);
+    assert_eq!(a, b);
+    // Placed through the queue: each match hosted where its players are.
+    let by_location = &placed["placements"]["by_location"];
+    assert_eq!(by_location["us-east-1"], 50, "{by_location}");
+    assert_eq!(by_location["eu-west-1"], 50, "{by_location}");
+    assert!(placed["hosting_cost_usd"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn a_bad_trace_line_is_refused_with_its_number() {
+    let dir = temp_dir("simulate-bad");
+    let mut lines = trace();
+    lines.push_str("{\"t\": 70, \"op\": \"StopMatchmaking\"}\n");
+    let output = simulate(&dir, &lines, &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let text = stderr(&output);
+    assert!(text.contains("line 202"), "{text}");
+    assert!(text.contains("trace.jsonl"), "{text}");
+    let out_of_order =
+        "{\"t\": 5, \"op\": \"StopMatchmaking\", \"request\": {\"TicketId\": \"t1\"}}\n";
+    let output = simulate(&dir, &(trace() + out_of_order), &[]);
+    let text = stderr(&output);
+    assert!(
+        text.contains("line 202: `t` is 5, before the previous line's 61"),
+        "{text}"
+    );
+}
