@@ -9,8 +9,8 @@ use rally_engine::events::{EventTicket, MatchmakingEvent};
 
 use crate::facts::TicketFacts;
 use crate::report::{
-    Distribution, FleetUse, Placements, PoolSample, Quality, Report, RuleCounts, TicketCounts,
-    TimeToMatch, round,
+    Curves, Distribution, FleetUse, Placements, PoolSample, Quality, Report, RuleCounts,
+    TicketCounts, TimeToMatch, round,
 };
 
 /// A running game session: where, and since when.
@@ -270,7 +270,15 @@ impl Metrics {
         let summaries = |m: &BTreeMap<String, Distribution>| {
             m.iter().map(|(k, d)| (k.clone(), d.summary())).collect()
         };
+        let curves = Curves {
+            time_to_match_ms: self.waits.curve(),
+            average_latency_ms: self.average_latency.curve(),
+            worst_latency_ms: self.worst_latency.curve(),
+            team_imbalance: self.imbalance.curve(),
+            skill_spread: self.spread.curve(),
+        };
         Report {
+            curves,
             simulated_seconds: round(span),
             tickets: self.counts,
             time_to_match_ms: TimeToMatch {

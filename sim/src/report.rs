@@ -23,6 +23,20 @@ pub struct Report {
     pub pool: Vec<PoolSample>,
     /// Each rule's pass and fail counts over the matches proposed.
     pub rules: BTreeMap<String, RuleCounts>,
+    /// The distributions behind the charts, as quantile curves.
+    pub curves: Curves,
+}
+
+/// Quantile curves: each holds the values at quantiles 0, 0.01, …, 1 (101 of them), or
+/// nothing when nothing was recorded. Read as a CDF: the value at `q` or less has `q` of the
+/// records.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Curves {
+    pub time_to_match_ms: Vec<f64>,
+    pub average_latency_ms: Vec<f64>,
+    pub worst_latency_ms: Vec<f64>,
+    pub team_imbalance: Vec<f64>,
+    pub skill_spread: Vec<f64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -139,6 +153,19 @@ impl Distribution {
             .saturating_record((value * SCALE).round() as u64);
     }
 
+    /// The values at quantiles 0, 0.01, …, 1; empty when nothing was recorded.
+    pub(crate) fn curve(&self) -> Vec<f64> {
+        if self.histogram.is_empty() {
+            return Vec::new();
+        }
+        (0..=100)
+            .map(|q| {
+                let at = self.histogram.value_at_quantile(f64::from(q) / 100.0);
+                significant(self.histogram.median_equivalent(at) as f64 / SCALE)
+            })
+            .collect()
+    }
+
     pub(crate) fn summary(&self) -> Summary {
         let count = self.histogram.len();
         let value = |v: u64| significant(self.histogram.median_equivalent(v) as f64 / SCALE);
@@ -187,6 +214,21 @@ mod tests {
         assert_eq!(s.p50, Some(200.0));
         assert_eq!(s.max, Some(400.0));
         assert_eq!(s.p99, Some(400.0));
+    }
+
+    #[test]
+    fn a_curve_rises_through_the_quantiles() {
+        let mut d = Distribution::default();
+        assert!(d.curve().is_empty());
+        for v in 1..=100 {
+            d.record(f64::from(v));
+        }
+        let curve = d.curve();
+        assert_eq!(curve.len(), 101);
+        assert_eq!(curve[0], 1.0);
+        assert_eq!(curve[50], 50.0);
+        assert_eq!(curve[100], 100.0);
+        assert!(curve.windows(2).all(|w| w[0] <= w[1]));
     }
 
     #[test]

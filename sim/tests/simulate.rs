@@ -68,6 +68,12 @@ fn every_figure_of_a_hand_worked_trace() {
     assert_eq!(waits.p50, Some(50.0));
     assert_eq!(waits.max, Some(100.0));
     assert_eq!(report.time_to_match_ms.by_location["us-east-1"].count, 2);
+    let curve = &report.curves.time_to_match_ms;
+    assert_eq!(
+        (curve.len(), curve[0], curve[50], curve[100]),
+        (101, 50.0, 50.0, 100.0)
+    );
+    assert_eq!(report.curves.skill_spread, vec![50.0; 101]);
     assert_eq!(report.time_to_match_ms.by_party_size[&1].mean, Some(75.0));
     let q = &report.quality;
     assert_eq!(q.attribute.as_deref(), Some("skill"));
