@@ -10,6 +10,7 @@ mod matching;
 mod place;
 mod serve;
 mod simulate;
+mod trace;
 mod validate;
 
 use std::io::Write as _;
@@ -45,6 +46,9 @@ enum Command {
     Loadgen(loadgen::Args),
     /// Replay a trace through the engine in virtual time and report waits, quality and cost.
     Simulate(simulate::Args),
+    /// Work with traces: generate realistic traffic.
+    #[command(subcommand)]
+    Trace(trace::Command),
 }
 
 /// Exit status: 0 success, 1 invalid input, 2 usage or I/O error.
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(&args),
         Command::Loadgen(args) => loadgen::run(&args, &mut out),
         Command::Simulate(args) => simulate::run(&args, &mut out),
+        Command::Trace(command) => trace::run(&command, &mut out),
     };
     let result = result.and_then(|code| {
         out.flush()?;

@@ -13,6 +13,7 @@
 //! | `metrics` | the tallies the engine's events feed |
 //! | `report` | [`Report`]: the figures, serialisable |
 //! | `error` | [`SimError`] |
+//! | `traffic` | generated traces: arrivals on a diurnal curve, realistic tickets, give-ups |
 
 #![warn(unreachable_pub)]
 
@@ -23,6 +24,7 @@ mod facts;
 mod metrics;
 pub mod report;
 mod simulation;
+pub mod traffic;
 
 pub use behaviour::Behaviour;
 pub use error::SimError;

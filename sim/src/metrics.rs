@@ -71,6 +71,10 @@ impl Metrics {
         self.counts.players += players as u64;
     }
 
+    pub(crate) fn stop_after_end(&mut self) {
+        self.counts.stops_after_end += 1;
+    }
+
     pub(crate) fn refused(&mut self, kind: &str) {
         *self.counts.refused.entry(kind.to_string()).or_default() += 1;
     }

@@ -48,6 +48,9 @@ pub struct TicketCounts {
     pub timed_out: u64,
     pub cancelled: u64,
     pub failed: u64,
+    /// StopMatchmaking for tickets no longer live (players giving up after their match
+    /// formed): a real client would not send them, so they are not refusals.
+    pub stops_after_end: u64,
     /// Trace commands the engine refused, by error kind (`InvalidArgument`).
     pub refused: BTreeMap<String, u64>,
 }

@@ -5,7 +5,7 @@
 //! jumps straight to its time.
 
 use hashbrown::HashMap;
-use rally_base::Seconds;
+use rally_base::{ErrorKind, Seconds};
 use rally_engine::events::{MatchmakingEvent, MatchmakingEventType as T, PlacementEventType};
 use rally_engine::trace::{TraceEntry, parse_line};
 use rally_engine::{
@@ -257,6 +257,7 @@ impl Simulation {
                 _ => {}
             }
         }
+        let stopping = matches!(command, Command::StopMatchmaking { .. });
         let facts = match &command {
             Command::StartMatchmaking(c) => Some((c.configuration_name.clone(), c.players.clone())),
             Command::StartMatchBackfill(c) => {
@@ -274,6 +275,16 @@ impl Simulation {
                 }
             }
             Ok(Reply::Done) => {}
+            // Ended, or ended and forgotten: the player gave up after the match.
+            Err(error)
+                if stopping
+                    && matches!(
+                        error.kind,
+                        ErrorKind::FailedPrecondition | ErrorKind::NotFound
+                    ) =>
+            {
+                self.metrics.stop_after_end();
+            }
             Err(error) => self.metrics.refused(&format!("{:?}", error.kind)),
         }
     }

@@ -147,9 +147,23 @@ fn a_malformed_line_is_refused_with_its_number() {
 }
 
 #[test]
-fn a_command_the_engine_refuses_is_counted_by_kind() {
-    let lines = vec![start(0.0, "a", 1000.0, 40), stop(0.5, "nobody")];
+fn a_player_giving_up_after_the_match_is_no_refusal() {
+    let lines = vec![
+        start(0.0, "a", 1000.0, 40),
+        start(0.01, "b", 1000.0, 40),
+        stop(5.0, "a"),
+    ];
     let report = simulate(&lines, 1).unwrap();
-    assert_eq!(report.tickets.refused["NotFound"], 1);
+    assert_eq!(report.tickets.stops_after_end, 1);
+    assert!(report.tickets.refused.is_empty());
+    assert_eq!(report.tickets.matched, 2);
+}
+
+#[test]
+fn a_command_the_engine_refuses_is_counted_by_kind() {
+    let accept = r#"{"t": 0.5, "op": "AcceptMatch", "request": {"TicketId": "a", "PlayerIds": ["p-a"], "AcceptanceType": "ACCEPT"}}"#;
+    let lines = vec![start(0.0, "a", 1000.0, 40), accept.to_string()];
+    let report = simulate(&lines, 1).unwrap();
+    assert_eq!(report.tickets.refused["FailedPrecondition"], 1);
     assert_eq!(report.tickets.submitted, 1);
 }
