@@ -117,8 +117,8 @@ pub fn traffic<'a, R: Rng>(
         next_arrival: 0.0,
         count: 0,
         give_ups: BinaryHeap::new(),
-        arrived: 0,
         pending: None,
+        exhausted: false,
     }
 }
 
@@ -131,9 +131,10 @@ struct Traffic<'a, R> {
     count: u64,
     /// StopMatchmaking due, by time then ticket number.
     give_ups: BinaryHeap<Reverse<(Time, u64)>>,
-    arrived: u64,
     /// The next arrival, drawn and not yet emitted.
     pending: Option<(Seconds, u64)>,
+    /// No arrival is left before the end.
+    exhausted: bool,
 }
 
 impl<R: Rng> Traffic<'_, R> {
@@ -190,10 +191,15 @@ impl<R: Rng> Iterator for Traffic<'_, R> {
     type Item = TraceEntry;
 
     fn next(&mut self) -> Option<TraceEntry> {
-        if self.pending.is_none() && self.arrived == self.count {
-            if let Some(t) = self.arrival_after(self.next_arrival) {
-                self.pending = Some((t, self.count));
-                self.count += 1;
+        if self.pending.is_none() && !self.exhausted {
+            match self.arrival_after(self.next_arrival) {
+                Some(t) => {
+                    self.pending = Some((t, self.count));
+                    self.count += 1;
+                }
+                // Drawn once: drawing again could find an arrival before a give-up
+                // already emitted.
+                None => self.exhausted = true,
             }
         }
         let give_up = self.give_ups.peek().map(|Reverse((t, n))| (t.0, *n));
@@ -217,7 +223,6 @@ impl<R: Rng> Iterator for Traffic<'_, R> {
 impl<R: Rng> Traffic<'_, R> {
     fn arrive(&mut self, t: Seconds, n: u64) -> Option<TraceEntry> {
         self.pending = None;
-        self.arrived += 1;
         self.next_arrival = t;
         Some(self.start(t, n))
     }
