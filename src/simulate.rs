@@ -16,14 +16,16 @@ use rally_sim::{Behaviour, Report, Simulation};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The rule set every ticket of the trace joins (STANDALONE, or through `--queue`),
-    /// whatever configuration it names: `.json` (FlexMatch) or `.rules` (rally DSL).
+    /// whatever configuration it names: `.json` (FlexMatch) or `.rules` (rally DSL). Give it
+    /// twice or more to compare: each runs the same trace with the same seed, and the report
+    /// sets them side by side against the first.
     #[arg(
         long,
         value_name = "FILE",
         required_unless_present = "config",
         conflicts_with = "config"
     )]
-    rules: Option<String>,
+    rules: Vec<String>,
     /// The trace: JSON Lines of `{"t", "op", "request"}`, in time order (`rally serve
     /// --record` writes them).
     #[arg(long, value_name = "FILE")]
@@ -62,27 +64,139 @@ fn probability(text: &str) -> Result<f64, String> {
 
 pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     let behaviour = behaviour(args)?;
-    let mut sim = simulation(args, behaviour)?;
-    let trace = File::open(&args.trace)
-        .with_context(|| format!("cannot read `{}`", args.trace.display()))?;
-    let length = trace.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut sims = match args.rules.len() {
+        0 | 1 => vec![simulation(args, args.rules.first(), behaviour)?],
+        _ => args
+            .rules
+            .iter()
+            .map(|rules| simulation(args, Some(rules), behaviour.clone()))
+            .collect::<anyhow::Result<Vec<_>>>()?,
+    };
+    replay(&args.trace, &mut sims)?;
+    let name = args.trace.display().to_string();
+    let reports = sims
+        .into_iter()
+        .map(|sim| sim.finish().with_context(|| format!("`{name}`")))
+        .collect::<anyhow::Result<Vec<Report>>>()?;
+    if let [report] = &reports[..] {
+        let path = write_report(&args.out, report)?;
+        summarise(report, &path, out)?;
+    } else {
+        let comparison = Comparison::of(&args.rules, reports);
+        let path = write_comparison(&args.out, &comparison)?;
+        summarise_comparison(&comparison, &path, out)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Streams the trace through every simulation, each line read and parsed once.
+fn replay(trace: &Path, sims: &mut [Simulation]) -> anyhow::Result<()> {
+    let name = trace.display().to_string();
+    let file = File::open(trace).with_context(|| format!("cannot read `{name}`"))?;
+    let length = file.metadata().map(|m| m.len()).unwrap_or(0);
     let progress = Progress::new(length);
     let mut read = 0u64;
-    let name = args.trace.display().to_string();
-    for (i, line) in BufReader::new(trace).lines().enumerate() {
+    for (i, line) in BufReader::new(file).lines().enumerate() {
         let line = line.with_context(|| format!("cannot read `{name}`"))?;
         read += line.len() as u64 + 1;
-        sim.push_line(i + 1, &line)
-            .with_context(|| format!("`{name}`"))?;
+        let entry = rally_sim::read_line(i + 1, &line).with_context(|| format!("`{name}`"))?;
+        if let Some(entry) = entry {
+            for sim in sims.iter_mut() {
+                sim.push(i + 1, entry.clone())
+                    .with_context(|| format!("`{name}`"))?;
+            }
+        }
         if i % 4096 == 0 {
-            progress.show(read, &sim);
+            progress.show(read, &sims[0]);
         }
     }
     progress.done();
-    let report = sim.finish().with_context(|| format!("`{name}`"))?;
-    let path = write_report(&args.out, &report)?;
-    summarise(&report, &path, out)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(())
+}
+
+/// Variants of one trace and seed, and each one's differences from the first.
+#[derive(Debug, serde::Serialize)]
+struct Comparison {
+    variants: Vec<Variant>,
+    differences: Vec<VariantDifferences>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct Variant {
+    rules: String,
+    report: Report,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct VariantDifferences {
+    rules: String,
+    against: String,
+    differences: Vec<rally_sim::compare::Difference>,
+}
+
+impl Comparison {
+    fn of(rules: &[String], reports: Vec<Report>) -> Comparison {
+        let variants: Vec<Variant> = rules
+            .iter()
+            .zip(reports)
+            .map(|(rules, report)| Variant {
+                rules: rules.clone(),
+                report,
+            })
+            .collect();
+        let baseline = &variants[0];
+        let differences = variants[1..]
+            .iter()
+            .map(|v| VariantDifferences {
+                rules: v.rules.clone(),
+                against: baseline.rules.clone(),
+                differences: rally_sim::compare::differences(&baseline.report, &v.report),
+            })
+            .collect();
+        Comparison {
+            variants,
+            differences,
+        }
+    }
+}
+
+fn write_comparison(dir: &Path, comparison: &Comparison) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    let path = dir.join("report.json");
+    let mut text = serde_json::to_string_pretty(comparison)?;
+    text.push('\n');
+    std::fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(path)
+}
+
+fn summarise_comparison(
+    comparison: &Comparison,
+    path: &Path,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    for variant in &comparison.variants {
+        writeln!(out, "{}:", variant.rules)?;
+        let mut figures = Vec::new();
+        summarise_figures(&variant.report, &mut figures)?;
+        for line in String::from_utf8_lossy(&figures).lines() {
+            writeln!(out, "  {line}")?;
+        }
+    }
+    for variant in &comparison.differences {
+        writeln!(out, "{} against {}:", variant.rules, variant.against)?;
+        for d in &variant.differences {
+            let show = |v: Option<f64>| v.map_or("-".to_string(), |v| v.to_string());
+            writeln!(
+                out,
+                "  {:<26} {} → {} ({:?})",
+                d.metric,
+                show(d.baseline),
+                show(d.value),
+                d.verdict
+            )?;
+        }
+    }
+    writeln!(out, "report: {}", path.display())
 }
 
 fn behaviour(args: &Args) -> anyhow::Result<Behaviour> {
@@ -100,7 +214,11 @@ fn behaviour(args: &Args) -> anyhow::Result<Behaviour> {
 
 /// The engine the trace runs through: the configuration file's resources, or one rule set
 /// (placed through a queue when fleets and a queue are given).
-fn simulation(args: &Args, behaviour: Behaviour) -> anyhow::Result<Simulation> {
+fn simulation(
+    args: &Args,
+    rules: Option<&String>,
+    behaviour: Behaviour,
+) -> anyhow::Result<Simulation> {
     if let Some(path) = &args.config {
         let loaded = rally_server::config_file::load(path)?;
         let mut server = loaded.server;
@@ -110,10 +228,7 @@ fn simulation(args: &Args, behaviour: Behaviour) -> anyhow::Result<Simulation> {
             .with_context(|| format!("`{}`", path.display()))?;
         return Ok(Simulation::new(engine, None, behaviour, args.seed));
     }
-    let rules_path = args
-        .rules
-        .as_deref()
-        .expect("clap requires --rules without --config");
+    let rules_path = rules.expect("clap requires --rules without --config");
     let rules = crate::input::read(rules_path, None)?;
     let (Some(fleets), Some(queue)) = (&args.fleets, &args.queue) else {
         return Simulation::standalone(&rules.text, behaviour, args.seed)
@@ -164,6 +279,11 @@ fn write_report(dir: &Path, report: &Report) -> anyhow::Result<PathBuf> {
 }
 
 fn summarise(report: &Report, path: &Path, out: &mut impl Write) -> std::io::Result<()> {
+    summarise_figures(report, out)?;
+    writeln!(out, "report: {}", path.display())
+}
+
+fn summarise_figures(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
     let t = &report.tickets;
     let waits = &report.time_to_match_ms.overall;
     let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.0} ms"));
@@ -184,8 +304,7 @@ fn summarise(report: &Report, path: &Path, out: &mut impl Write) -> std::io::Res
         ms(waits.p90),
         ms(waits.p99)
     )?;
-    writeln!(out, "hosting cost: ${:.2}", report.hosting_cost_usd)?;
-    writeln!(out, "report: {}", path.display())
+    writeln!(out, "hosting cost: ${:.2}", report.hosting_cost_usd)
 }
 
 /// The progress bar: the trace read so far, simulated time and tickets; on standard error

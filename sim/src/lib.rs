@@ -12,6 +12,7 @@
 //! | `facts` | what the report needs of each live ticket: start, party, skill, latencies |
 //! | `metrics` | the tallies the engine's events feed |
 //! | `report` | [`Report`]: the figures, serialisable |
+//! | `compare` | A/B: each variant's differences that matter against the baseline |
 //! | `error` | [`SimError`] |
 //! | `traffic` | generated traces: arrivals on a diurnal curve, realistic tickets, give-ups |
 
@@ -19,6 +20,7 @@
 
 mod agenda;
 pub mod behaviour;
+pub mod compare;
 pub mod error;
 mod facts;
 mod metrics;
@@ -29,4 +31,4 @@ pub mod traffic;
 pub use behaviour::Behaviour;
 pub use error::SimError;
 pub use report::Report;
-pub use simulation::{SAMPLE_INTERVAL, Simulation};
+pub use simulation::{SAMPLE_INTERVAL, Simulation, read_line};

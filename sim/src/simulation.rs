@@ -122,11 +122,10 @@ impl Simulation {
 
     /// A trace line (its number for errors); blank lines are skipped.
     pub fn push_line(&mut self, line: usize, text: &str) -> Result<(), SimError> {
-        if text.trim().is_empty() {
-            return Ok(());
+        match read_line(line, text)? {
+            Some(entry) => self.push(line, entry),
+            None => Ok(()),
         }
-        let entry = parse_line(text).map_err(|e| SimError::BadLine { line, message: e.0 })?;
-        self.push(line, entry)
     }
 
     /// A trace entry: the simulation runs up to its time, then submits it.
@@ -347,6 +346,16 @@ impl Simulation {
             self.agenda.schedule(event.time + delay, action);
         }
     }
+}
+
+/// A trace line as an entry (`None` for a blank line); errors carry its number.
+pub fn read_line(line: usize, text: &str) -> Result<Option<TraceEntry>, SimError> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    parse_line(text)
+        .map(Some)
+        .map_err(|e| SimError::BadLine { line, message: e.0 })
 }
 
 /// The attribute a configuration's matches are measured by: its rule set's balanced

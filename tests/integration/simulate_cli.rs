@@ -124,3 +124,40 @@ fn a_bad_trace_line_is_refused_with_its_number() {
         "{text}"
     );
 }
+
+#[test]
+fn two_rule_sets_are_compared_on_the_same_trace() {
+    let dir = temp_dir("simulate-ab");
+    // The same duel, but players at most 10 rating points apart (15 once relaxed): the
+    // trace's pairs are 20 apart, so under B nobody matches and every ticket times out.
+    let strict = std::fs::read_to_string(RULES)
+        .unwrap()
+        .replace("max 100", "max 10")
+        .replace("15s -> 200, 30s -> 350, 60s -> 500", "15s -> 15");
+    assert_ne!(strict, std::fs::read_to_string(RULES).unwrap());
+    let strict_path = dir.join("strict.rules");
+    std::fs::write(&strict_path, strict).unwrap();
+    let output = simulate(&dir, &trace(), &["--rules", strict_path.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (_, report) = report(&dir);
+    let variants = report["variants"].as_array().unwrap();
+    assert_eq!(variants.len(), 2);
+    assert_eq!(variants[0]["rules"], RULES);
+    assert_eq!(variants[0]["report"]["tickets"]["matched"], 200);
+    assert_eq!(variants[1]["report"]["tickets"]["matched"], 0);
+    assert_eq!(variants[1]["report"]["tickets"]["timed_out"], 201);
+    let differences = &report["differences"][0];
+    assert_eq!(differences["against"], RULES);
+    let timed_out = differences["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["metric"] == "timed_out_share")
+        .unwrap();
+    assert_eq!(timed_out["baseline"], 0.005);
+    assert_eq!(timed_out["value"], 1.0);
+    assert_eq!(timed_out["verdict"], "worse");
+    let text = stdout(&output);
+    assert!(text.contains("timed_out_share"), "{text}");
+    assert!(text.contains("(Worse)"), "{text}");
+}
