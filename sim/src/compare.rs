@@ -33,8 +33,11 @@ pub enum Verdict {
 /// Changes smaller than this share of the baseline are `same`.
 pub const THRESHOLD: f64 = 0.05;
 
+/// How a compared figure is read off a report.
+type Figure = fn(&Report) -> Option<f64>;
+
 /// The figures compared, each better lower.
-const METRICS: [(&str, fn(&Report) -> Option<f64>); 6] = [
+const METRICS: [(&str, Figure); 6] = [
     ("time_to_match_p50_ms", |r| r.time_to_match_ms.overall.p50),
     ("time_to_match_p90_ms", |r| r.time_to_match_ms.overall.p90),
     ("timed_out_share", timed_out_share),
