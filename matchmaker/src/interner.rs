@@ -95,6 +95,13 @@ impl Interner {
         self.entries[id as usize].text.as_deref().unwrap_or("")
     }
 
+    /// One past the highest number given out: every held string's number is below it. Not
+    /// [`Interner::len`], which counts only the strings held now — a forgotten string's
+    /// number stays free while higher ones are held.
+    pub fn id_bound(&self) -> usize {
+        self.entries.len()
+    }
+
     /// How many strings are held.
     pub fn len(&self) -> usize {
         self.ids.len()

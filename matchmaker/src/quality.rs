@@ -52,7 +52,7 @@ pub fn pair_bound(pool: &Pool, now: f64) -> Option<usize> {
             })
         })
         .collect();
-    let index = VariantIndex::build(&placements, pool.locations().len());
+    let index = VariantIndex::build(&placements, pool.locations().id_bound());
     let mut parent: Vec<usize> = (0..states.len()).collect();
     fn root(parent: &mut [usize], mut i: usize) -> usize {
         while parent[i] != i {

@@ -347,3 +347,39 @@ rule Close: distance max(flatten(teams[*].players.attributes[skill])) to min(fla
     assert_eq!(matchmaker.pool().ticket(d).id, "d");
     assert_eq!(matchmaker.waiting(), 1);
 }
+
+/// Locations are numbered as first seen and a number is freed when no ticket reports its
+/// location: the index must size itself by the highest number held, not by how many are held.
+/// (Found by `rally simulate`: a 5v5 pool panicked once players from two regions had left.)
+#[test]
+fn a_batch_after_locations_were_forgotten_indexes_the_ones_numbered_above_them() {
+    let rule_set = support::rule_set(
+        r#"attribute skill: number = 1000
+team red players 1
+team blue players 1
+rule Ping: latency max 100ms
+"#,
+    );
+    let mut matchmaker = Matchmaker::new(Arc::new(rule_set.clone()));
+    let ticket = |id: &str, location: &str| {
+        support::tickets(&format!(
+            r#"{{"TicketId":"{id}","Players":[{{"PlayerId":"{id}","LatencyInMs":{{"{location}":20}}}}]}}"#
+        ))
+        .remove(0)
+        .into_ticket()
+        .unwrap()
+    };
+    // Numbered 0, 1 and 2; the first two are forgotten when their tickets leave.
+    let a = matchmaker.insert(&ticket("a", "ap-south-1")).unwrap();
+    let b = matchmaker.insert(&ticket("b", "sa-east-1")).unwrap();
+    matchmaker.insert(&ticket("c", "eu-west-1")).unwrap();
+    matchmaker.remove(a);
+    matchmaker.remove(b);
+    assert_eq!(matchmaker.pool().locations().len(), 1);
+    assert_eq!(matchmaker.pool().locations().id_bound(), 3);
+    matchmaker.insert(&ticket("d", "eu-west-1")).unwrap();
+    let matches = matchmaker.run_batch(1.0, 0);
+    assert_eq!(matches.len(), 1);
+    let pool = matchmaker.pool();
+    assert_eq!(pool.location_name(matches[0].locations[0]), "eu-west-1");
+}

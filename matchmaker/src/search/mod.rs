@@ -400,7 +400,7 @@ impl Context<'_> {
                 })
             })
             .collect();
-        VariantIndex::build(&placements, self.pool.locations().len())
+        VariantIndex::build(&placements, self.pool.locations().id_bound())
     }
 }
 
