@@ -48,7 +48,7 @@ pub struct Args {
     /// How long game sessions last, in minutes: drawn uniformly between the two.
     #[arg(long, value_names = ["MIN", "MAX"], num_args = 2, default_values_t = [20.0, 40.0])]
     session_minutes: Vec<f64>,
-    /// The directory `report.json` is written to (created if missing).
+    /// The directory `report.json` and `report.html` are written to (created if missing).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
 }
@@ -81,6 +81,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     progress.done();
     let report = sim.finish().with_context(|| format!("`{name}`"))?;
     let path = write_report(&args.out, &report)?;
+    write_page(&args.out, &label(args), &report)?;
     summarise(&report, &path, out)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -161,6 +162,23 @@ fn write_report(dir: &Path, report: &Report) -> anyhow::Result<PathBuf> {
     text.push('\n');
     std::fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))?;
     Ok(path)
+}
+
+/// `DIR/report.html`, beside `report.json`: the report as a page.
+fn write_page(dir: &Path, label: &str, report: &Report) -> anyhow::Result<()> {
+    let path = dir.join("report.html");
+    let page = crate::report_html::render(&[(label, report)]);
+    std::fs::write(&path, page).with_context(|| format!("cannot write `{}`", path.display()))
+}
+
+/// What the page calls the run: the rule set's file name, or the configuration file's.
+fn label(args: &Args) -> String {
+    let path = args.rules.as_deref().map(Path::new);
+    let path = path.or(args.config.as_deref()).unwrap_or(Path::new("-"));
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 fn summarise(report: &Report, path: &Path, out: &mut impl Write) -> std::io::Result<()> {
