@@ -164,14 +164,19 @@ fn cdf(title: &str, x: Axis, y_desc: &str, curves: &[Curve<'_>]) -> String {
         for curve in curves.iter().filter(|c| !c.quantiles.is_empty()) {
             let points = cdf_points(curve.quantiles, x_max);
             let style = curve.colour.stroke_width(2);
-            let series = if curve.dashed {
-                chart.draw_series(DashedLineSeries::new(points, 7, 5, style))?
+            let label = curve.label.clone();
+            if curve.dashed {
+                let dashes = move |(x, y)| {
+                    let dash = |from, to| PathElement::new(vec![(from, 0), (to, 0)], style);
+                    EmptyElement::at((x, y)) + dash(0, 9) + dash(15, 24)
+                };
+                let series = DashedLineSeries::new(points, 7, 5, style);
+                chart.draw_series(series)?.label(label).legend(dashes);
             } else {
-                chart.draw_series(LineSeries::new(points, style))?
-            };
-            series
-                .label(curve.label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+                let line = move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style);
+                let series = LineSeries::new(points, style);
+                chart.draw_series(series)?.label(label).legend(line);
+            }
             drawn += 1;
         }
         if drawn == 0 {
