@@ -8,6 +8,7 @@ mod input;
 mod loadgen;
 mod matching;
 mod place;
+mod report_html;
 mod serve;
 mod simulate;
 mod trace;

@@ -50,7 +50,7 @@ pub struct Args {
     /// How long game sessions last, in minutes: drawn uniformly between the two.
     #[arg(long, value_names = ["MIN", "MAX"], num_args = 2, default_values_t = [20.0, 40.0])]
     session_minutes: Vec<f64>,
-    /// The directory `report.json` is written to (created if missing).
+    /// The directory `report.json` and `report.html` are written to (created if missing).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
 }
@@ -80,10 +80,18 @@ pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<ExitCode> {
         .collect::<anyhow::Result<Vec<Report>>>()?;
     if let [report] = &reports[..] {
         let path = write_report(&args.out, report)?;
+        write_page(&args.out, &[(&label(args), report)])?;
         summarise(report, &path, out)?;
     } else {
         let comparison = Comparison::of(&args.rules, reports);
         let path = write_comparison(&args.out, &comparison)?;
+        let labels: Vec<String> = args.rules.iter().map(|r| file_name(Path::new(r))).collect();
+        let variants: Vec<(&str, &Report)> = labels
+            .iter()
+            .zip(&comparison.variants)
+            .map(|(label, v)| (label.as_str(), &v.report))
+            .collect();
+        write_page(&args.out, &variants)?;
         summarise_comparison(&comparison, &path, out)?;
     }
     Ok(ExitCode::SUCCESS)
@@ -276,6 +284,26 @@ fn write_report(dir: &Path, report: &Report) -> anyhow::Result<PathBuf> {
     text.push('\n');
     std::fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))?;
     Ok(path)
+}
+
+/// `DIR/report.html`, beside `report.json`: the report as a page.
+fn write_page(dir: &Path, variants: &[(&str, &Report)]) -> anyhow::Result<()> {
+    let path = dir.join("report.html");
+    let page = crate::report_html::render(variants);
+    std::fs::write(&path, page).with_context(|| format!("cannot write `{}`", path.display()))
+}
+
+/// What the page calls the run: the rule set's file name, or the configuration file's.
+fn label(args: &Args) -> String {
+    let path = args.rules.first().map(Path::new);
+    file_name(path.or(args.config.as_deref()).unwrap_or(Path::new("-")))
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 fn summarise(report: &Report, path: &Path, out: &mut impl Write) -> std::io::Result<()> {

@@ -86,6 +86,10 @@ fn generate(args: &GenerateArgs, out: &mut impl Write) -> anyhow::Result<ExitCod
         );
     };
     let population = population(&args.regions)?;
+    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create `{}`", dir.display()))?;
+    }
     let file = std::fs::File::create(&args.out)
         .with_context(|| format!("cannot write `{}`", args.out.display()))?;
     let mut writer = BufWriter::new(file);

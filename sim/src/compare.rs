@@ -30,22 +30,37 @@ pub enum Verdict {
     Same,
 }
 
-/// Changes smaller than this share of the baseline are `same`.
+/// Changes within this share of the baseline (or the figure's floor, if more) are `same`.
 pub const THRESHOLD: f64 = 0.05;
 
 /// How a compared figure is read off a report.
 type Figure = fn(&Report) -> Option<f64>;
 
-/// The figures compared, each better lower.
-const METRICS: [(&str, Figure); 6] = [
-    ("time_to_match_p50_ms", |r| r.time_to_match_ms.overall.p50),
-    ("time_to_match_p90_ms", |r| r.time_to_match_ms.overall.p90),
-    ("timed_out_share", timed_out_share),
-    ("team_imbalance_mean", |r| r.quality.team_imbalance.mean),
-    ("average_latency_mean_ms", |r| {
-        r.quality.average_latency_ms.mean
-    }),
-    ("hosting_cost_usd", |r| Some(r.hosting_cost_usd)),
+/// The figures compared, each better lower, in this order; with each, the smallest change
+/// that counts whatever the baseline (near 0, a share of the baseline would make noise news).
+pub const METRICS: [(&str, Figure, f64); 6] = [
+    (
+        "time_to_match_p50_ms",
+        |r| r.time_to_match_ms.overall.p50,
+        50.0,
+    ),
+    (
+        "time_to_match_p90_ms",
+        |r| r.time_to_match_ms.overall.p90,
+        50.0,
+    ),
+    ("timed_out_share", timed_out_share, 0.005),
+    (
+        "team_imbalance_mean",
+        |r| r.quality.team_imbalance.mean,
+        0.5,
+    ),
+    (
+        "average_latency_mean_ms",
+        |r| r.quality.average_latency_ms.mean,
+        2.0,
+    ),
+    ("hosting_cost_usd", |r| Some(r.hosting_cost_usd), 0.01),
 ];
 
 fn timed_out_share(report: &Report) -> Option<f64> {
@@ -57,22 +72,30 @@ fn timed_out_share(report: &Report) -> Option<f64> {
 pub fn differences(baseline: &Report, variant: &Report) -> Vec<Difference> {
     METRICS
         .iter()
-        .map(|(metric, read)| difference(metric, read(baseline), read(variant)))
+        .map(|(metric, read, floor)| difference(metric, read(baseline), read(variant), *floor))
         .collect()
 }
 
-fn difference(metric: &'static str, baseline: Option<f64>, value: Option<f64>) -> Difference {
+fn difference(
+    metric: &'static str,
+    baseline: Option<f64>,
+    value: Option<f64>,
+    floor: f64,
+) -> Difference {
     let change = baseline.zip(value).map(|(b, v)| round(v - b));
     let relative_change = baseline
         .zip(change)
         .filter(|(b, _)| *b != 0.0)
         .map(|(b, c)| round(c / b));
     let verdict = match (baseline, change) {
-        (Some(b), Some(c)) if c.abs() > THRESHOLD * b.abs() && c != 0.0 => {
-            if c < 0.0 {
+        (Some(b), Some(c)) => {
+            let threshold = (THRESHOLD * b.abs()).max(floor);
+            if c > threshold {
+                Verdict::Worse
+            } else if c < -threshold {
                 Verdict::Better
             } else {
-                Verdict::Worse
+                Verdict::Same
             }
         }
         _ => Verdict::Same,
@@ -93,26 +116,22 @@ mod tests {
 
     #[test]
     fn lower_is_better_beyond_the_threshold() {
-        let worse = difference("x", Some(100.0), Some(120.0));
+        let worse = difference("x", Some(100.0), Some(120.0), 1.0);
         assert_eq!(worse.change, Some(20.0));
         assert_eq!(worse.relative_change, Some(0.2));
         assert_eq!(worse.verdict, Verdict::Worse);
-        assert_eq!(
-            difference("x", Some(100.0), Some(80.0)).verdict,
-            Verdict::Better
-        );
-        assert_eq!(
-            difference("x", Some(100.0), Some(104.0)).verdict,
-            Verdict::Same
-        );
-        assert_eq!(difference("x", Some(0.0), Some(0.0)).verdict, Verdict::Same);
-        // From nothing to something is worse, whatever the share.
-        let from_zero = difference("x", Some(0.0), Some(3.0));
+        let verdict = |b, v, floor| difference("x", Some(b), Some(v), floor).verdict;
+        assert_eq!(verdict(100.0, 80.0, 1.0), Verdict::Better);
+        assert_eq!(verdict(100.0, 104.0, 1.0), Verdict::Same);
+        assert_eq!(verdict(0.0, 0.0, 1.0), Verdict::Same);
+        // Near 0 the floor decides.
+        assert_eq!(verdict(0.0, 0.004, 0.005), Verdict::Same);
+        let from_zero = difference("x", Some(0.0), Some(0.006), 0.005);
         assert_eq!(
             (from_zero.verdict, from_zero.relative_change),
             (Verdict::Worse, None)
         );
-        let missing = difference("x", None, Some(3.0));
+        let missing = difference("x", None, Some(3.0), 1.0);
         assert_eq!((missing.change, missing.verdict), (None, Verdict::Same));
     }
 }

@@ -76,6 +76,37 @@ fn a_standalone_replay_reports_every_ticket() {
     let text = stdout(&output);
     assert!(text.contains("201 tickets (201 players)"), "{text}");
     assert!(text.contains("matched 200, timed out 1"), "{text}");
+    assert_page_is_self_contained(&dir.join("out/report.html"));
+}
+
+/// `report.html` beside `report.json`: the charts inline, and nothing a browser would fetch.
+fn assert_page_is_self_contained(path: &Path) {
+    let page = std::fs::read_to_string(path).expect("report.html is written");
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert_eq!(page.matches("<svg").count(), 6, "six charts");
+    for chart in [
+        "Time to match",
+        "Player latency",
+        "Tickets waiting",
+        "Matches placed",
+    ] {
+        assert!(page.contains(chart), "the page holds the {chart} chart");
+    }
+    assert!(page.contains("ranked_duel.rules"), "the run is named");
+    let tickets = "<div class=\"name\">tickets</div><div class=\"value\">201</div>";
+    assert!(page.contains(tickets), "the headline counts the tickets");
+    let lower = page.to_lowercase();
+    for reference in [
+        "src=\"http",
+        "href=\"http",
+        "src='http",
+        "href='http",
+        "url(http",
+    ] {
+        assert!(!lower.contains(reference), "{reference} in the page");
+    }
+    assert!(!lower.contains("<script"), "no script, inline or fetched");
+    assert!(!lower.contains("<link"), "no stylesheet or font fetched");
 }
 
 #[test]
@@ -98,6 +129,11 @@ fn the_same_trace_and_seed_write_the_same_report() {
     let (a, placed) = report(&first);
     let (b, _) = report(&second);
     assert_eq!(a, b);
+    let page = |dir: &Path| std::fs::read(dir.join("out/report.html")).unwrap();
+    assert!(
+        page(&first) == page(&second),
+        "the same page, byte for byte"
+    );
     // Placed through the queue: each match hosted where its players are.
     let by_location = &placed["placements"]["by_location"];
     assert_eq!(by_location["us-east-1"], 50, "{by_location}");
@@ -160,4 +196,9 @@ fn two_rule_sets_are_compared_on_the_same_trace() {
     let text = stdout(&output);
     assert!(text.contains("timed_out_share"), "{text}");
     assert!(text.contains("(Worse)"), "{text}");
+    // One page sets them side by side, the differences first.
+    let page = std::fs::read_to_string(dir.join("out/report.html")).unwrap();
+    assert!(page.contains("Differences that matter"));
+    assert!(page.contains("ranked_duel.rules") && page.contains("strict.rules"));
+    assert!(page.contains("class=\"worse\""));
 }
