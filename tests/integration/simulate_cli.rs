@@ -202,3 +202,38 @@ fn two_rule_sets_are_compared_on_the_same_trace() {
     assert!(page.contains("ranked_duel.rules") && page.contains("strict.rules"));
     assert!(page.contains("class=\"worse\""));
 }
+
+#[test]
+fn a_server_configuration_file_routes_each_ticket_to_the_configuration_it_names() {
+    let dir = temp_dir("simulate-config");
+    let rules = crate::support::repo_root().join(RULES);
+    let config = format!(
+        "[[rule_sets]]\nname = \"duel\"\nfile = \"{}\"\n\n[[configurations]]\nname = \"ranked\"\nrule_set_name = \"duel\"\n",
+        rules.display()
+    );
+    let config_path = dir.join("rally.toml");
+    std::fs::write(&config_path, config).unwrap();
+    // One more ticket, for a configuration the file does not have.
+    let elsewhere = r#"{"t": 62, "op": "StartMatchmaking", "request": {"TicketId": "lost", "ConfigurationName": "casual", "Players": [{"PlayerId": "x", "PlayerAttributes": {"skill": {"N": 1}}, "LatencyInMs": {"us-east-1": 40}}]}}"#;
+    let trace_path = dir.join("trace.jsonl");
+    std::fs::write(&trace_path, trace() + elsewhere + "\n").unwrap();
+    let out = dir.join("out");
+    let output = rally(
+        &[
+            "simulate",
+            "--config",
+            config_path.to_str().unwrap(),
+            "--trace",
+            trace_path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (_, report) = report(&dir);
+    assert_eq!(report["tickets"]["submitted"], 201);
+    assert_eq!(report["tickets"]["matched"], 200);
+    assert_eq!(report["tickets"]["refused"]["NotFound"], 1);
+    assert_eq!(report["quality"]["attribute"], "skill");
+}
