@@ -48,6 +48,8 @@ pub struct Simulation {
     now: Seconds,
     last_entry: Option<Seconds>,
     next_sample: Seconds,
+    /// The engine's events, kept for [`Simulation::take_events`] once asked for.
+    kept: Option<Vec<Event>>,
 }
 
 impl Simulation {
@@ -81,6 +83,7 @@ impl Simulation {
             now: 0.0,
             last_entry: None,
             next_sample: 0.0,
+            kept: None,
         }
     }
 
@@ -146,9 +149,25 @@ impl Simulation {
         Ok(())
     }
 
-    /// Runs until every ticket has ended and every game session with it, and reports.
+    /// Keeps the engine's events from now on, for [`Simulation::take_events`]: the tests
+    /// hold every match to an independent checker.
+    pub fn keep_events(&mut self) {
+        self.kept.get_or_insert_with(Vec::new);
+    }
+
+    /// The events kept since the last call.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        self.kept.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Runs until every ticket has ended and every game session with it.
+    pub fn run_to_end(&mut self) -> Result<(), SimError> {
+        self.run_until(f64::INFINITY, true)
+    }
+
+    /// Runs to the end, and reports.
     pub fn finish(mut self) -> Result<Report, SimError> {
-        self.run_until(f64::INFINITY, true)?;
+        self.run_to_end()?;
         let span = self.now.max(self.last_entry.unwrap_or(0.0));
         let engine = &self.engine;
         let price = |fleet_id: &str, location: &str| -> Option<LocationPrice> {
@@ -290,6 +309,9 @@ impl Simulation {
 
     fn absorb_events(&mut self) {
         for event in self.engine.take_events() {
+            if let Some(kept) = &mut self.kept {
+                kept.push(event.clone());
+            }
             match event {
                 Event::Matchmaking(event) => self.matchmaking_event(&event),
                 Event::Placement(event) => {

@@ -4,6 +4,8 @@
 use rally_engine::fleets::FleetSpec;
 use rally_engine::{Configuration, Engine, FlexMatchMode};
 use rally_placement::json::{parse_fleets, parse_queue};
+mod support;
+
 use rally_sim::{Behaviour, Simulation};
 
 const DUEL: &str = r#"
@@ -47,18 +49,18 @@ fn start(t: f64, id: &str, skill: f64) -> String {
     )
 }
 
+/// The report, every match proposed held to the checker.
 fn run(behaviour: Behaviour) -> rally_sim::Report {
-    let mut sim = Simulation::new(engine(4), None, behaviour, 4);
+    let sim = Simulation::new(engine(4), None, behaviour, 4);
     let lines = [
         start(0.0, "a", 1000.0),
         start(0.0, "b", 1010.0),
         start(0.0, "c", 2000.0),
         start(0.0, "d", 2010.0),
     ];
-    for (i, line) in lines.iter().enumerate() {
-        sim.push_line(i + 1, line).unwrap();
-    }
-    sim.finish().unwrap()
+    let (report, checked) = support::run_checked(sim, &support::rule_set(DUEL), &lines).unwrap();
+    assert_eq!(checked, 2, "both matches were proposed and checked");
+    report
 }
 
 #[test]

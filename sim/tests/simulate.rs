@@ -1,6 +1,8 @@
 //! The simulator end to end on traces small enough to work out by hand, on generated traffic
 //! for determinism, and on bad traces.
 
+mod support;
+
 use rally_sim::{Behaviour, SimError, Simulation};
 
 const DUEL: &str = r#"
@@ -23,12 +25,13 @@ fn stop(t: f64, id: &str) -> String {
     format!(r#"{{"t": {t}, "op": "StopMatchmaking", "request": {{"TicketId": "{id}"}}}}"#)
 }
 
+/// The report of `lines` through the duel, every match it proposed held to the checker.
 fn simulate(lines: &[String], seed: u64) -> Result<rally_sim::Report, SimError> {
-    let mut sim = Simulation::standalone(DUEL, Behaviour::default(), seed)?;
-    for (i, line) in lines.iter().enumerate() {
-        sim.push_line(i + 1, line)?;
-    }
-    sim.finish()
+    let sim = Simulation::standalone(DUEL, Behaviour::default(), seed)?;
+    let (report, checked) = support::run_checked(sim, &support::rule_set(DUEL), lines)?;
+    let proposed: u64 = report.pool.iter().map(|s| s.matches).sum();
+    assert_eq!(checked as u64, proposed, "every proposed match was checked");
+    Ok(report)
 }
 
 /// `a` (t 0) and `b` (t 0.05) match in the 0.1 s batch; `c` is far from everyone and times
@@ -166,4 +169,29 @@ fn a_command_the_engine_refuses_is_counted_by_kind() {
     let report = simulate(&lines, 1).unwrap();
     assert_eq!(report.tickets.refused["FailedPrecondition"], 1);
     assert_eq!(report.tickets.submitted, 1);
+}
+
+/// A day's traffic of parties through a 5v5 with expansions: every match the simulation
+/// proposes is one the independent checker accepts at its time.
+#[test]
+fn generated_5v5_traffic_only_forms_matches_the_checker_accepts() {
+    use rally_engine::trace::write_line;
+    use rally_matchmaker::generate::Population;
+    use rally_sim::traffic::{TrafficOptions, traffic};
+    use rand::SeedableRng;
+
+    let source = include_str!("../../fixtures/rulesets/team_5v5.rules");
+    let rules = support::rule_set(source);
+    let mut options = TrafficOptions::new(60.0, 8.0);
+    options.configuration_name = "team-5v5".into();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(21);
+    let population = Population::embedded();
+    let lines: Vec<String> = traffic(&rules, &population, &options, &mut rng)
+        .map(|entry| write_line(&entry))
+        .collect();
+    let sim = Simulation::standalone(source, Behaviour::default(), 21).unwrap();
+    let (report, checked) = support::run_checked(sim, &rules, &lines).unwrap();
+    assert!(checked >= 20, "{checked} matches");
+    assert!(report.quality.parties > 0, "parties among the matched");
+    assert_eq!(report.quality.parties, report.quality.parties_kept_together);
 }
