@@ -17,6 +17,10 @@ use tonic_types::StatusExt;
 
 use pb::matchmaking_ticket::Status;
 
+#[path = "../../matchmaker/tests/support/checker.rs"]
+#[allow(dead_code)]
+mod checker;
+
 struct Running {
     client: MatchmakingClient<Channel>,
     address: SocketAddr,
@@ -108,6 +112,79 @@ async fn describe(client: &mut MatchmakingClient<Channel>, id: &str) -> pb::Matc
         .unwrap_or_else(|| panic!("no ticket `{id}`"))
 }
 
+/// A wire timestamp in seconds.
+fn seconds(t: &Option<prost_types::Timestamp>) -> f64 {
+    t.as_ref()
+        .map_or(0.0, |t| t.seconds as f64 + f64::from(t.nanos) * 1e-9)
+}
+
+/// A ticket as the checker reads it: GameLift's JSON shape, from what the server describes.
+fn checker_ticket(ticket: &pb::MatchmakingTicket) -> rally_matchmaker::ticket::json::TicketRequest {
+    use pb::attribute_value::Value as V;
+    let players: Vec<serde_json::Value> = ticket
+        .players
+        .iter()
+        .map(|p| {
+            let attributes: serde_json::Map<String, serde_json::Value> = p
+                .player_attributes
+                .iter()
+                .map(|(name, value)| {
+                    let value = match value.value.as_ref().expect("a value") {
+                        V::S(s) => serde_json::json!({ "S": s }),
+                        V::N(n) => serde_json::json!({ "N": n }),
+                        V::Sl(list) => serde_json::json!({ "SL": list.values }),
+                        V::Sdm(map) => serde_json::json!({ "SDM": map.values }),
+                    };
+                    (name.clone(), value)
+                })
+                .collect();
+            serde_json::json!({
+                "PlayerId": p.player_id,
+                "PlayerAttributes": attributes,
+                "LatencyInMs": p.latency_in_ms,
+            })
+        })
+        .collect();
+    serde_json::from_value(serde_json::json!({
+        "TicketId": ticket.ticket_id,
+        "StartTime": seconds(&ticket.start_time),
+        "Players": players,
+    }))
+    .expect("a ticket the checker reads")
+}
+
+/// The tickets `ids`, COMPLETED together in one STANDALONE match, pass the matcher's
+/// independent checker, at their end (when the match formed).
+async fn check_match(client: &mut MatchmakingClient<Channel>, ids: &[&str]) {
+    let rules = include_str!("../../fixtures/rulesets/ranked_duel.rules");
+    let checked = rally_rules::check_source(rules, rally_rules::SourceFormat::Dsl);
+    let rule_set = checked.rule_set.expect("the embedded duel is valid");
+    let mut tickets = Vec::new();
+    for id in ids {
+        tickets.push(describe(client, id).await);
+    }
+    assert!(tickets.iter().all(|t| t.status() == Status::Completed));
+    let sent: Vec<_> = tickets.iter().map(checker_ticket).collect();
+    let mut teams: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for ticket in &tickets {
+        teams
+            .entry(ticket.players[0].team.as_str())
+            .or_default()
+            .push(ticket.ticket_id.clone());
+    }
+    let info = tickets[0]
+        .game_session_connection_info
+        .as_ref()
+        .expect("connection info");
+    let found = checker::CheckedMatch {
+        teams: teams.into_values().collect(),
+        locations: info.locations.clone(),
+    };
+    checker::Checker::new(&rule_set, &sent, seconds(&tickets[0].end_time))
+        .check(&found)
+        .unwrap_or_else(|e| panic!("the checker refuses {found:?}: {e}"));
+}
+
 async fn pause(seconds: f64) {
     tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
 }
@@ -133,6 +210,7 @@ async fn a_standalone_match_completes_and_its_events_stream() {
     let info = a.game_session_connection_info.unwrap();
     assert_eq!(info.locations, ["us-east-1"]);
     assert!(a.players[0].team.starts_with("duelist_"));
+    check_match(&mut server.client, &["a", "b"]).await;
     let mut types = Vec::new();
     while types.last().map(String::as_str) != Some("MatchmakingSucceeded") {
         types.push(events.message().await.unwrap().unwrap().r#type);
@@ -198,6 +276,7 @@ async fn acceptance_accepted_rejected_and_timed_out() {
     client.accept_match(answer("a", Accept)).await.unwrap();
     client.accept_match(answer("b", Accept)).await.unwrap();
     assert_eq!(describe(client, "a").await.status(), Status::Completed);
+    check_match(client, &["a", "b"]).await;
     // Rejected: the accepting ticket searches again.
     start_ticket(client, "duel", "c", 1500.0).await;
     start_ticket(client, "duel", "d", 1500.0).await;
