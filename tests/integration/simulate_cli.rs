@@ -237,3 +237,95 @@ fn a_server_configuration_file_routes_each_ticket_to_the_configuration_it_names(
     assert_eq!(report["tickets"]["refused"]["NotFound"], 1);
     assert_eq!(report["quality"]["attribute"], "skill");
 }
+
+fn generate(dir: &Path, extra: &[&str]) -> (std::process::Output, String) {
+    let out = dir.join("generated.jsonl");
+    let mut args = vec![
+        "trace",
+        "generate",
+        "--duration",
+        "30",
+        "--rate",
+        "10",
+        "--flat",
+        "--seed",
+        "3",
+        "--rules",
+        RULES,
+        "--configuration",
+        "ranked",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let output = rally(&args, None);
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    (output, text)
+}
+
+#[test]
+fn a_generated_trace_is_in_time_order_repeats_with_its_seed_and_replays() {
+    let dir = temp_dir("trace-generate");
+    let (output, text) = generate(&dir, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let entries: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let starts = entries
+        .iter()
+        .filter(|e| e["op"] == "StartMatchmaking")
+        .count();
+    let stops = entries
+        .iter()
+        .filter(|e| e["op"] == "StopMatchmaking")
+        .count();
+    assert_eq!(starts + stops, entries.len());
+    // 300 expected at 10 a second; a Poisson count's deviation is about 17.
+    assert!((230..370).contains(&starts), "{starts}");
+    let times: Vec<f64> = entries.iter().map(|e| e["t"].as_f64().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]));
+    assert!(entries.iter().all(|e| e["op"] != "StartMatchmaking"
+        || e["request"]["ConfigurationName"] == "ranked"));
+    assert_eq!(
+        stdout(&output).trim(),
+        format!(
+            "{starts} tickets and {stops} give-ups over 30 s to {}",
+            dir.join("generated.jsonl").display()
+        )
+    );
+    let (_, again) = generate(&dir, &[]);
+    assert_eq!(text, again, "the same seed, the same trace");
+    // The trace replays as it is.
+    let replay = simulate(&dir, &text, &[]);
+    assert!(replay.status.success(), "{}", stderr(&replay));
+    let (_, report) = report(&dir);
+    assert_eq!(report["tickets"]["submitted"].as_u64(), Some(starts as u64));
+}
+
+#[test]
+fn generated_players_come_only_from_the_regions_named() {
+    let dir = temp_dir("trace-regions");
+    let (output, text) = generate(&dir, &["--regions", "eu-west-1,eu-central-1"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    for line in text.lines().filter(|l| l.contains("StartMatchmaking")) {
+        let entry: Value = serde_json::from_str(line).unwrap();
+        for player in entry["request"]["Players"].as_array().unwrap() {
+            let latencies = player["LatencyInMs"].as_object().unwrap();
+            let nearest = latencies
+                .iter()
+                .min_by(|a, b| a.1.as_f64().unwrap().total_cmp(&b.1.as_f64().unwrap()))
+                .unwrap()
+                .0;
+            assert!(nearest.starts_with("eu-"), "{nearest}: {line}");
+        }
+    }
+    let (output, _) = generate(&dir, &["--regions", "mars-1"]);
+    assert_eq!(output.status.code(), Some(2));
+    let text = stderr(&output);
+    assert!(
+        text.contains("`--regions mars-1`: expected one of"),
+        "{text}"
+    );
+    assert!(text.contains("us-east-1"), "{text}");
+}
