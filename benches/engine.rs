@@ -8,6 +8,10 @@
 //! match (each 200 rating points from the next, far above everyone else): the target holds
 //! there too.
 //!
+//! `never_100k`: `fixtures/serve/waiting.rules`' pool (`bench-waiting`, tickets that can never
+//! match) holding 100,000 tickets, and a batch after 1,000 more arrive: a pool that only
+//! grows must cost a batch what arrived, not its size.
+//!
 //! Run with `cargo bench --bench engine`.
 
 use std::hint::black_box;
@@ -162,5 +166,60 @@ fn over_a_waiting_pool(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, phases, over_a_waiting_pool);
+/// An engine over `waiting.rules` whose pool holds `count` tickets that can never match,
+/// searched once, then 1,000 more arrivals.
+fn never_matching(count: usize) -> Engine {
+    let mut engine = Engine::new(EngineOptions::default());
+    let rules = include_str!("../fixtures/serve/waiting.rules");
+    engine.create_rule_set(0.0, "waiting", rules).unwrap();
+    let mut config = Configuration::new("waiting", "waiting");
+    config.request_timeout_seconds = 43_200;
+    engine.create_configuration(0.0, config).unwrap();
+    let start = |engine: &mut Engine, n: usize, at: f64| {
+        let mut player = NewPlayer::new(format!("p{n}"));
+        let skill = ((n * 7919) % 100_000) as f64 + 0.5;
+        player
+            .attributes
+            .insert("skill".into(), AttributeValue::Number(skill));
+        player.latencies.insert("us-east-1".into(), 40);
+        let request = StartMatchmaking {
+            ticket_id: Some(format!("t{n}")),
+            configuration_name: "waiting".into(),
+            players: vec![player],
+        };
+        engine.start_matchmaking(at, request).unwrap();
+    };
+    for n in 0..count {
+        start(&mut engine, n, 0.0);
+    }
+    engine.run_due_batches(0.0);
+    drop(engine.take_events());
+    for n in count..count + ARRIVALS {
+        start(&mut engine, n, BATCH_AT * 0.5);
+    }
+    engine
+}
+
+fn over_a_never_matching_pool(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine_1000_arrivals_never_100k");
+    group.sample_size(10);
+    group.bench_function("batch", |b| {
+        b.iter_batched(
+            || never_matching(WAITING),
+            |mut engine| {
+                engine.run_due_batches(BATCH_AT);
+                engine
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    phases,
+    over_a_waiting_pool,
+    over_a_never_matching_pool
+);
 criterion_main!(benches);

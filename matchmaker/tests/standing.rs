@@ -383,3 +383,67 @@ rule Ping: latency max 100ms
     let pool = matchmaker.pool();
     assert_eq!(pool.location_name(matches[0].locations[0]), "eu-west-1");
 }
+
+/// Tickets that fail a rule on their own at every age take no seat in the live index: they
+/// change nobody's match, and a pool full of them costs a batch no more than an empty one
+/// would (each walk used to step through all of them).
+#[test]
+fn tickets_that_can_never_match_change_no_one_elses_matches() {
+    let rule_set = support::rule_set(
+        r#"attribute skill: number
+team red players 1
+team blue players 1
+rule Close: distance max(flatten(teams[*].players.attributes[skill])) to min(flatten(teams[*].players.attributes[skill])) max 30
+rule Ranked: comparison flatten(teams[*].players.attributes[skill]) >= 0
+"#,
+    );
+    let ticket = |id: String, skill: f64, start: f64| {
+        support::tickets(&format!(
+            r#"{{"TicketId":"{id}","StartTime":{start},"Players":[{{"PlayerId":"{id}","PlayerAttributes":{{"skill":{{"N":{skill}}}}}}}]}}"#
+        ))
+        .remove(0)
+        .into_ticket()
+        .unwrap()
+    };
+    let run = |with_unmatchable: bool| {
+        let mut matchmaker = Matchmaker::new(Arc::new(rule_set.clone()));
+        let mut found = Vec::new();
+        for wave in 0..5 {
+            let now = f64::from(wave);
+            for i in 0..40 {
+                let skill = f64::from((i * 37 + wave * 11) % 400);
+                matchmaker
+                    .insert(&ticket(format!("w{wave}-{i}"), skill, now))
+                    .unwrap();
+                if with_unmatchable {
+                    // Between the others on the axis, but never matchable (negative skill
+                    // fails `Ranked` at every age).
+                    let id = format!("never{wave}-{i}");
+                    matchmaker.insert(&ticket(id, -skill - 1.0, now)).unwrap();
+                }
+            }
+            let pool_ids = |m: &rally_matchmaker::matches::Match, mm: &Matchmaker| {
+                let mut ids: Vec<String> = m
+                    .tickets()
+                    .iter()
+                    .map(|k| mm.pool().ticket(*k).id.to_string())
+                    .collect();
+                ids.sort();
+                ids
+            };
+            let matches = matchmaker.run_batch(now + 0.5, 7);
+            let mut ids: Vec<Vec<String>> =
+                matches.iter().map(|m| pool_ids(m, &matchmaker)).collect();
+            ids.sort();
+            found.push(ids);
+            assert!(
+                matchmaker.scratch_batch(now + 0.5, 7).matches.is_empty(),
+                "a scratch batch finds nothing the standing batch missed"
+            );
+        }
+        found
+    };
+    let plain = run(false);
+    assert!(plain.iter().map(Vec::len).sum::<usize>() > 40, "{plain:?}");
+    assert_eq!(run(true), plain);
+}

@@ -193,6 +193,12 @@ impl LiveIndex {
     ) -> Vec<Seat> {
         let mut seats = Vec::new();
         for (variant, filters) in filters.iter().enumerate() {
+            // A ticket that fails a rule on its own at every age can never take part in the
+            // variant: seated, it would only lengthen every walk through its partition (a
+            // pool of such tickets made each batch cost the pool's size).
+            if filters.alone_from.is_infinite() {
+                continue;
+            }
             let entry = (Axis::of(axes(variant, filters)), key);
             let place = |location| Place {
                 variant: variant as u16,
