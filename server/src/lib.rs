@@ -20,6 +20,8 @@ pub mod batches;
 pub mod config;
 pub mod config_file;
 mod convert;
+
+pub use convert::matchmaking::wire_value;
 pub mod echo;
 mod event_stream;
 #[cfg(feature = "test-support")]

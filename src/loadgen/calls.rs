@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 
 use rally_matchmaker::ticket::{NewPlayer, NewTicket};
-use rally_rules::model::AttributeValue;
 use rally_server::echo::v1::PingRequest;
 use rally_server::echo::v1::echo_client::EchoClient;
 use rally_server::proto::v1 as pb;
 use rally_server::proto::v1::matchmaking_client::MatchmakingClient;
+use rally_server::wire_value;
 use tonic::transport::Channel;
 
 /// One request, ready to send.
@@ -93,19 +93,4 @@ fn latencies(latencies: &BTreeMap<String, u32>) -> std::collections::HashMap<Str
         .iter()
         .map(|(location, ms)| (location.clone(), i32::try_from(*ms).unwrap_or(i32::MAX)))
         .collect()
-}
-
-fn wire_value(value: &AttributeValue) -> pb::AttributeValue {
-    use pb::attribute_value::Value;
-    let value = match value {
-        AttributeValue::String(s) => Value::S(s.clone()),
-        AttributeValue::Number(n) => Value::N(*n),
-        AttributeValue::StringList(list) => Value::Sl(pb::StringList {
-            values: list.clone(),
-        }),
-        AttributeValue::StringNumberMap(map) => Value::Sdm(pb::StringDoubleMap {
-            values: map.iter().cloned().collect(),
-        }),
-    };
-    pb::AttributeValue { value: Some(value) }
 }

@@ -78,7 +78,8 @@ fn invalid(field: &str, message: &str) -> Status {
     status(ErrorKind::InvalidArgument, Some(field), message)
 }
 
-fn wire_value(value: &AttributeValue) -> pb::AttributeValue {
+/// An attribute value as the protos carry it (the inverse of reading one).
+pub fn wire_value(value: &AttributeValue) -> pb::AttributeValue {
     use pb::attribute_value::Value;
     let value = match value {
         AttributeValue::String(s) => Value::S(s.clone()),
