@@ -6,8 +6,7 @@
 
 #[path = "../../../matchmaker/tests/support/checker.rs"]
 pub mod checker;
-
-use std::collections::BTreeMap;
+pub mod proposed;
 
 use rally_engine::events::{Event, MatchmakingEvent, MatchmakingEventType};
 use rally_engine::fleets::FleetSpec;
@@ -18,7 +17,7 @@ use rally_engine::{
 use rally_matchmaker::ticket::json::{TicketRequest, read_request};
 use rally_placement::json::{parse_fleets, parse_queue};
 
-use checker::{CheckedMatch, Checker};
+use checker::Checker;
 
 pub const DUEL: &str = r#"
 ruleset "duel"
@@ -163,25 +162,7 @@ impl Harness {
     }
 
     fn check(&self, event: &MatchmakingEvent, now: f64) {
-        let mut teams: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for ticket in &event.tickets {
-            let team = ticket.players[0]
-                .team
-                .clone()
-                .expect("a matched player's team");
-            teams
-                .entry(team)
-                .or_default()
-                .push(ticket.ticket_id.clone());
-        }
-        let info = event
-            .game_session_info
-            .as_ref()
-            .expect("a match's session info");
-        let found = CheckedMatch {
-            teams: teams.into_values().collect(),
-            locations: info.locations.clone(),
-        };
+        let found = proposed::proposed_match(event);
         let rule_set = self.engine.rule_set("duel").unwrap().rule_set.clone();
         Checker::new(&rule_set, &self.sent, now)
             .check(&found)

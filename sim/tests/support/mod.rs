@@ -5,8 +5,8 @@
 
 #[path = "../../../matchmaker/tests/support/checker.rs"]
 pub mod checker;
-
-use std::collections::BTreeMap;
+#[path = "../../../engine/tests/support/proposed.rs"]
+pub mod proposed;
 
 use rally_engine::events::{Event, MatchmakingEventType};
 use rally_matchmaker::ticket::json::TicketRequest;
@@ -15,7 +15,8 @@ use rally_rules::{SourceFormat, check_source};
 use rally_sim::{Report, SimError, Simulation};
 use serde_json::Value;
 
-use checker::{CheckedMatch, Checker};
+use checker::Checker;
+use proposed::proposed_match;
 
 pub fn rule_set(source: &str) -> RuleSet {
     check_source(source, SourceFormat::Dsl)
@@ -52,25 +53,7 @@ pub fn check_matches(rule_set: &RuleSet, sent: &[TicketRequest], events: &[Event
         if e.event_type != MatchmakingEventType::PotentialMatchCreated {
             continue;
         }
-        let mut teams: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for ticket in &e.tickets {
-            let team = ticket.players[0]
-                .team
-                .clone()
-                .expect("a matched player's team");
-            teams
-                .entry(team)
-                .or_default()
-                .push(ticket.ticket_id.clone());
-        }
-        let info = e
-            .game_session_info
-            .as_ref()
-            .expect("a match's session info");
-        let found = CheckedMatch {
-            teams: teams.into_values().collect(),
-            locations: info.locations.clone(),
-        };
+        let found = proposed_match(e);
         Checker::new(rule_set, sent, e.time)
             .check(&found)
             .unwrap_or_else(|error| panic!("the checker refuses {found:?}: {error}"));
