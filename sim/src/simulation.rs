@@ -11,6 +11,7 @@ use rally_engine::trace::{TraceEntry, parse_line};
 use rally_engine::{
     AcceptMatch, AcceptanceType, Command, Configuration, Engine, EngineOptions, Event, Reply,
 };
+use rally_matchmaker::ticket::NewPlayer;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -98,8 +99,7 @@ impl Simulation {
         let mut engine = Engine::new(Simulation::engine_options(seed));
         let setup = |e: rally_engine::EngineError| SimError::Setup(e.to_string());
         engine.create_rule_set(0.0, NAME, rules).map_err(setup)?;
-        let mut config = Configuration::new(NAME, NAME);
-        config.request_timeout_seconds = rally_engine::config::REQUEST_TIMEOUT_MAX_SECONDS.min(120);
+        let config = Configuration::new(NAME, NAME);
         engine.create_configuration(0.0, config).map_err(setup)?;
         Ok(Simulation::new(engine, Some(NAME.into()), behaviour, seed))
     }
@@ -276,19 +276,21 @@ impl Simulation {
             }
         }
         let stopping = matches!(command, Command::StopMatchmaking { .. });
+        // What the report needs of a new ticket, read before the command goes to the engine
+        // (a new ticket starts now).
         let facts = match &command {
-            Command::StartMatchmaking(c) => Some((c.configuration_name.clone(), c.players.clone())),
+            Command::StartMatchmaking(c) => {
+                Some(self.facts_of(at, &c.configuration_name, &c.players))
+            }
             Command::StartMatchBackfill(c) => {
-                Some((c.configuration_name.clone(), c.players.clone()))
+                Some(self.facts_of(at, &c.configuration_name, &c.players))
             }
             _ => None,
         };
         match self.engine.handle(at, command) {
             Ok(Reply::Ticket(view)) => {
-                if let Some((configuration, players)) = facts {
-                    let attribute = self.attributes.get(&configuration).cloned().flatten();
-                    self.metrics.submitted(players.len());
-                    let facts = TicketFacts::of(view.start_time, &players, attribute.as_deref());
+                if let Some(facts) = facts {
+                    self.metrics.submitted(facts.party_size());
                     self.live.insert(view.ticket_id, facts);
                 }
             }
@@ -305,6 +307,11 @@ impl Simulation {
             }
             Err(error) => self.metrics.refused(&format!("{:?}", error.kind)),
         }
+    }
+
+    fn facts_of(&self, at: Seconds, configuration: &str, players: &[NewPlayer]) -> TicketFacts {
+        let attribute = self.attributes.get(configuration).cloned().flatten();
+        TicketFacts::of(at, players, attribute.as_deref())
     }
 
     fn absorb_events(&mut self) {
