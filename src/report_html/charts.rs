@@ -173,9 +173,11 @@ fn cdf(title: &str, x: Axis, y_desc: &str, curves: &[Curve<'_>]) -> String {
                 let series = DashedLineSeries::new(points, 7, 5, style);
                 chart.draw_series(series)?.label(label).legend(dashes);
             } else {
-                let line = move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style);
                 let series = LineSeries::new(points, style);
-                chart.draw_series(series)?.label(label).legend(line);
+                chart
+                    .draw_series(series)?
+                    .label(label)
+                    .legend(line_mark(style));
             }
             drawn += 1;
         }
@@ -183,13 +185,7 @@ fn cdf(title: &str, x: Axis, y_desc: &str, curves: &[Curve<'_>]) -> String {
             chart.draw_series(std::iter::once(nothing_recorded((x_max / 2.0, 0.5))))?;
             return Ok(());
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font((font::FAMILY, 13))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         Ok(())
     })
 }
@@ -332,18 +328,11 @@ fn over_time(
             chart.draw_series(dot)?;
             let line = chart.draw_series(LineSeries::new(run.iter().copied(), style))?;
             if i == 0 {
-                let legend = move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style);
-                line.label(s.label.clone()).legend(legend);
+                line.label(s.label.clone()).legend(line_mark(style));
             }
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font((font::FAMILY, 13))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .draw()?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     Ok(())
 }
 
@@ -456,13 +445,7 @@ fn bars(
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], style));
     }
     if legend {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font((font::FAMILY, 13))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     }
     Ok(())
 }
@@ -518,6 +501,26 @@ fn axis_number(v: f64) -> String {
 }
 
 /// Runs `draw` on an SVG canvas of `size` and returns the SVG.
+/// The chart's legend, boxed, in its corner at `position`.
+fn draw_legend<'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+    position: SeriesLabelPosition,
+) -> Drawn {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font((font::FAMILY, 13))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .draw()?;
+    Ok(())
+}
+
+/// A solid line series' mark in the legend.
+fn line_mark(style: ShapeStyle) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style)
+}
+
 fn draw_svg(size: (u32, u32), draw: impl FnOnce(&Area<'_>) -> Drawn) -> String {
     font::register();
     let mut svg = String::new();
